@@ -1,0 +1,321 @@
+//! `instance`: an EC2 instance, its image looked up at apply time if asked.
+
+use super::{Cx, Kind, tagged};
+use crate::aws::errors::{missing, sdk};
+use crate::aws::props::Props;
+use crate::aws::tags;
+use crate::engine::provider::{
+    Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
+};
+use crate::engine::schema::{Field, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    AttributeValue, BlockDeviceMapping, EbsBlockDevice, InstanceMarketOptionsRequest,
+    InstanceNetworkInterfaceSpecification, InstanceStateName, MarketType, ResourceType,
+    ShutdownBehavior, VolumeType,
+};
+use base64::Engine;
+use serde_json::Value as Json;
+use std::time::{Duration, Instant};
+
+/// The `instance` kind.
+pub struct Instance;
+
+static SCHEMA: Schema = Schema {
+    kind: "instance",
+    doc: "An EC2 instance.",
+    fields: &[
+        Field::required(
+            "image",
+            Type::Any,
+            "an AMI ID, or { name = pattern, owner = account, architecture = x86_64|arm64 } looked up at apply time",
+        ),
+        Field::required("type", Type::Str, "instance type, e.g. t4g.nano").in_place(),
+        Field::optional(
+            "subnet",
+            Type::Ref("subnet"),
+            "subnet (unless network_interface is given)",
+        ),
+        Field::optional(
+            "network_interface",
+            Type::Ref("network_interface"),
+            "primary network interface",
+        ),
+        Field::optional(
+            "private_ip",
+            Type::Ip,
+            "fixed private address (with subnet)",
+        ),
+        Field::optional(
+            "security_groups",
+            Type::List(&Type::Ref("security_group")),
+            "security groups (with subnet)",
+        ),
+        Field::optional(
+            "public_ip",
+            Type::Bool,
+            "give it a public IPv4 address (with subnet)",
+        ),
+        Field::optional("user_data", Type::Str, "user data, e.g. an Ignition config"),
+        Field::optional("key_pair", Type::StrOrRef, "EC2 key pair name"),
+        Field::optional(
+            "root_volume_size",
+            Type::Int,
+            "root volume size in GB (gp3)",
+        ),
+        Field::optional(
+            "shutdown_behavior",
+            Type::OneOf(&["stop", "terminate"]),
+            "what `shutdown` inside the instance does (default stop)",
+        )
+        .in_place(),
+        Field::optional("spot", Type::Bool, "run as a one-time spot instance"),
+    ],
+    attrs: &["private_ip", "public_ip", "image_id", "az"],
+};
+
+/// The image ID: as given, or the newest image matching a lookup.
+async fn image(cx: &Cx, image: &Json) -> Result<(String, Option<String>), ProviderError> {
+    let mut req = cx.ec2.describe_images();
+    match image {
+        Json::String(id) => req = req.image_ids(id),
+        Json::Object(q) => {
+            let s = |k| q.get(k).and_then(Json::as_str);
+            if let Some(owner) = s("owner") {
+                req = req.owners(owner);
+            }
+            req = req
+                .filters(tags::filter("name", &[s("name").unwrap_or("*")]))
+                .filters(tags::filter("state", &["available"]));
+            if let Some(arch) = s("architecture") {
+                req = req.filters(tags::filter("architecture", &[arch]));
+            }
+        }
+        other => {
+            return Err(ProviderError::other(format!(
+                "image must be an ID or a lookup table, got {other}"
+            )));
+        }
+    }
+    let out = req.send().await.map_err(sdk("DescribeImages"))?;
+    let newest = out
+        .images()
+        .iter()
+        .max_by_key(|i| i.creation_date().unwrap_or_default().to_string())
+        .ok_or_else(|| ProviderError::other(format!("no image matches {image}")))?;
+    let id = newest
+        .image_id()
+        .ok_or_else(|| missing("DescribeImages", "image ID"))?;
+    Ok((id.to_string(), newest.root_device_name().map(String::from)))
+}
+
+/// Polls until the instance is in one of `wanted` states.
+async fn wait_for(
+    cx: &Cx,
+    id: &str,
+    wanted: &[InstanceStateName],
+    timeout: Duration,
+) -> Result<Attrs, ProviderError> {
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let out = cx
+            .ec2
+            .describe_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .map_err(sdk("DescribeInstances"))?;
+        let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
+            return Err(ProviderError {
+                class: ErrorClass::NotFound,
+                message: format!("instance {id} not found"),
+            });
+        };
+        let state = i.state().and_then(|s| s.name()).cloned();
+        if state.as_ref().is_some_and(|s| wanted.contains(s)) {
+            let s = |v: Option<&str>| Json::from(v.unwrap_or_default());
+            return Ok(Attrs::from([
+                ("private_ip".into(), s(i.private_ip_address())),
+                ("public_ip".into(), s(i.public_ip_address())),
+                ("image_id".into(), s(i.image_id())),
+                (
+                    "az".into(),
+                    s(i.placement().and_then(|p| p.availability_zone())),
+                ),
+            ]));
+        }
+        if state == Some(InstanceStateName::Terminated) {
+            return Err(ProviderError::other(format!(
+                "instance {id} terminated ({:?})",
+                i.state_reason()
+            )));
+        }
+        if start.elapsed() > timeout {
+            return Err(ProviderError::other(format!(
+                "instance {id} still {state:?} after {timeout:?}"
+            )));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+const TEN_MINUTES: Duration = Duration::from_secs(600);
+
+#[async_trait]
+impl Kind for Instance {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let p = Props(req.props);
+        let (image_id, root_device) =
+            image(cx, req.props.get("image").unwrap_or(&Json::Null)).await?;
+        let groups = p.strs("security_groups");
+        let groups = (!groups.is_empty()).then_some(groups);
+        let mut run = cx
+            .ec2
+            .run_instances()
+            .image_id(&image_id)
+            .instance_type(p.req("type")?.into())
+            .min_count(1)
+            .max_count(1)
+            .client_token(req.token)
+            .set_key_name(p.str("key_pair").map(String::from))
+            .tag_specifications(tags::spec(ResourceType::Instance, req.lab, req.address))
+            .tag_specifications(tags::spec(ResourceType::Volume, req.lab, req.address));
+        if let Some(eni) = p.str("network_interface") {
+            run = run.network_interfaces(
+                InstanceNetworkInterfaceSpecification::builder()
+                    .device_index(0)
+                    .network_interface_id(eni)
+                    .build(),
+            );
+        } else if let Some(public) = p.bool("public_ip") {
+            run = run.network_interfaces(
+                InstanceNetworkInterfaceSpecification::builder()
+                    .device_index(0)
+                    .set_subnet_id(p.str("subnet").map(String::from))
+                    .set_groups(groups)
+                    .set_private_ip_address(p.str("private_ip").map(String::from))
+                    .associate_public_ip_address(public)
+                    .build(),
+            );
+        } else {
+            run = run
+                .set_subnet_id(p.str("subnet").map(String::from))
+                .set_security_group_ids(groups)
+                .set_private_ip_address(p.str("private_ip").map(String::from));
+        }
+        if let Some(data) = p.str("user_data") {
+            run = run.user_data(base64::engine::general_purpose::STANDARD.encode(data));
+        }
+        if let Some(size) = p.int("root_volume_size") {
+            let device = root_device.unwrap_or_else(|| "/dev/xvda".into());
+            run = run.block_device_mappings(
+                BlockDeviceMapping::builder()
+                    .device_name(device)
+                    .ebs(
+                        EbsBlockDevice::builder()
+                            .volume_size(size as i32)
+                            .volume_type(VolumeType::Gp3)
+                            .delete_on_termination(true)
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        if let Some(b) = p.str("shutdown_behavior") {
+            run = run.instance_initiated_shutdown_behavior(ShutdownBehavior::from(b));
+        }
+        if p.bool("spot").unwrap_or(false) {
+            run = run.instance_market_options(
+                InstanceMarketOptionsRequest::builder()
+                    .market_type(MarketType::Spot)
+                    .build(),
+            );
+        }
+        let out = run.send().await.map_err(sdk("RunInstances"))?;
+        let id = out
+            .instances()
+            .first()
+            .and_then(|i| i.instance_id())
+            .ok_or_else(|| missing("RunInstances", "instance ID"))?;
+        (req.record_id)(id);
+        wait_for(cx, id, &[InstanceStateName::Running], TEN_MINUTES).await
+    }
+
+    async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let (old, new) = (Props(req.old), Props(req.new));
+        if old.changed(new, "type") {
+            cx.ec2
+                .stop_instances()
+                .instance_ids(req.id)
+                .send()
+                .await
+                .map_err(sdk("StopInstances"))?;
+            wait_for(cx, req.id, &[InstanceStateName::Stopped], TEN_MINUTES).await?;
+            cx.ec2
+                .modify_instance_attribute()
+                .instance_id(req.id)
+                .instance_type(AttributeValue::builder().value(new.req("type")?).build())
+                .send()
+                .await
+                .map_err(sdk("ModifyInstanceAttribute"))?;
+            cx.ec2
+                .start_instances()
+                .instance_ids(req.id)
+                .send()
+                .await
+                .map_err(sdk("StartInstances"))?;
+        }
+        if old.changed(new, "shutdown_behavior") {
+            cx.ec2
+                .modify_instance_attribute()
+                .instance_id(req.id)
+                .instance_initiated_shutdown_behavior(
+                    AttributeValue::builder()
+                        .value(new.str("shutdown_behavior").unwrap_or("stop"))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(sdk("ModifyInstanceAttribute"))?;
+        }
+        wait_for(cx, req.id, &[InstanceStateName::Running], TEN_MINUTES).await
+    }
+
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+        cx.ec2
+            .terminate_instances()
+            .instance_ids(id)
+            .send()
+            .await
+            .map_err(sdk("TerminateInstances"))?;
+        wait_for(cx, id, &[InstanceStateName::Terminated], TEN_MINUTES)
+            .await
+            .map(|_| ())
+    }
+
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let out = cx
+            .ec2
+            .describe_instances()
+            .filters(tags::lab_filter(lab))
+            .filters(tags::filter(
+                "instance-state-name",
+                &["pending", "running", "shutting-down", "stopping", "stopped"],
+            ))
+            .send()
+            .await
+            .map_err(sdk("DescribeInstances"))?;
+        Ok(out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| tagged("instance", i.instance_id(), i.tags()))
+            .collect())
+    }
+}

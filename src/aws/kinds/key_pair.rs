@@ -1,0 +1,85 @@
+//! `key_pair`: an imported SSH public key.
+
+use super::{Cx, Kind, tagged};
+use crate::aws::errors::{missing, sdk};
+use crate::aws::props::Props;
+use crate::aws::tags;
+use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged};
+use crate::engine::schema::{Field, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_ec2::primitives::Blob;
+use aws_sdk_ec2::types::ResourceType;
+
+/// The `key_pair` kind.
+pub struct KeyPair;
+
+static SCHEMA: Schema = Schema {
+    kind: "key_pair",
+    doc: "An EC2 key pair imported from an OpenSSH public key.",
+    fields: &[Field::required(
+        "public_key",
+        Type::Str,
+        "OpenSSH public key line, e.g. ssh-ed25519 AAAA...",
+    )],
+    attrs: &["name", "fingerprint"],
+};
+
+#[async_trait]
+impl Kind for KeyPair {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let name = format!(
+            "{}-{}",
+            req.lab,
+            req.address.split_once('.').map_or(req.address, |(_, n)| n)
+        );
+        let out = cx
+            .ec2
+            .import_key_pair()
+            .key_name(&name)
+            .public_key_material(Blob::new(Props(req.props).req("public_key")?.as_bytes()))
+            .tag_specifications(tags::spec(ResourceType::KeyPair, req.lab, req.address))
+            .send()
+            .await
+            .map_err(sdk("ImportKeyPair"))?;
+        let id = out
+            .key_pair_id()
+            .ok_or_else(|| missing("ImportKeyPair", "key pair ID"))?;
+        (req.record_id)(id);
+        Ok(Attrs::from([
+            ("name".into(), name.into()),
+            (
+                "fingerprint".into(),
+                out.key_fingerprint().unwrap_or_default().into(),
+            ),
+        ]))
+    }
+
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+        cx.ec2
+            .delete_key_pair()
+            .key_pair_id(id)
+            .send()
+            .await
+            .map_err(sdk("DeleteKeyPair"))?;
+        Ok(())
+    }
+
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let out = cx
+            .ec2
+            .describe_key_pairs()
+            .filters(tags::lab_filter(lab))
+            .send()
+            .await
+            .map_err(sdk("DescribeKeyPairs"))?;
+        Ok(out
+            .key_pairs()
+            .iter()
+            .filter_map(|k| tagged("key_pair", k.key_pair_id(), k.tags()))
+            .collect())
+    }
+}

@@ -1,0 +1,82 @@
+//! The AWS resource kinds labrun can declare, one file each.
+
+pub mod elastic_ip;
+pub mod instance;
+pub mod internet_gateway;
+pub mod key_pair;
+pub mod network_interface;
+pub mod route_table;
+pub mod security_group;
+pub mod subnet;
+pub mod vpc;
+
+use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::schema::Schema;
+use async_trait::async_trait;
+
+/// The clients a kind works with.
+#[derive(Debug, Clone)]
+pub struct Cx {
+    pub ec2: aws_sdk_ec2::Client,
+}
+
+/// One kind of AWS resource.
+#[async_trait]
+pub trait Kind: Send + Sync {
+    /// Its fields.
+    fn schema(&self) -> &'static Schema;
+    /// Creates it, tagged at creation; calls `req.record_id` as soon as the ID is known.
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError>;
+    /// Updates the fields the schema marks in-place.
+    async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let _ = cx;
+        Err(ProviderError::other(format!(
+            "{} cannot be updated in place",
+            req.kind
+        )))
+    }
+    /// Deletes it (detaching whatever must be detached first) and waits until it is gone.
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError>;
+    /// Everything of this kind tagged with `lab` that still exists.
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError>;
+}
+
+/// Every kind, in no particular order.
+pub static KINDS: &[&dyn Kind] = &[
+    &vpc::Vpc,
+    &subnet::Subnet,
+    &internet_gateway::InternetGateway,
+    &route_table::RouteTable,
+    &security_group::SecurityGroup,
+    &network_interface::NetworkInterface,
+    &elastic_ip::ElasticIp,
+    &key_pair::KeyPair,
+    &instance::Instance,
+];
+
+/// The order in which a sweep deletes kinds: whatever uses others first.
+pub static SWEEP_ORDER: &[&str] = &[
+    "instance",
+    "elastic_ip",
+    "network_interface",
+    "route_table",
+    "internet_gateway",
+    "security_group",
+    "subnet",
+    "vpc",
+    "key_pair",
+];
+
+/// The kind called `name`.
+pub fn find(name: &str) -> Option<&'static dyn Kind> {
+    KINDS.iter().copied().find(|k| k.schema().kind == name)
+}
+
+/// Builds a `Tagged` entry.
+pub fn tagged(kind: &str, id: Option<&str>, tags: &[aws_sdk_ec2::types::Tag]) -> Option<Tagged> {
+    Some(Tagged {
+        kind: kind.to_string(),
+        id: id?.to_string(),
+        address: crate::aws::tags::value(tags, crate::aws::tags::RESOURCE),
+    })
+}

@@ -1,0 +1,284 @@
+//! `security_group`: a security group with its ingress and egress rules.
+
+use super::{Cx, Kind, tagged};
+use crate::aws::errors::{missing, sdk};
+use crate::aws::props::Props;
+use crate::aws::tags;
+use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::schema::{Field, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use serde_json::{Value as Json, json};
+
+/// The `security_group` kind.
+pub struct SecurityGroup;
+
+static RULE: &[Field] = &[
+    Field::optional(
+        "protocol",
+        Type::OneOf(&["tcp", "udp", "icmp", "all"]),
+        "protocol (default tcp)",
+    ),
+    Field::optional("port", Type::Int, "a single port"),
+    Field::optional("from_port", Type::Int, "first port of a range"),
+    Field::optional("to_port", Type::Int, "last port of a range"),
+    Field::optional("cidr", Type::Cidr, "peer addresses"),
+    Field::optional("source", Type::Ref("security_group"), "peer security group"),
+    Field::optional("description", Type::Str, "what the rule is for"),
+];
+
+static SCHEMA: Schema = Schema {
+    kind: "security_group",
+    doc: "A security group; without `egress`, all outbound traffic is allowed.",
+    fields: &[
+        Field::required("vpc", Type::Ref("vpc"), "the VPC"),
+        Field::optional(
+            "description",
+            Type::Str,
+            "description (default: lab and name)",
+        ),
+        Field::optional("ingress", Type::List(&Type::Object(RULE)), "inbound rules").in_place(),
+        Field::optional(
+            "egress",
+            Type::List(&Type::Object(RULE)),
+            "outbound rules (default: all)",
+        )
+        .in_place(),
+    ],
+    attrs: &[],
+};
+
+/// The rule AWS gives a new group: everything out.
+fn allow_all_out() -> Json {
+    json!({"protocol": "all", "cidr": "0.0.0.0/0"})
+}
+
+/// A rule in one canonical form, so equal rules compare equal.
+fn canonical(rule: &Json) -> Json {
+    let get = |k| rule.get(k).and_then(Json::as_i64);
+    let protocol = rule.get("protocol").and_then(Json::as_str).unwrap_or("tcp");
+    let (from, to) = match (protocol, get("port"), get("from_port"), get("to_port")) {
+        ("all", ..) => (None, None),
+        (_, Some(p), _, _) => (Some(p), Some(p)),
+        ("icmp", None, None, None) => (Some(-1), Some(-1)),
+        (_, None, from, to) => (from, to.or(from)),
+    };
+    json!({
+        "protocol": protocol,
+        "from_port": from,
+        "to_port": to,
+        "cidr": rule.get("cidr"),
+        "source": rule.get("source"),
+        "description": rule.get("description"),
+    })
+}
+
+fn rules(p: Props<'_>, key: &str) -> Option<Vec<Json>> {
+    p.0.get(key)
+        .filter(|v| !v.is_null())
+        .map(|_| p.list(key).iter().map(canonical).collect())
+}
+
+fn permission(rule: &Json) -> IpPermission {
+    let s = |k| rule.get(k).and_then(Json::as_str).map(String::from);
+    let i = |k| rule.get(k).and_then(Json::as_i64).map(|v| v as i32);
+    let protocol = match s("protocol").as_deref() {
+        Some("all") => "-1".to_string(),
+        other => other.unwrap_or("tcp").to_string(),
+    };
+    let mut b = IpPermission::builder()
+        .ip_protocol(protocol)
+        .set_from_port(i("from_port"))
+        .set_to_port(i("to_port"));
+    if let Some(cidr) = s("cidr") {
+        b = b.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(cidr)
+                .set_description(s("description"))
+                .build(),
+        );
+    }
+    if let Some(group) = s("source") {
+        b = b.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(group)
+                .set_description(s("description"))
+                .build(),
+        );
+    }
+    b.build()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    In,
+    Out,
+}
+
+async fn authorize(cx: &Cx, id: &str, dir: Direction, rules: &[Json]) -> Result<(), ProviderError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let perms: Vec<IpPermission> = rules.iter().map(permission).collect();
+    match dir {
+        Direction::In => {
+            cx.ec2
+                .authorize_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(perms))
+                .send()
+                .await
+                .map_err(sdk("AuthorizeSecurityGroupIngress"))?;
+        }
+        Direction::Out => {
+            cx.ec2
+                .authorize_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(perms))
+                .send()
+                .await
+                .map_err(sdk("AuthorizeSecurityGroupEgress"))?;
+        }
+    }
+    Ok(())
+}
+
+async fn revoke(cx: &Cx, id: &str, dir: Direction, rules: &[Json]) -> Result<(), ProviderError> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let perms: Vec<IpPermission> = rules.iter().map(permission).collect();
+    match dir {
+        Direction::In => {
+            cx.ec2
+                .revoke_security_group_ingress()
+                .group_id(id)
+                .set_ip_permissions(Some(perms))
+                .send()
+                .await
+                .map_err(sdk("RevokeSecurityGroupIngress"))?;
+        }
+        Direction::Out => {
+            cx.ec2
+                .revoke_security_group_egress()
+                .group_id(id)
+                .set_ip_permissions(Some(perms))
+                .send()
+                .await
+                .map_err(sdk("RevokeSecurityGroupEgress"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves a group's rules in one direction from `old` to `new`.
+async fn reconcile(
+    cx: &Cx,
+    id: &str,
+    dir: Direction,
+    old: &[Json],
+    new: &[Json],
+) -> Result<(), ProviderError> {
+    let gone: Vec<Json> = old.iter().filter(|r| !new.contains(r)).cloned().collect();
+    let added: Vec<Json> = new.iter().filter(|r| !old.contains(r)).cloned().collect();
+    revoke(cx, id, dir, &gone).await?;
+    authorize(cx, id, dir, &added).await
+}
+
+#[async_trait]
+impl Kind for SecurityGroup {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let p = Props(req.props);
+        let name = req.address.split_once('.').map_or(req.address, |(_, n)| n);
+        let description = p
+            .str("description")
+            .map_or_else(|| format!("labrun lab {} {name}", req.lab), String::from);
+        let out = cx
+            .ec2
+            .create_security_group()
+            .group_name(format!("{}-{name}", req.lab))
+            .description(description)
+            .vpc_id(p.req("vpc")?)
+            .tag_specifications(tags::spec(
+                ResourceType::SecurityGroup,
+                req.lab,
+                req.address,
+            ))
+            .send()
+            .await
+            .map_err(sdk("CreateSecurityGroup"))?;
+        let id = out
+            .group_id()
+            .ok_or_else(|| missing("CreateSecurityGroup", "group ID"))?;
+        (req.record_id)(id);
+        authorize(
+            cx,
+            id,
+            Direction::In,
+            &rules(p, "ingress").unwrap_or_default(),
+        )
+        .await?;
+        if let Some(egress) = rules(p, "egress") {
+            reconcile(
+                cx,
+                id,
+                Direction::Out,
+                &[canonical(&allow_all_out())],
+                &egress,
+            )
+            .await?;
+        }
+        Ok(Attrs::new())
+    }
+
+    async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let (old, new) = (Props(req.old), Props(req.new));
+        let default_out = || vec![canonical(&allow_all_out())];
+        reconcile(
+            cx,
+            req.id,
+            Direction::In,
+            &rules(old, "ingress").unwrap_or_default(),
+            &rules(new, "ingress").unwrap_or_default(),
+        )
+        .await?;
+        reconcile(
+            cx,
+            req.id,
+            Direction::Out,
+            &rules(old, "egress").unwrap_or_else(default_out),
+            &rules(new, "egress").unwrap_or_else(default_out),
+        )
+        .await?;
+        Ok(req.attrs.clone())
+    }
+
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+        cx.ec2
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .map_err(sdk("DeleteSecurityGroup"))?;
+        Ok(())
+    }
+
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let out = cx
+            .ec2
+            .describe_security_groups()
+            .filters(tags::lab_filter(lab))
+            .send()
+            .await
+            .map_err(sdk("DescribeSecurityGroups"))?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .filter_map(|g| tagged("security_group", g.group_id(), g.tags()))
+            .collect())
+    }
+}

@@ -1,0 +1,113 @@
+//! `subnet`: a subnet of a VPC.
+
+use super::{Cx, Kind, tagged};
+use crate::aws::errors::{missing, sdk};
+use crate::aws::props::Props;
+use crate::aws::tags;
+use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::schema::{Field, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+
+/// The `subnet` kind.
+pub struct Subnet;
+
+static SCHEMA: Schema = Schema {
+    kind: "subnet",
+    doc: "A subnet: a CIDR block of its VPC in one availability zone.",
+    fields: &[
+        Field::required("vpc", Type::Ref("vpc"), "the VPC"),
+        Field::required("cidr", Type::Cidr, "the subnet's block, inside the VPC's"),
+        Field::optional(
+            "az",
+            Type::Str,
+            "availability zone, e.g. us-east-1a (default: AWS picks)",
+        ),
+        Field::optional(
+            "public",
+            Type::Bool,
+            "give instances a public IPv4 address at launch (default false)",
+        )
+        .in_place(),
+    ],
+    attrs: &["cidr", "az"],
+};
+
+async fn set_public(cx: &Cx, id: &str, public: bool) -> Result<(), ProviderError> {
+    cx.ec2
+        .modify_subnet_attribute()
+        .subnet_id(id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(public).build())
+        .send()
+        .await
+        .map_err(sdk("ModifySubnetAttribute"))?;
+    Ok(())
+}
+
+#[async_trait]
+impl Kind for Subnet {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let p = Props(req.props);
+        let out = cx
+            .ec2
+            .create_subnet()
+            .vpc_id(p.req("vpc")?)
+            .cidr_block(p.req("cidr")?)
+            .set_availability_zone(p.str("az").map(String::from))
+            .tag_specifications(tags::spec(ResourceType::Subnet, req.lab, req.address))
+            .send()
+            .await
+            .map_err(sdk("CreateSubnet"))?;
+        let subnet = out
+            .subnet()
+            .ok_or_else(|| missing("CreateSubnet", "subnet"))?;
+        let id = subnet
+            .subnet_id()
+            .ok_or_else(|| missing("CreateSubnet", "subnet ID"))?;
+        (req.record_id)(id);
+        if p.bool("public").unwrap_or(false) {
+            set_public(cx, id, true).await?;
+        }
+        Ok(Attrs::from([
+            ("cidr".into(), p.req("cidr")?.into()),
+            (
+                "az".into(),
+                subnet.availability_zone().unwrap_or_default().into(),
+            ),
+        ]))
+    }
+
+    async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+        set_public(cx, req.id, Props(req.new).bool("public").unwrap_or(false)).await?;
+        Ok(req.attrs.clone())
+    }
+
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+        cx.ec2
+            .delete_subnet()
+            .subnet_id(id)
+            .send()
+            .await
+            .map_err(sdk("DeleteSubnet"))?;
+        Ok(())
+    }
+
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let out = cx
+            .ec2
+            .describe_subnets()
+            .filters(tags::lab_filter(lab))
+            .send()
+            .await
+            .map_err(sdk("DescribeSubnets"))?;
+        Ok(out
+            .subnets()
+            .iter()
+            .filter_map(|s| tagged("subnet", s.subnet_id(), s.tags()))
+            .collect())
+    }
+}

@@ -1,0 +1,122 @@
+//! AWS: the resource kinds on aws-sdk-ec2, client setup from the SDK's own
+//! configuration (profiles, SSO, environment, `AWS_ENDPOINT_URL`), and the
+//! [`Provider`] the engine drives.
+
+pub mod calls;
+pub mod errors;
+pub mod kinds;
+pub mod props;
+pub mod tags;
+pub mod validate;
+
+use crate::engine::decl::{DeclError, Declaration};
+use crate::engine::provider::{
+    Attrs, CreateRequest, Provider, ProviderError, Tagged, UpdateRequest,
+};
+use crate::engine::schema::Schema;
+use anyhow::Result;
+use async_trait::async_trait;
+use aws_credential_types::provider::ProvideCredentials;
+use calls::CallCounter;
+use kinds::Cx;
+
+/// The AWS provider. Offline (no clients) it still knows schemas and checks
+/// declarations, which is all `plan` needs.
+#[derive(Debug, Clone)]
+pub struct Aws {
+    cx: Option<Cx>,
+    /// Every API call made through it.
+    pub calls: CallCounter,
+}
+
+/// No usable AWS credentials were found.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no AWS credentials found ({0}).\n\
+     Configure them as for the AWS CLI: `aws configure`, `aws sso login --profile NAME` with AWS_PROFILE=NAME, \
+     or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.\n\
+     To try labrun without an AWS account, run it against the local emulator: see \"Try it locally\" in the README \
+     (moto_server, AWS_ENDPOINT_URL=http://127.0.0.1:5000 and dummy credentials)."
+)]
+pub struct NoCredentials(pub String);
+
+impl Aws {
+    /// A provider that can plan but not apply.
+    pub fn offline() -> Aws {
+        Aws {
+            cx: None,
+            calls: CallCounter::default(),
+        }
+    }
+
+    /// Loads the SDK configuration for `region` and checks that credentials
+    /// resolve, before anything is created.
+    pub async fn connect(region: &str) -> Result<Aws> {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_string()))
+            .load()
+            .await;
+        let creds = config
+            .credentials_provider()
+            .ok_or_else(|| NoCredentials("no credentials provider".into()))?;
+        if let Err(e) = creds.provide_credentials().await {
+            return Err(
+                NoCredentials(aws_sdk_ec2::error::DisplayErrorContext(e).to_string()).into(),
+            );
+        }
+        let calls = CallCounter::default();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .build();
+        Ok(Aws {
+            cx: Some(Cx {
+                ec2: aws_sdk_ec2::Client::from_conf(ec2),
+            }),
+            calls,
+        })
+    }
+
+    fn cx(&self) -> Result<&Cx, ProviderError> {
+        self.cx
+            .as_ref()
+            .ok_or_else(|| ProviderError::other("not connected to AWS"))
+    }
+}
+
+fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {
+    kinds::find(name).ok_or_else(|| ProviderError::other(format!("unknown resource kind '{name}'")))
+}
+
+#[async_trait]
+impl Provider for Aws {
+    fn schema(&self, kind: &str) -> Option<&'static Schema> {
+        kinds::find(kind).map(|k| k.schema())
+    }
+
+    fn validate(&self, decl: &Declaration) -> Result<(), DeclError> {
+        validate::validate(decl)
+    }
+
+    fn sweep_order(&self) -> &'static [&'static str] {
+        kinds::SWEEP_ORDER
+    }
+
+    async fn create(&self, req: CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        kind(req.kind)?.create(self.cx()?, &req).await
+    }
+
+    async fn update(&self, req: UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+        kind(req.kind)?.update(self.cx()?, &req).await
+    }
+
+    async fn delete(&self, kind_name: &str, id: &str) -> Result<(), ProviderError> {
+        kind(kind_name)?.delete(self.cx()?, id).await
+    }
+
+    async fn tagged(&self, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let cx = self.cx()?;
+        let lists =
+            futures::future::try_join_all(kinds::KINDS.iter().map(|k| k.tagged(cx, lab))).await?;
+        Ok(lists.into_iter().flatten().collect())
+    }
+}

@@ -1,0 +1,175 @@
+//! Plan: the difference between what a script declares and what the state
+//! records, per resource: create, update in place, replace, delete, keep.
+
+use super::decl::Declaration;
+use super::provider::Provider;
+use super::schema::Update;
+use super::state::{State, Status};
+use super::value::Resolved;
+use serde::Serialize;
+use serde_json::Value as Json;
+use std::collections::HashSet;
+
+/// What happens to one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    /// Changed fields that can be updated in place.
+    Update {
+        fields: Vec<String>,
+    },
+    /// Changed fields that force a new resource (or why it must be redone).
+    Replace {
+        because: Vec<String>,
+    },
+    Delete,
+    Keep,
+}
+
+/// One line of a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub address: String,
+    pub kind: String,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// The plan for a whole lab, declared resources in dependency order, then deletions.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Whether applying it would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::Keep)
+    }
+
+    /// Counts of (create, update, replace, delete).
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let mut n = (0, 0, 0, 0);
+        for c in &self.changes {
+            match c.action {
+                Action::Create => n.0 += 1,
+                Action::Update { .. } => n.1 += 1,
+                Action::Replace { .. } => n.2 += 1,
+                Action::Delete => n.3 += 1,
+                Action::Keep => {}
+            }
+        }
+        n
+    }
+
+    /// The change for `address`.
+    pub fn get(&self, address: &str) -> Option<&Change> {
+        self.changes.iter().find(|c| c.address == address)
+    }
+}
+
+/// Declared addresses, dependencies first (the declaration has no cycles).
+pub fn topological(decl: &Declaration) -> Vec<String> {
+    fn visit(decl: &Declaration, a: &str, seen: &mut HashSet<String>, out: &mut Vec<String>) {
+        if !seen.insert(a.to_string()) {
+            return;
+        }
+        if let Some(r) = decl.resources.get(a) {
+            for d in r.dependencies() {
+                visit(decl, &d, seen, out);
+            }
+            out.push(a.to_string());
+        }
+    }
+    let (mut seen, mut out) = (HashSet::new(), Vec::new());
+    for a in decl.resources.keys() {
+        visit(decl, a, &mut seen, &mut out);
+    }
+    out
+}
+
+/// Computes the plan. Needs no cloud access.
+pub fn plan(decl: &Declaration, state: &State, provider: &dyn Provider) -> Plan {
+    let mut changes = Vec::new();
+    // Resources whose attributes will be new after apply.
+    let mut fresh: HashSet<String> = HashSet::new();
+    for address in topological(decl) {
+        let r = &decl.resources[&address];
+        let action = match state.resources.get(&address) {
+            None => Action::Create,
+            Some(s) if s.status != Status::Created => Action::Replace {
+                because: vec!["its creation did not finish".into()],
+            },
+            Some(s) => diff(r, s, state, &fresh, provider),
+        };
+        if matches!(action, Action::Create | Action::Replace { .. }) {
+            fresh.insert(address.clone());
+        }
+        changes.push(Change {
+            address,
+            kind: r.kind.clone(),
+            action,
+        });
+    }
+    for (address, s) in &state.resources {
+        if !decl.resources.contains_key(address) {
+            changes.push(Change {
+                address: address.clone(),
+                kind: s.kind.clone(),
+                action: Action::Delete,
+            });
+        }
+    }
+    Plan { changes }
+}
+
+fn diff(
+    r: &super::decl::ResourceDecl,
+    s: &super::state::ResourceState,
+    state: &State,
+    fresh: &HashSet<String>,
+    provider: &dyn Provider,
+) -> Action {
+    let lookup = |rf: &super::value::Ref| {
+        if fresh.contains(&rf.address) {
+            None
+        } else {
+            state.attr(&rf.address, &rf.attr)
+        }
+    };
+    let schema = provider.schema(&r.kind);
+    let (mut replace, mut update) = (Vec::new(), Vec::new());
+    let mut names: Vec<&str> = r.props.keys().map(String::as_str).collect();
+    if let Json::Object(old) = &s.props {
+        names.extend(
+            old.keys()
+                .map(String::as_str)
+                .filter(|k| !r.props.contains_key(*k)),
+        );
+    }
+    for name in names {
+        let old = s.props.get(name).unwrap_or(&Json::Null);
+        let changed = match r.props.get(name).map(|v| v.resolve(&lookup)) {
+            None => !old.is_null(),
+            Some(Resolved::Known(new)) => new != *old,
+            Some(Resolved::Unknown) => true,
+        };
+        if changed {
+            let how = schema
+                .and_then(|sc| sc.field(name))
+                .map_or(Update::Replace, |f| f.update);
+            match how {
+                Update::Replace => replace.push(name.to_string()),
+                Update::InPlace => update.push(name.to_string()),
+            }
+        }
+    }
+    if !replace.is_empty() {
+        Action::Replace { because: replace }
+    } else if !update.is_empty() {
+        Action::Update { fields: update }
+    } else {
+        Action::Keep
+    }
+}
