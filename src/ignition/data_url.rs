@@ -1,0 +1,76 @@
+//! `data:` URLs as Butane writes them, and their decoding.
+
+use std::io::Write;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str};
+
+/// RFC 2396 unreserved characters stay as they are, like Go's dataurl.Escape.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// The shortest of percent-encoded, base64 and (unless the user already
+/// compressed the contents) gzip+base64, as Butane chooses. Returns the URL and
+/// the `compression` value to set: `Some("")` or `Some("gzip")`, or `None` to
+/// keep the user's.
+pub(crate) fn encode(contents: &[u8], user_compressed: bool) -> (String, Option<&'static str>) {
+    let escaped = percent_encoding::percent_encode(contents, ESCAPED).to_string();
+    let mut opaque = format!(",{escaped}");
+    let b64 = format!(";base64,{}", STANDARD.encode(contents));
+    if b64.len() < opaque.len() {
+        opaque = b64;
+    }
+    if user_compressed {
+        return (format!("data:{opaque}"), None);
+    }
+    let mut compression = "";
+    let gz = format!(";base64,{}", STANDARD.encode(gzip(contents)));
+    if gz.len() + "gzip".len() < opaque.len() {
+        opaque = gz;
+        compression = "gzip";
+    }
+    (format!("data:{opaque}"), Some(compression))
+}
+
+/// Gzip with the best compression and a zero timestamp, so the same input
+/// always gives the same bytes.
+fn gzip(contents: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(contents)
+        .expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+/// The bytes of a `data:` URL (`data:[<media type>][;base64],<data>`), or why
+/// it is malformed.
+pub(crate) fn decode(url: &str) -> Result<Vec<u8>, String> {
+    let rest = url
+        .strip_prefix("data:")
+        .ok_or_else(|| "not a data URL".to_string())?;
+    let (meta, data) = rest
+        .split_once(',')
+        .ok_or_else(|| "data URL has no comma".to_string())?;
+    let bytes: Vec<u8> = percent_decode_str(data).collect();
+    if meta.ends_with(";base64") {
+        let text: String = String::from_utf8_lossy(&bytes)
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        STANDARD
+            .decode(text)
+            .map_err(|e| format!("invalid base64 in data URL: {e}"))
+    } else {
+        Ok(bytes)
+    }
+}
