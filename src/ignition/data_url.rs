@@ -1,11 +1,10 @@
 //! `data:` URLs as Butane writes them, and their decoding.
 
-use std::io::Write;
+use std::cell::RefCell;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str};
 
 /// RFC 2396 unreserved characters stay as they are, like Go's dataurl.Escape.
@@ -43,13 +42,33 @@ pub(crate) fn encode(contents: &[u8], user_compressed: bool) -> (String, Option<
     (format!("data:{opaque}"), Some(compression))
 }
 
-/// Gzip with the best compression and a zero timestamp, so the same input
-/// always gives the same bytes.
+/// Gzip with the best compression, a zero timestamp and "unknown" OS, so the
+/// same input always gives the same bytes. The deflate state (hundreds of KB)
+/// is kept per thread: allocating it for every file dominated translation.
 fn gzip(contents: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(contents)
-        .expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail")
+    thread_local! {
+        static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::best(), false));
+    }
+    let mut out = Vec::with_capacity(contents.len() / 2 + 64);
+    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff]);
+    DEFLATE.with_borrow_mut(|deflate| {
+        deflate.reset();
+        loop {
+            out.reserve(contents.len() / 4 + 64);
+            let read = usize::try_from(deflate.total_in()).expect("input fits in memory");
+            let status = deflate
+                .compress_vec(&contents[read..], &mut out, FlushCompress::Finish)
+                .expect("deflate of a complete buffer cannot fail");
+            if status == Status::StreamEnd {
+                break;
+            }
+        }
+    });
+    let mut crc = Crc::new();
+    crc.update(contents);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(contents.len() as u32).to_le_bytes());
+    out
 }
 
 /// The bytes of a `data:` URL (`data:[<media type>][;base64],<data>`), or why

@@ -328,6 +328,16 @@ fn yaml_typing_follows_go_yaml() {
 fn anchors_and_duplicate_keys() {
     let yaml = "variant: fcos\nversion: 1.6.0\nstorage:\n  files:\n    - &f\n      path: /a\n      mode: 0600\n  directories:\n    - path: /d\n      mode: 0700\n";
     assert!(translate_yaml("", yaml, &Options::default()).is_ok());
+    let mut bomb =
+        String::from("variant: fcos\nversion: 1.6.0\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    let err = translate_yaml("", &bomb, &Options::default()).unwrap_err();
+    assert!(err.message.contains("aliases"), "{err}");
     let dup = "variant: fcos\nversion: 1.6.0\nversion: 1.5.0\n";
     let err = translate_yaml("", dup, &Options::default()).unwrap_err();
     assert_eq!((err.line, err.column), (Some(3), Some(1)));
@@ -606,6 +616,10 @@ fn merge_composes_fragments() {
     );
     translate_value(&merged, &opts()).unwrap();
     assert_eq!(merge(&merged, &json!({})), merged);
+    // Lua cannot tell an empty list from an empty table.
+    let empty =
+        json!({"variant": "fcos", "version": "1.6.0", "storage": {"files": {}}, "passwd": []});
+    translate_value(&empty, &opts()).unwrap();
 }
 
 /// Edits of a text that keep it mostly YAML-shaped.
@@ -649,11 +663,11 @@ fn apply(text: &str, edit: &Edit) -> String {
             lines.join("\n")
         }
         Edit::ReplaceValue(a, v) => {
-            if let Some(l) = lines.get_mut(a % n) {
-                if let Some(i) = l.find(": ") {
-                    l.truncate(i + 2);
-                    l.push_str(v);
-                }
+            if let Some(l) = lines.get_mut(a % n)
+                && let Some(i) = l.find(": ")
+            {
+                l.truncate(i + 2);
+                l.push_str(v);
             }
             lines.join("\n")
         }

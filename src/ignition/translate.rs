@@ -165,10 +165,17 @@ impl<'a> Walker<'a> {
                         })
                         .collect(),
                 )),
+                // An empty Lua table arrives as an empty object.
+                Kind::Map(entries) if entries.is_empty() && node.mark.is_none() => {
+                    Some(Value::Array(Vec::new()))
+                }
                 _ => None,
             },
             Ty::Obj(obj) => match &node.kind {
                 Kind::Map(_) => return Some(self.object(node, obj, src, dst)),
+                Kind::Seq(items) if items.is_empty() && node.mark.is_none() => {
+                    Some(Value::Object(Map::new()))
+                }
                 _ => None,
             },
             Ty::Unsupported => {
@@ -228,10 +235,10 @@ impl<'a> Walker<'a> {
             match field.ignition {
                 Some(out_name) => {
                     let child_dst = child(dst, out_name);
-                    if let Some(v) = self.convert(value, &field.ty, &child_src, &child_dst) {
-                        if !is_empty(&v) {
-                            out.insert(out_name.to_owned(), v);
-                        }
+                    if let Some(v) = self.convert(value, &field.ty, &child_src, &child_dst)
+                        && !is_empty(&v)
+                    {
+                        out.insert(out_name.to_owned(), v);
                     }
                 }
                 None => {
@@ -267,16 +274,16 @@ impl<'a> Walker<'a> {
             Hook::Root => self.finish_root(extras, out),
             Hook::Resource => self.resource(at, extras, out),
             Hook::File | Hook::Directory => {
-                if let Some(mode) = out.get("mode").and_then(Value::as_i64) {
-                    if is_decimal_mistake(mode, hook == Hook::Directory) {
-                        let m = at.mark_of("mode");
-                        self.report.warn(
-                            &child(at.src, "mode"),
-                            m,
-                            "unreasonable mode would be reasonable if specified in octal; \
+                if let Some(mode) = out.get("mode").and_then(Value::as_i64)
+                    && is_decimal_mistake(mode, hook == Hook::Directory)
+                {
+                    let m = at.mark_of("mode");
+                    self.report.warn(
+                        &child(at.src, "mode"),
+                        m,
+                        "unreasonable mode would be reasonable if specified in octal; \
                              remember to add a leading zero",
-                        );
-                    }
+                    );
                 }
             }
             Hook::Unit => {
@@ -364,15 +371,15 @@ impl<'a> Walker<'a> {
             path: child(at.src, field),
             mark: at.mark_of(field),
         };
-        if at.src.starts_with("$.ignition.config") {
-            if let Err(e) = super::validate(&String::from_utf8_lossy(&contents)) {
-                self.report.error(
-                    &from.path,
-                    from.mark,
-                    format!("embedded Ignition config is invalid: {e}"),
-                );
-                return;
-            }
+        if at.src.starts_with("$.ignition.config")
+            && let Err(e) = super::validate(&String::from_utf8_lossy(&contents))
+        {
+            self.report.error(
+                &from.path,
+                from.mark,
+                format!("embedded Ignition config is invalid: {e}"),
+            );
+            return;
         }
         let user_compressed = out
             .get("compression")

@@ -108,14 +108,15 @@ fn storage_nodes(storage: &Value, r: &mut Report) {
                 r.error(&at, None, format!("{what} path includes link in config"));
             }
             for owner in ["user", "group"] {
-                if let Some(o) = node.get(owner) {
-                    if o.get("id").is_some() && text(o, "name").is_some_and(|n| !n.is_empty()) {
-                        r.error(
-                            &format!("{at}.{owner}"),
-                            None,
-                            "cannot set both id and name",
-                        );
-                    }
+                if let Some(o) = node.get(owner)
+                    && o.get("id").is_some()
+                    && text(o, "name").is_some_and(|n| !n.is_empty())
+                {
+                    r.error(
+                        &format!("{at}.{owner}"),
+                        None,
+                        "cannot set both id and name",
+                    );
                 }
             }
             if let Some(mode) = node.get("mode").and_then(Value::as_i64) {
@@ -301,10 +302,10 @@ fn storage_devices(storage: &Value, r: &mut Report) {
 }
 
 fn filesystem(fs: &Value, at: &str, r: &mut Report) {
-    if let Some(p) = text(fs, "path").filter(|p| !p.is_empty()) {
-        if let Err(e) = check_path(p) {
-            r.error(&format!("{at}.path"), None, e);
-        }
+    if let Some(p) = text(fs, "path").filter(|p| !p.is_empty())
+        && let Err(e) = check_path(p)
+    {
+        r.error(&format!("{at}.path"), None, e);
     }
     if let Err(e) = check_path(text(fs, "device").unwrap_or("")) {
         r.error(&format!("{at}.device"), None, e);
@@ -457,10 +458,10 @@ fn unit_sections(contents: &str) -> Result<Vec<&str>, String> {
 fn duplicates(items: &[Value], key: &str, at: &str, r: &mut Report) {
     let mut seen = HashSet::new();
     for (i, item) in items.iter().enumerate() {
-        if let Some(k) = text(item, key).filter(|k| !k.is_empty()) {
-            if !seen.insert(k) {
-                r.error(&format!("{at}.{i}"), None, DUPLICATE);
-            }
+        if let Some(k) = text(item, key).filter(|k| !k.is_empty())
+            && !seen.insert(k)
+        {
+            r.error(&format!("{at}.{i}"), None, DUPLICATE);
         }
     }
 }
@@ -473,14 +474,14 @@ fn required_resource(res: &Value, at: &str, r: &mut Report) {
 }
 
 fn resource(res: &Value, at: &str, r: &mut Report) {
-    if let Some(c) = text(res, "compression") {
-        if !matches!(c, "" | "gzip") {
-            r.error(
-                &format!("{at}.compression"),
-                None,
-                "invalid compression method",
-            );
-        }
+    if let Some(c) = text(res, "compression")
+        && !matches!(c, "" | "gzip")
+    {
+        r.error(
+            &format!("{at}.compression"),
+            None,
+            "invalid compression method",
+        );
     }
     let source = text(res, "source").filter(|s| !s.is_empty());
     if let Some(hash) = res.pointer("/verification/hash").and_then(Value::as_str) {
@@ -505,10 +506,10 @@ fn resource(res: &Value, at: &str, r: &mut Report) {
             },
         }
     }
-    if let Some(url) = source {
-        if let Err(e) = check_url(url) {
-            r.error(&format!("{at}.source"), None, e);
-        }
+    if let Some(url) = source
+        && let Err(e) = check_url(url)
+    {
+        r.error(&format!("{at}.source"), None, e);
     }
     let headers = list(res, "httpHeaders");
     if !headers.is_empty() && !matches!(source.and_then(scheme), Some("http" | "https")) {

@@ -93,6 +93,15 @@ impl Node {
         }
     }
 
+    /// The number of nodes in this tree.
+    fn size(&self) -> usize {
+        1 + match &self.kind {
+            Kind::Seq(items) => items.iter().map(Node::size).sum(),
+            Kind::Map(entries) => entries.iter().map(|(_, v)| 1 + v.size()).sum(),
+            _ => 0,
+        }
+    }
+
     /// A short description of the node's type for error messages.
     pub fn describe(&self) -> String {
         match &self.kind {
@@ -175,6 +184,9 @@ fn parse_go_int(text: &str) -> Option<i64> {
     i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
+/// The most nodes that aliases may add to a document.
+const MAX_ALIAS_NODES: usize = 100_000;
+
 /// An open collection while events are folded into a tree.
 enum Open {
     Seq {
@@ -194,7 +206,10 @@ enum Open {
 /// column of the problem; the message names the collection it was found in.
 pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut stack: Vec<Open> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    // Anchored nodes with their sizes: aliases are expanded, so their total
+    // is bounded to stop "billion laughs" documents.
+    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut expanded = 0usize;
     let mut root: Option<Node> = None;
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| syntax_error(&e, &stack))?;
@@ -239,13 +254,23 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
                 anchor,
             ),
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => (n.clone(), 0),
+                Some((n, size)) => {
+                    expanded += size;
+                    if expanded > MAX_ALIAS_NODES {
+                        return Err(Error::new(
+                            "",
+                            Some(mark),
+                            "too many nodes from YAML aliases",
+                        ));
+                    }
+                    (n.clone(), 0)
+                }
                 None => return Err(Error::new("", Some(mark), "unknown anchor")),
             },
             _ => continue,
         };
         if anchor != 0 {
-            anchors.insert(anchor, node.clone());
+            anchors.insert(anchor, (node.clone(), node.size()));
         }
         match stack.last_mut() {
             None => root = Some(node),
