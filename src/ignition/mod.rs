@@ -8,7 +8,11 @@
 
 mod data_url;
 mod error;
+mod extensions;
+mod local;
 mod merge;
+mod mode;
+mod mount_unit;
 mod schema;
 mod translate;
 mod validate;
