@@ -323,15 +323,7 @@ impl Walker<'_> {
 
     fn add_trees(&mut self, out: &mut Map<String, Value>) {
         for request in std::mem::take(&mut self.trees) {
-            let Some(dir) = self.opts.files_dir.clone() else {
-                self.report.error(
-                    &request.loc.path,
-                    request.loc.mark,
-                    "local file paths are relative to a files directory that must be specified (files_dir)",
-                );
-                return;
-            };
-            let root = match within(&dir, &request.local) {
+            let root = match within(self.opts.files_dir.as_deref(), &request.local) {
                 Ok(p) => p,
                 Err(e) => {
                     self.report.error(&request.loc.path, request.loc.mark, e);
@@ -423,15 +415,7 @@ impl Walker<'_> {
 
     /// Reads a file under `files_dir`, reporting at `path` what went wrong.
     fn read_local(&mut self, rel: &str, path: &str, mark: Option<Mark>) -> Option<Vec<u8>> {
-        let Some(dir) = &self.opts.files_dir else {
-            self.report.error(
-                path,
-                mark,
-                "local file paths are relative to a files directory that must be specified (files_dir)",
-            );
-            return None;
-        };
-        let read = within(dir, rel).and_then(|p| {
+        let read = within(self.opts.files_dir.as_deref(), rel).and_then(|p| {
             std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))
         });
         read.map_err(|e| self.report.error(path, mark, e)).ok()

@@ -2,9 +2,15 @@
 
 use std::path::{Component, Path, PathBuf};
 
-/// `rel` inside `dir`, refusing any path that climbs out of it (checked on the
-/// path's text, as Butane does).
-pub(crate) fn within(dir: &Path, rel: &str) -> Result<PathBuf, String> {
+/// `rel` inside the files directory, refusing any path that climbs out of it
+/// (checked on the path's text, as Butane does) and any use without one.
+pub(crate) fn within(dir: Option<&Path>, rel: &str) -> Result<PathBuf, String> {
+    let Some(dir) = dir else {
+        return Err(
+            "local file paths are relative to a files directory that must be specified (files_dir)"
+                .into(),
+        );
+    };
     let mut parts: Vec<&str> = Vec::new();
     for comp in Path::new(rel).components() {
         match comp {

@@ -79,7 +79,9 @@ pub fn translate_yaml_with_warnings(
 }
 
 /// A Butane-shaped tree (e.g. converted from a Lua table) → Ignition JSON
-/// value. Errors carry the JSON path but no line.
+/// value. Errors carry the JSON path but no line. Strings are never read as
+/// numbers (`mode` must be a number: 420, not "0644"), and an empty object
+/// or array stands for either, as Lua cannot tell them apart.
 pub fn translate_value(config: &Value, opts: &Options) -> Result<Value, Error> {
     translate_tree(&Node::from_json(config), opts).map(|t| t.config)
 }
