@@ -197,7 +197,6 @@ impl Connection {
     ) -> Result<Self, SshError> {
         let config = Arc::new(client::Config {
             keepalive_interval: Some(opts.keepalive),
-            nodelay: true,
             ..Default::default()
         });
         let name = target.to_string();
@@ -222,7 +221,15 @@ impl Connection {
                             0,
                         )
                         .await
-                        .map_err(|e| transient_or_fatal(e, jump.name()))?;
+                        .map_err(|e| {
+                            let host = format!("{} (forwarding to {name})", jump.name());
+                            if jump.handle().is_closed() {
+                                // The jump host's connection is gone: no retry can help.
+                                Failure::Fatal(SshError::Protocol { host, source: e })
+                            } else {
+                                transient_or_fatal(e, &host)
+                            }
+                        })?;
                     handshake(channel.into_stream(), target, auth, config.clone()).await
                 }
             }

@@ -190,6 +190,11 @@ async fn transfers_5_mb_intact() {
     let (sum, mode) = remote_sum.split_once(" ").unwrap();
     assert_eq!(sum, local_sum.split_once(' ').unwrap().0);
     assert!(mode.ends_with("\n640\n"), "{remote_sum}");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("new dir"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["it's.bin"], "temporary upload file left behind");
 
     let fetched = node.get(remote, false).await.unwrap();
     assert!(fetched == data, "downloaded bytes differ");
