@@ -58,7 +58,8 @@ pub struct Generated {
 /// reused and it still says what is asked (see [`CertSpec`]) and has not
 /// expired. Everything else is made anew: missing keys in parallel across
 /// cores, then certificates, CAs before what they sign. Entries of
-/// `existing` that `spec` does not name are left out.
+/// `existing` that `spec` does not name are left out; an empty `existing`
+/// renews everything.
 pub fn generate_set(spec: &SetSpec, existing: &Material) -> Result<Generated> {
     let order = signing_order(spec)?;
 

@@ -84,10 +84,8 @@ fn other_key_formats_are_refused_with_a_hint() {
         path,
     ]);
     let p384 = std::fs::read_to_string(path).unwrap();
-    assert!(matches!(
-        PrivateKey::from_pem(&p384),
-        Err(Error::UnsupportedKey(_)) | Err(Error::Rcgen(_))
-    ));
+    let err = PrivateKey::from_pem(&p384).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedKey(_)), "{err:?}");
 
     let pkcs1 = openssl(&["pkey", "-in", path, "-traditional"]);
     let err = PrivateKey::from_pem(&pkcs1).unwrap_err().to_string();

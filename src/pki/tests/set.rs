@@ -25,6 +25,13 @@ fn fingerprints(m: &Material) -> Vec<(String, String)> {
 }
 
 #[test]
+fn material_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Material>();
+    shareable::<super::super::Ca>();
+}
+
+#[test]
 fn a_fresh_set_is_made_issuers_first_in_the_order_asked() {
     let made = generate_set(&small(), &Material::default()).unwrap();
     assert_eq!(made.new_keys, ["sa", "leaf-a", "mid", "root", "leaf-b"]);
