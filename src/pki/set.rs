@@ -63,9 +63,13 @@ pub struct Generated {
 pub fn generate_set(spec: &SetSpec, existing: &Material) -> Result<Generated> {
     let order = signing_order(spec)?;
 
-    let wanted: Vec<(&str, KeySpec)> = (spec.keys.iter().map(|(name, kind)| (name, *kind)))
-        .chain(spec.certs.iter().map(|(name, cert)| (name, cert.key)))
-        .map(|(name, kind)| (name.as_str(), kind))
+    let wanted: Vec<(&str, KeySpec)> = (spec.keys.iter())
+        .map(|(name, kind)| (name.as_str(), *kind))
+        .chain(
+            spec.certs
+                .iter()
+                .map(|(name, cert)| (name.as_str(), cert.key)),
+        )
         .collect();
     let missing: Vec<(&str, KeySpec)> = (wanted.iter().copied())
         .filter(|(name, kind)| existing.keys.get(*name).is_none_or(|k| k.spec() != *kind))
