@@ -1,0 +1,94 @@
+//! `labrun down`: destroy, sweep by tag, and prove nothing is left.
+
+use super::{DownArgs, InputError, confirm, progress::Reporter, resolve, up};
+use crate::aws::Aws;
+use crate::engine::apply::Options;
+use crate::engine::destroy;
+use crate::engine::journal::Journal;
+use crate::engine::lock::LabLock;
+use crate::engine::state::{self, State};
+use anyhow::Result;
+use std::process::ExitCode;
+
+/// Finds the lab's name and region: from its state, else from its script.
+fn target(args: &DownArgs) -> Result<(String, String, Option<State>)> {
+    let by_name = if resolve::find_script(&args.lab).is_some()
+        && (args.lab.contains('/') || args.lab.ends_with(".lua"))
+    {
+        None
+    } else {
+        state::load(&args.lab)?
+    };
+    if let Some(s) = by_name {
+        return Ok((s.lab.clone(), s.region.clone(), Some(s)));
+    }
+    if resolve::find_script(&args.lab).is_some() {
+        let lab_args = super::LabArgs {
+            lab: args.lab.clone(),
+            vars: Vec::new(),
+            json: false,
+        };
+        let (_, loaded) = up::load(&lab_args)?;
+        let state = state::load(&loaded.decl.lab)?;
+        let region = state
+            .as_ref()
+            .map_or(loaded.decl.region.clone(), |s| s.region.clone());
+        return Ok((loaded.decl.lab.clone(), region, state));
+    }
+    if args.lab.contains('/') || args.lab.ends_with(".lua") {
+        return Err(InputError(format!("{}: no such lab script", args.lab)).into());
+    }
+    let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
+    Ok((args.lab.clone(), region, None))
+}
+
+/// `labrun down`.
+pub async fn down(args: DownArgs) -> Result<ExitCode> {
+    let (lab, region, state) = target(&args)?;
+    let _lock = LabLock::acquire(&lab)?;
+    // Re-read under the lock: another labrun may have changed it meanwhile.
+    let state = state::load(&lab)?.or(state);
+    let recorded = state.as_ref().map_or(0, |s| s.resources.len());
+    let aws = Aws::connect(&region).await?;
+    let question = if recorded > 0 {
+        format!(
+            "Destroy lab {lab} in {region} ({recorded} resources) and everything tagged with it?"
+        )
+    } else {
+        format!(
+            "Lab {lab} has no state here; delete everything tagged labrun:lab={lab} in {region}?"
+        )
+    };
+    if !confirm(&question, args.yes)? {
+        println!("Nothing done.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let journal = Journal::new(state.unwrap_or_else(|| State::new(&lab, &region)));
+    let started = std::time::Instant::now();
+    let opts = Options {
+        parallelism: args.parallelism.into(),
+        ..Options::default()
+    };
+    let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;
+    let (calls, mutating) = aws.calls.totals();
+    let secs = started.elapsed().as_secs_f64();
+    if report.remaining.is_empty() && report.errors.is_empty() {
+        state::remove(&lab)?;
+        println!(
+            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain ({calls} API calls, {mutating} changes).",
+            report.deleted, report.swept
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &report.errors {
+        eprintln!("  ! {e}");
+    }
+    for r in &report.remaining {
+        eprintln!("  still there: {} {} ({})", r.kind, r.id, r.address);
+    }
+    eprintln!(
+        "Lab {lab} is NOT fully gone: {} resource(s) tagged labrun:lab={lab} remain and may cost money. Run `labrun down {lab}` again.",
+        report.remaining.len()
+    );
+    Ok(ExitCode::from(1))
+}

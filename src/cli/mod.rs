@@ -1,0 +1,192 @@
+//! The `labrun` command line.
+
+mod down;
+mod plan_view;
+mod progress;
+mod render;
+mod resolve;
+mod status;
+mod up;
+
+use crate::lua::error::ScriptError;
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Bad input (a script, an argument, a config): exit code 2, nothing touched.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// Cheap, throw-away AWS labs from Lua scripts.
+#[derive(Parser, Debug)]
+#[command(name = "labrun", version, about, long_about = None, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const AFTER_HELP: &str = "`labrun LAB.lua` is `labrun up LAB.lua`.\n\
+LAB is a path to a script or a name looked up as labs/NAME.lua and in LABRUN_PATH.\n\
+State lives in $LABRUN_HOME (default: the XDG state directory).\n\
+Exit codes: 0 success, 1 failure talking to AWS or a node, 2 bad input (nothing created).";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create or update a lab to match its script.
+    Up(UpArgs),
+    /// Show what `up` would do and what the lab costs; needs no AWS credentials.
+    Plan(LabArgs),
+    /// Destroy everything of a lab, then check that nothing tagged with it is left.
+    Down(DownArgs),
+    /// Show a lab's resources, uptime and cost so far.
+    Status(StatusArgs),
+    /// List labs with their uptime and cost.
+    Ls(LsArgs),
+    /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
+    Render(RenderArgs),
+}
+
+#[derive(Args, Debug)]
+struct LabArgs {
+    /// Lab script path or name.
+    lab: String,
+    /// Set a lab variable read by labrun.var (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct UpArgs {
+    #[command(flatten)]
+    lab: LabArgs,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Operations in flight at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallelism: u16,
+}
+
+#[derive(Args, Debug)]
+struct DownArgs {
+    /// Lab name or script.
+    lab: String,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Region to sweep when neither a state nor a script tells it.
+    #[arg(long)]
+    region: Option<String>,
+    /// Operations in flight at once.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallelism: u16,
+}
+
+#[derive(Args, Debug)]
+struct StatusArgs {
+    /// Lab name or script.
+    lab: String,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct LsArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct RenderArgs {
+    #[command(flatten)]
+    lab: LabArgs,
+    /// Folder to write into (created if missing).
+    dir: std::path::PathBuf,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))?;
+    if k.is_empty() {
+        return Err(format!("'{s}' has an empty KEY"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+const COMMANDS: &[&str] = &["up", "plan", "down", "status", "ls", "render", "help"];
+
+/// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
+fn with_default_command(mut args: Vec<String>) -> Vec<String> {
+    if let Some(first) = args.get(1) {
+        if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
+            args.insert(1, "up".into());
+        }
+    }
+    args
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LABRUN_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse_from(with_default_command(std::env::args().collect()));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Up(a) => up::up(a).await,
+            Command::Plan(a) => up::plan(a),
+            Command::Down(a) => down::down(a).await,
+            Command::Status(a) => status::status(a),
+            Command::Ls(a) => status::ls(a),
+            Command::Render(a) => render::render(a),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let input = e.downcast_ref::<ScriptError>().is_some()
+                || e.downcast_ref::<InputError>().is_some();
+            eprintln!("error: {e:#}");
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
+/// Asks for confirmation on a terminal; without one, `--yes` is required.
+fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(InputError(format!(
+            "{question} Not on a terminal: pass --yes to confirm."
+        ))
+        .into());
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

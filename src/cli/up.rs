@@ -1,0 +1,168 @@
+//! `labrun up` and `labrun plan`.
+
+use super::{InputError, LabArgs, UpArgs, confirm, plan_view, progress::Reporter, resolve};
+use crate::aws::{self, Aws};
+use crate::engine::apply::{self, Options};
+use crate::engine::decl::Declaration;
+use crate::engine::journal::Journal;
+use crate::engine::lock::LabLock;
+use crate::engine::plan;
+use crate::engine::state::{self, State};
+use crate::engine::value::{Resolved, Value};
+use crate::lua::{self, Loaded, modules::lab::Kinds};
+use anyhow::Result;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// The kinds scripts can declare.
+pub fn kinds() -> Kinds {
+    Kinds {
+        names: aws::kinds::KINDS.iter().map(|k| k.schema().kind).collect(),
+        schema: |k| aws::kinds::find(k).map(|k| k.schema()),
+    }
+}
+
+/// Finds and runs a lab script.
+pub fn load(args: &LabArgs) -> Result<(PathBuf, Loaded)> {
+    let path = resolve::script(&args.lab)?;
+    let vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
+    let loaded = lua::load_lab(&path, &vars, &Aws::offline(), kinds())?;
+    Ok((path, loaded))
+}
+
+fn current_state(decl: &Declaration) -> Result<State> {
+    let state = state::load(&decl.lab)?.unwrap_or_else(|| State::new(&decl.lab, &decl.region));
+    if state.region != decl.region && !state.resources.is_empty() {
+        return Err(InputError(format!(
+            "lab {} is up in {} but its script now says {}: run `labrun down {}` first",
+            decl.lab, state.region, decl.region, decl.lab
+        ))
+        .into());
+    }
+    Ok(state)
+}
+
+/// `labrun plan`.
+pub fn plan(args: LabArgs) -> Result<ExitCode> {
+    let (_, loaded) = load(&args)?;
+    let decl = &loaded.decl;
+    let state = current_state(decl)?;
+    let plan = plan::plan(decl, &state, &Aws::offline());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan_view::json(decl, &plan))?
+        );
+    } else {
+        plan_view::print(decl, &plan);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves the lab's outputs against the state.
+fn outputs(decl: &Declaration, state: &State) -> indexmap::IndexMap<String, serde_json::Value> {
+    decl.outputs
+        .iter()
+        .map(|(name, (v, _))| {
+            let resolved = match v.resolve(&|r| state.attr(&r.address, &r.attr)) {
+                Resolved::Known(j) => j,
+                Resolved::Unknown => serde_json::Value::Null,
+            };
+            (name.clone(), resolved)
+        })
+        .collect()
+}
+
+fn print_outputs(outputs: &indexmap::IndexMap<String, serde_json::Value>) {
+    for (k, v) in outputs {
+        let shown = v.as_str().map_or_else(|| v.to_string(), String::from);
+        println!("  {k} = {shown}");
+    }
+}
+
+/// `labrun up`.
+pub async fn up(args: UpArgs) -> Result<ExitCode> {
+    let (path, loaded) = load(&args.lab)?;
+    let decl = &loaded.decl;
+    let _lock = LabLock::acquire(&decl.lab)?;
+    let mut state = current_state(decl)?;
+    let plan = plan::plan(decl, &state, &Aws::offline());
+    if args.lab.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&plan_view::json(decl, &plan))?
+        );
+    } else {
+        plan_view::print(decl, &plan);
+    }
+    let (_, hourly) = plan_view::prices(decl);
+    if !plan.has_changes() {
+        println!("\nNo changes: lab {} is up to date.", decl.lab);
+        print_outputs(&state.outputs);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let aws = Aws::connect(&decl.region).await?;
+    if !confirm(
+        &format!("Apply these changes to lab {}?", decl.lab),
+        args.yes,
+    )? {
+        println!("Nothing done.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    state.script = std::fs::canonicalize(&path)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let journal = Journal::new(state);
+    journal.update(|_| ())?;
+    let started = Instant::now();
+    let reporter = Reporter::new(args.lab.json);
+    let opts = Options {
+        parallelism: args.parallelism.into(),
+        ..Options::default()
+    };
+    let report = apply::apply(decl, &plan, &journal, &aws, &reporter, opts).await;
+    let outputs = journal.update(|s| {
+        s.hourly_cost = hourly;
+        s.outputs = outputs(decl, s);
+        s.outputs.clone()
+    })?;
+    let (calls, mutating) = aws.calls.totals();
+    let secs = started.elapsed().as_secs_f64();
+    if report.failed() {
+        println!();
+        for op in report.ops.iter().filter(|o| o.outcome != "done") {
+            println!(
+                "  {} {}: {}",
+                op.outcome,
+                op.address,
+                op.error.as_deref().unwrap_or("")
+            );
+        }
+        println!(
+            "\nLab {} is partly up after {secs:.1}s ({calls} API calls, {mutating} changes). Fix the cause and run `labrun up` again, or `labrun down {}`.",
+            decl.lab, decl.lab
+        );
+        return Ok(ExitCode::from(1));
+    }
+    println!(
+        "\nLab {} is up in {secs:.1}s: {} operations, {calls} API calls ({mutating} changes). It costs {}/hour ({}/month); `labrun down {}` removes it.",
+        decl.lab,
+        report.ops.len(),
+        crate::cost::dollars(hourly),
+        crate::cost::dollars(hourly * crate::cost::HOURS_PER_MONTH),
+        decl.lab
+    );
+    print_outputs(&outputs);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a value holds no reference (so `render` can write it offline).
+pub fn literal(v: &Value) -> Option<serde_json::Value> {
+    match v.resolve(&|_| None) {
+        Resolved::Known(j) => Some(j),
+        Resolved::Unknown => None,
+    }
+}

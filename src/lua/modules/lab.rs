@@ -1,0 +1,305 @@
+//! `labrun.lab{...}`: declaring a lab, its resources and outputs.
+//!
+//! `lab:<kind>(name, props)` declares a resource and returns a handle;
+//! passing a handle (or `handle.attr`) in another resource's properties
+//! makes a dependency edge. Nothing here calls AWS.
+
+use crate::engine::decl::{Declaration, ResourceDecl, address};
+use crate::engine::schema::Schema;
+use crate::engine::value::{Ref, Value};
+use crate::lua::convert::{AttrRef, to_value};
+use crate::lua::location;
+use mlua::{IntoLua, Lua, MetaMethod, Table, UserData, UserDataMethods};
+use std::sync::{Arc, Mutex};
+
+/// The declaration a script builds, shared with the loader.
+#[derive(Debug, Clone, Default)]
+pub struct Declared(pub Arc<Mutex<Option<Declaration>>>);
+
+/// Looks up the schema of a kind.
+pub type SchemaLookup = fn(&str) -> Option<&'static Schema>;
+
+/// The kinds the lab table offers as methods.
+#[derive(Clone)]
+pub struct Kinds {
+    pub names: Vec<&'static str>,
+    pub schema: SchemaLookup,
+}
+
+/// A declared resource, as seen from Lua.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    pub kind: String,
+    pub name: String,
+    attrs: &'static [&'static str],
+}
+
+impl Handle {
+    /// The resource's address.
+    pub fn address(&self) -> String {
+        address(&self.kind, &self.name)
+    }
+    /// What the handle stands for in properties: the resource's ID.
+    pub fn reference(&self) -> Ref {
+        Ref {
+            address: self.address(),
+            attr: "id".into(),
+        }
+    }
+}
+
+impl UserData for Handle {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(this.address()));
+        methods.add_meta_method(
+            MetaMethod::Index,
+            |lua, this, key: String| -> mlua::Result<mlua::Value> {
+                match key.as_str() {
+                    "address" => this.address().into_lua(lua),
+                    "name" => this.name.clone().into_lua(lua),
+                    "kind" => this.kind.clone().into_lua(lua),
+                    attr if attr == "id" || this.attrs.contains(&attr) => lua
+                        .create_userdata(AttrRef(Ref {
+                            address: this.address(),
+                            attr: attr.into(),
+                        }))
+                        .map(mlua::Value::UserData),
+                    other => Err(location::error(
+                        lua,
+                        format!(
+                            "{} has no attribute '{other}' (it has: address, name, kind, id{})",
+                            this.address(),
+                            this.attrs
+                                .iter()
+                                .map(|a| format!(", {a}"))
+                                .collect::<String>()
+                        ),
+                    )),
+                }
+            },
+        );
+        methods.add_meta_method(
+            MetaMethod::Concat,
+            |lua, this, _: mlua::Value| -> mlua::Result<()> {
+                Err(location::error(
+                    lua,
+                    format!(
+                        "{}'s ID is only known after apply and cannot be put inside a string",
+                        this.address()
+                    ),
+                ))
+            },
+        );
+    }
+}
+
+fn check_name(lua: &Lua, what: &str, name: &str) -> mlua::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && name.starts_with(|c: char| c.is_ascii_lowercase());
+    if ok {
+        Ok(())
+    } else {
+        Err(location::error(
+            lua,
+            format!(
+                "{what} name '{name}' must start with a lowercase letter and use only a-z, 0-9, - and _ (at most 40)"
+            ),
+        ))
+    }
+}
+
+fn with_decl<R>(lua: &Lua, f: impl FnOnce(&mut Declaration) -> mlua::Result<R>) -> mlua::Result<R> {
+    let declared = lua
+        .app_data_ref::<Declared>()
+        .ok_or_else(|| location::error(lua, "no lab is being declared"))?
+        .clone();
+    let mut guard = declared
+        .0
+        .lock()
+        .map_err(|_| mlua::Error::runtime("declaration poisoned"))?;
+    let decl = guard
+        .as_mut()
+        .ok_or_else(|| location::error(lua, "call labrun.lab{ name = ... } first"))?;
+    f(decl)
+}
+
+/// Declares one resource of `kind`.
+fn declare(
+    lua: &Lua,
+    kinds: &Kinds,
+    kind: &str,
+    name: String,
+    props: Option<Table>,
+) -> mlua::Result<Handle> {
+    check_name(lua, kind, &name)?;
+    let schema = (kinds.schema)(kind)
+        .ok_or_else(|| location::error(lua, format!("unknown resource kind '{kind}'")))?;
+    let mut values = match props {
+        Some(t) => match to_value(lua, &mlua::Value::Table(t), &format!("{kind} '{name}'"))? {
+            Value::Map(m) => m,
+            Value::List(l) if l.is_empty() => Default::default(),
+            _ => {
+                return Err(location::error(
+                    lua,
+                    format!("{kind} '{name}': properties must be a table of fields"),
+                ));
+            }
+        },
+        None => Default::default(),
+    };
+    let depends_on = match values.shift_remove("depends_on") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::List(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::Ref(r) => Ok(r),
+                other => Err(location::error(
+                    lua,
+                    format!("depends_on takes handles, got {}", other.describe()),
+                )),
+            })
+            .collect::<mlua::Result<_>>()?,
+        Some(Value::Ref(r)) => vec![r],
+        Some(other) => {
+            return Err(location::error(
+                lua,
+                format!("depends_on takes handles, got {}", other.describe()),
+            ));
+        }
+    };
+    values.retain(|_, v| *v != Value::Null);
+    schema
+        .check(&values)
+        .map_err(|m| location::error(lua, format!("{kind} '{name}': {m}")))?;
+    let location = location::caller(lua);
+    let r = ResourceDecl {
+        kind: kind.to_string(),
+        name: name.clone(),
+        props: values,
+        depends_on,
+        location,
+    };
+    with_decl(lua, |decl| {
+        let addr = r.address();
+        if let Some(previous) = decl.resources.get(&addr) {
+            return Err(location::error(
+                lua,
+                format!("{addr} is already declared at {}", previous.location),
+            ));
+        }
+        decl.resources.insert(addr, r);
+        Ok(())
+    })?;
+    Ok(Handle {
+        kind: kind.to_string(),
+        name,
+        attrs: schema.attrs,
+    })
+}
+
+/// Builds the Lua table for a lab.
+fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result<Table> {
+    let lab = lua.create_table()?;
+    lab.set("name", name)?;
+    lab.set("region", region)?;
+    for &kind in &kinds.names {
+        let k = kinds.clone();
+        lab.set(
+            kind,
+            lua.create_function(
+                move |lua, (_this, name, props): (Table, String, Option<Table>)| {
+                    declare(lua, &k, kind, name, props)
+                },
+            )?,
+        )?;
+    }
+    let k = kinds.clone();
+    lab.set(
+        "resource",
+        lua.create_function(
+            move |lua, (_this, kind, name, props): (Table, String, String, Option<Table>)| {
+                declare(lua, &k, &kind, name, props)
+            },
+        )?,
+    )?;
+    lab.set(
+        "ref",
+        lua.create_function(|lua, (_this, addr): (Table, String)| {
+            let Some((kind, name)) = addr.split_once('.') else {
+                return Err(location::error(
+                    lua,
+                    format!("'{addr}' is not an address like vpc.main"),
+                ));
+            };
+            Ok(AttrRef(Ref {
+                address: address(kind, name),
+                attr: "id".into(),
+            }))
+        })?,
+    )?;
+    lab.set(
+        "output",
+        lua.create_function(|lua, (_this, name, value): (Table, String, mlua::Value)| {
+            let v = to_value(lua, &value, &format!("output '{name}'"))?;
+            let location = location::caller(lua);
+            with_decl(lua, |decl| {
+                decl.outputs.insert(name, (v, location));
+                Ok(())
+            })
+        })?,
+    )?;
+    Ok(lab)
+}
+
+/// Adds `labrun.lab`.
+pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
+    lua.set_app_data(Declared::default());
+    labrun.set(
+        "lab",
+        lua.create_function(move |lua, opts: Table| {
+            let name: Option<String> = opts.get("name")?;
+            let name = name.ok_or_else(|| location::error(lua, "labrun.lab needs a name"))?;
+            check_name(lua, "lab", &name)?;
+            let region: String = opts
+                .get::<Option<String>>("region")?
+                .unwrap_or_else(|| "us-east-1".into());
+            for pair in opts.pairs::<String, mlua::Value>() {
+                let (key, _) = pair?;
+                if key != "name" && key != "region" {
+                    return Err(location::error(
+                        lua,
+                        format!("labrun.lab: unknown field '{key}' (known: name, region)"),
+                    ));
+                }
+            }
+            let declared = lua
+                .app_data_ref::<Declared>()
+                .map(|d| d.clone())
+                .unwrap_or_default();
+            let mut slot = declared
+                .0
+                .lock()
+                .map_err(|_| mlua::Error::runtime("declaration poisoned"))?;
+            if let Some(existing) = slot.as_ref() {
+                return Err(location::error(
+                    lua,
+                    format!(
+                        "a script declares one lab; '{}' is already declared",
+                        existing.lab
+                    ),
+                ));
+            }
+            *slot = Some(Declaration {
+                lab: name.clone(),
+                region: region.clone(),
+                ..Default::default()
+            });
+            drop(slot);
+            lab_table(lua, &kinds, &name, &region)
+        })?,
+    )
+}

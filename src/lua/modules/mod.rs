@@ -1,0 +1,26 @@
+//! The host modules scripts see under the `labrun` global, one file each,
+//! registered from the one list in [`register_all`].
+
+pub mod json;
+pub mod lab;
+pub mod template;
+pub mod vars;
+
+use mlua::{Lua, Table};
+
+/// What the host modules need from the caller.
+pub struct Context {
+    pub kinds: lab::Kinds,
+    pub vars: vars::Vars,
+    pub script_dir: std::path::PathBuf,
+}
+
+/// Registers every host module into the `labrun` table.
+pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> {
+    lab::register(lua, labrun, cx.kinds)?;
+    vars::register(lua, labrun, cx.vars)?;
+    json::register(lua, labrun)?;
+    lua.set_app_data(template::ScriptDir(cx.script_dir));
+    template::register(lua, labrun)?;
+    Ok(())
+}
