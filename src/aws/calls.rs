@@ -2,7 +2,8 @@
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
@@ -43,9 +44,10 @@ impl Intercept for CallCounter {
         "labrun-call-counter"
     }
 
-    fn read_before_execution(
+    fn read_after_execution(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(meta) = cfg.load::<Metadata>() {

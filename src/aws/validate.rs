@@ -117,7 +117,7 @@ fn check_instance(r: &ResourceDecl) -> Result<(), DeclError> {
         Some(Value::Map(m))
             if m.contains_key("name")
                 && m.keys()
-                    .all(|k| ["name", "owner", "architecture"].contains(&k.as_str())) =>
+                    .all(|k| ["name", "owner", "architecture", "description"].contains(&k.as_str())) =>
         {
             Ok(())
         }

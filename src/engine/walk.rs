@@ -12,7 +12,7 @@ use std::future::Future;
 pub enum Outcome {
     Done,
     Failed(String),
-    /// Not run because this dependency failed or was skipped.
+    /// Not run because this node, upstream of it, failed.
     Skipped(usize),
 }
 
@@ -124,7 +124,7 @@ mod tests {
         .await;
         assert_eq!(out[0], Outcome::Failed("boom".into()));
         assert_eq!(out[1], Outcome::Skipped(0));
-        assert_eq!(out[2], Outcome::Skipped(1));
+        assert_eq!(out[2], Outcome::Skipped(0), "names the failure at the root");
         assert_eq!(out[3], Outcome::Done);
     }
 }

@@ -28,7 +28,7 @@ static SCHEMA: Schema = Schema {
         Field::required(
             "image",
             Type::Any,
-            "an AMI ID, or { name = pattern, owner = account, architecture = x86_64|arm64 } looked up at apply time",
+            "an AMI ID, or { name = pattern, owner = account, architecture = x86_64|arm64, description = pattern } looked up at apply time",
         ),
         Field::required("type", Type::Str, "instance type, e.g. t4g.nano").in_place(),
         Field::optional(
@@ -89,6 +89,9 @@ async fn image(cx: &Cx, image: &Json) -> Result<(String, Option<String>), Provid
                 .filters(tags::filter("state", &["available"]));
             if let Some(arch) = s("architecture") {
                 req = req.filters(tags::filter("architecture", &[arch]));
+            }
+            if let Some(description) = s("description") {
+                req = req.filters(tags::filter("description", &[description]));
             }
         }
         other => {

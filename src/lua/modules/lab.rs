@@ -9,7 +9,7 @@ use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
 use crate::lua::convert::{AttrRef, to_value};
 use crate::lua::location;
-use mlua::{IntoLua, Lua, MetaMethod, Table, UserData, UserDataMethods};
+use mlua::{IntoLua, Lua, LuaSerdeExt, MetaMethod, Table, UserData, UserDataMethods};
 use std::sync::{Arc, Mutex};
 
 /// The declaration a script builds, shared with the loader.
@@ -32,6 +32,8 @@ pub struct Handle {
     pub kind: String,
     pub name: String,
     attrs: &'static [&'static str],
+    /// Declared properties that hold no reference, readable from Lua.
+    literals: Arc<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Handle {
@@ -58,6 +60,7 @@ impl UserData for Handle {
                     "address" => this.address().into_lua(lua),
                     "name" => this.name.clone().into_lua(lua),
                     "kind" => this.kind.clone().into_lua(lua),
+                prop if this.literals.contains_key(prop) => lua.to_value(&this.literals[prop]),
                     attr if attr == "id" || this.attrs.contains(&attr) => lua
                         .create_userdata(AttrRef(Ref {
                             address: this.address(),
@@ -176,6 +179,13 @@ fn declare(
         .check(&values)
         .map_err(|m| location::error(lua, format!("{kind} '{name}': {m}")))?;
     let location = location::caller(lua);
+    let literals = values
+        .iter()
+        .filter_map(|(k, v)| match v.resolve(&|_| None) {
+            crate::engine::value::Resolved::Known(j) => Some((k.clone(), j)),
+            crate::engine::value::Resolved::Unknown => None,
+        })
+        .collect();
     let r = ResourceDecl {
         kind: kind.to_string(),
         name: name.clone(),
@@ -198,6 +208,7 @@ fn declare(
         kind: kind.to_string(),
         name,
         attrs: schema.attrs,
+        literals: Arc::new(literals),
     })
 }
 

@@ -1,6 +1,7 @@
 //! The host modules scripts see under the `labrun` global, one file each,
 //! registered from the one list in [`register_all`].
 
+pub mod ignition;
 pub mod json;
 pub mod lab;
 pub mod template;
@@ -22,5 +23,6 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     json::register(lua, labrun)?;
     lua.set_app_data(template::ScriptDir(cx.script_dir));
     template::register(lua, labrun)?;
+    ignition::register(lua, labrun)?;
     Ok(())
 }

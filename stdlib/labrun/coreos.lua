@@ -1,0 +1,80 @@
+--- Fedora CoreOS: images and Ignition configs for lab nodes.
+local coreos = {}
+
+--- Fedora's AWS account, owner of the official Fedora CoreOS images.
+coreos.OWNER = "125523088429"
+
+--- The CPU architecture of an instance type: "aarch64" for Graviton (t4g, m7g...), else "x86_64".
+function coreos.arch(instance_type)
+  local family = instance_type:match("^(%a+%d+)%a*%.")
+  if family and instance_type:match("^%a+%d+g") then return "aarch64" end
+  return "x86_64"
+end
+
+--- An image lookup for the newest Fedora CoreOS of a stream ("stable", "testing", "next")
+--- and architecture, resolved at apply time.
+function coreos.ami(stream, arch)
+  arch = arch or "x86_64"
+  return {
+    name = "fedora-coreos-*-" .. arch,
+    owner = coreos.OWNER,
+    architecture = arch == "aarch64" and "arm64" or "x86_64",
+    description = "Fedora CoreOS " .. (stream or "stable") .. "*",
+  }
+end
+
+--- File mode from an octal string: mode "0644" -> 420.
+function coreos.mode(octal)
+  return tonumber(octal, 8)
+end
+
+--- A Butane fragment (a Lua table in Butane's shape) for a node:
+--- opts.hostname, opts.ssh_keys (list of public keys for user core),
+--- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
+--- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }).
+function coreos.fragment(opts)
+  local files, units = {}, {}
+  if opts.hostname then
+    files[#files + 1] = { path = "/etc/hostname", mode = coreos.mode("0644"), contents = { inline = opts.hostname .. "\n" } }
+  end
+  if opts.sysctl then
+    local keys = {}
+    for k in pairs(opts.sysctl) do keys[#keys + 1] = k end
+    table.sort(keys)
+    local lines = {}
+    for _, k in ipairs(keys) do lines[#lines + 1] = k .. " = " .. tostring(opts.sysctl[k]) end
+    files[#files + 1] = { path = "/etc/sysctl.d/90-labrun.conf", mode = coreos.mode("0644"),
+                          contents = { inline = table.concat(lines, "\n") .. "\n" } }
+  end
+  local paths = {}
+  for path in pairs(opts.files or {}) do paths[#paths + 1] = path end
+  table.sort(paths)
+  for _, path in ipairs(paths) do
+    local f = opts.files[path]
+    if type(f) == "string" then f = { contents = f } end
+    files[#files + 1] = { path = path, mode = coreos.mode(f.mode or "0644"), contents = { inline = f.contents } }
+  end
+  local names = {}
+  for name in pairs(opts.units or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do
+    local u = opts.units[name]
+    if type(u) == "string" then u = { contents = u, enabled = true } end
+    units[#units + 1] = { name = name, contents = u.contents, enabled = u.enabled }
+  end
+  local config = { variant = "fcos", version = "1.6.0", storage = { files = files }, systemd = { units = units } }
+  if opts.ssh_keys then
+    config.passwd = { users = { { name = "core", ssh_authorized_keys = opts.ssh_keys } } }
+  end
+  return config
+end
+
+--- Ignition JSON for a node: coreos.fragment(opts) merged with opts.butane
+--- (more Butane, as a table), translated in process.
+function coreos.config(opts)
+  local config = coreos.fragment(opts)
+  if opts.butane then config = labrun.ignition.merge(config, opts.butane) end
+  return labrun.ignition.translate(config)
+end
+
+return coreos
