@@ -116,8 +116,9 @@ fn check_instance(r: &ResourceDecl) -> Result<(), DeclError> {
         Some(Value::Str(id)) if id.starts_with("ami-") => Ok(()),
         Some(Value::Map(m))
             if m.contains_key("name")
-                && m.keys()
-                    .all(|k| ["name", "owner", "architecture", "description"].contains(&k.as_str())) =>
+                && m.keys().all(|k| {
+                    ["name", "owner", "architecture", "description"].contains(&k.as_str())
+                }) =>
         {
             Ok(())
         }

@@ -12,7 +12,10 @@ fn options(lua: &Lua, opts: Option<Table>) -> mlua::Result<Options> {
     let mut o = Options::default();
     if let Some(t) = opts {
         if let Some(dir) = t.get::<Option<String>>("files_dir")? {
-            let base = lua.app_data_ref::<ScriptDir>().map(|d| d.0.clone()).unwrap_or_default();
+            let base = lua
+                .app_data_ref::<ScriptDir>()
+                .map(|d| d.0.clone())
+                .unwrap_or_default();
             o.files_dir = Some(base.join(PathBuf::from(dir)));
         }
         if let Some(strict) = t.get::<Option<bool>>("strict")? {
@@ -23,7 +26,8 @@ fn options(lua: &Lua, opts: Option<Table>) -> mlua::Result<Options> {
 }
 
 fn json_of(lua: &Lua, v: mlua::Value, what: &str) -> mlua::Result<serde_json::Value> {
-    lua.from_value(v).map_err(|e| location::error(lua, format!("{what}: {e}")))
+    lua.from_value(v)
+        .map_err(|e| location::error(lua, format!("{what}: {e}")))
 }
 
 /// Adds `labrun.ignition.{butane, translate, merge, validate}`.
@@ -32,9 +36,15 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
     m.set(
         "butane",
         lua.create_function(|lua, (yaml, opts): (String, Option<Table>)| {
-            let name = opts.as_ref().map(|t| t.get::<Option<String>>("name")).transpose()?.flatten().unwrap_or_default();
+            let name = opts
+                .as_ref()
+                .map(|t| t.get::<Option<String>>("name"))
+                .transpose()?
+                .flatten()
+                .unwrap_or_default();
             let o = options(lua, opts)?;
-            let config = ignition::translate_yaml(&name, &yaml, &o).map_err(|e| location::error(lua, e))?;
+            let config =
+                ignition::translate_yaml(&name, &yaml, &o).map_err(|e| location::error(lua, e))?;
             Ok(ignition::to_json_string(&config))
         })?,
     )?;
@@ -43,7 +53,8 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
         lua.create_function(|lua, (config, opts): (mlua::Value, Option<Table>)| {
             let o = options(lua, opts)?;
             let tree = json_of(lua, config, "ignition.translate")?;
-            let config = ignition::translate_value(&tree, &o).map_err(|e| location::error(lua, e))?;
+            let config =
+                ignition::translate_value(&tree, &o).map_err(|e| location::error(lua, e))?;
             Ok(ignition::to_json_string(&config))
         })?,
     )?;

@@ -60,7 +60,7 @@ impl UserData for Handle {
                     "address" => this.address().into_lua(lua),
                     "name" => this.name.clone().into_lua(lua),
                     "kind" => this.kind.clone().into_lua(lua),
-                prop if this.literals.contains_key(prop) => lua.to_value(&this.literals[prop]),
+                    prop if this.literals.contains_key(prop) => lua.to_value(&this.literals[prop]),
                     attr if attr == "id" || this.attrs.contains(&attr) => lua
                         .create_userdata(AttrRef(Ref {
                             address: this.address(),

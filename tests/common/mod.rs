@@ -1,0 +1,342 @@
+//! Test harness: a real `moto_server` on loopback, the `labrun` binary run
+//! against it, and an EC2 client to check what it did.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository root (labs/ and stdlib/ live there).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The moto_server to run: `LABRUN_MOTO_SERVER`, the venv `.ci/run` makes, or PATH.
+fn moto_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("LABRUN_MOTO_SERVER") {
+        return p.into();
+    }
+    let venv = dirs_home().join(".cache/labrun/moto-venv/bin/moto_server");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("moto_server")
+    }
+}
+
+fn dirs_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A running moto_server, killed on drop.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Moto {
+    /// Starts moto with AMI, instance type and key pair validation on and the Fedora CoreOS images.
+    pub fn start() -> Moto {
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let child = Command::new(moto_binary())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_AMI_VALIDATION", "true")
+            .env("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
+            .env("MOTO_ENABLE_KEYPAIR_VALIDATION", "true")
+            .env(
+                "MOTO_AMIS_PATH",
+                repo().join("tests/fixtures/moto/fcos_amis.json"),
+            )
+            .env("MOTO_ENABLE_RECORDING", "true")
+            .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts (run .ci/run once, or set LABRUN_MOTO_SERVER)");
+        let moto = Moto {
+            child,
+            port,
+            _dir: dir,
+        };
+        let start = Instant::now();
+        while moto
+            .http("POST", "/moto-api/recorder/reset-recording")
+            .is_err()
+        {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "moto_server did not come up"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto.http("POST", "/moto-api/recorder/start-recording")
+            .expect("recording starts");
+        moto
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A plain HTTP/1.0 request to moto's own API.
+    pub fn http(&self, method: &str, path: &str) -> std::io::Result<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            s,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        if out.starts_with("HTTP/1.0 200") || out.starts_with("HTTP/1.1 200") {
+            Ok(body)
+        } else {
+            Err(std::io::Error::other(out))
+        }
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn reset_recording(&self) {
+        self.http("POST", "/moto-api/recorder/reset-recording")
+            .expect("reset");
+        self.http("POST", "/moto-api/recorder/start-recording")
+            .expect("start");
+    }
+
+    /// The API actions received since the last reset, in order, with their decoded form bodies.
+    pub fn recorded(&self) -> Vec<(String, String)> {
+        use base64::Engine;
+        let text = self
+            .http("GET", "/moto-api/recorder/download-recording")
+            .expect("recording");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .filter_map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).ok()?;
+                let body = v["body"].as_str().unwrap_or_default();
+                let body = if v["body_encoded"].as_bool() == Some(true) {
+                    String::from_utf8(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(body)
+                            .ok()?,
+                    )
+                    .ok()?
+                } else {
+                    body.to_string()
+                };
+                let action = body
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("Action="))?
+                    .to_string();
+                Some((action, body))
+            })
+            .collect()
+    }
+
+    /// Recorded actions that change something.
+    pub fn mutating(&self) -> Vec<String> {
+        self.recorded()
+            .into_iter()
+            .map(|(a, _)| a)
+            .filter(|a| !["Describe", "Get", "List"].iter().any(|p| a.starts_with(p)))
+            .collect()
+    }
+
+    /// An EC2 client talking to this moto.
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        let creds = aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "tests");
+        let conf = aws_sdk_ec2::Config::builder()
+            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+            .endpoint_url(self.url())
+            .credentials_provider(creds)
+            .build();
+        aws_sdk_ec2::Client::from_conf(conf)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `labrun` with a private LABRUN_HOME, against a moto (or none).
+pub struct Labrun {
+    pub home: tempfile::TempDir,
+    pub endpoint: Option<String>,
+}
+
+impl Labrun {
+    /// A labrun pointed at `moto`.
+    pub fn new(moto: &Moto) -> Labrun {
+        Labrun {
+            home: tempfile::tempdir().expect("tempdir"),
+            endpoint: Some(moto.url()),
+        }
+    }
+
+    /// A labrun with no AWS at all.
+    pub fn offline() -> Labrun {
+        Labrun {
+            home: tempfile::tempdir().expect("tempdir"),
+            endpoint: None,
+        }
+    }
+
+    /// The command, with an environment free of the developer's AWS settings.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_labrun"));
+        c.args(args)
+            .current_dir(repo())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("LABRUN_HOME", self.home.path().join("labrun"))
+            .env("AWS_CONFIG_FILE", self.home.path().join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.home.path().join("no-aws-credentials"),
+            )
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdin(Stdio::null());
+        if let Some(url) = &self.endpoint {
+            c.env("AWS_ENDPOINT_URL", url)
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test");
+        }
+        c
+    }
+
+    /// Runs to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("labrun runs")
+    }
+
+    /// The state folder of a lab.
+    pub fn lab_dir(&self, lab: &str) -> PathBuf {
+        self.home.path().join("labrun/labs").join(lab)
+    }
+}
+
+/// stdout and stderr of a run, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Everything still tagged with `lab`, described kind by kind through the EC2 API.
+pub async fn tagged(ec2: &aws_sdk_ec2::Client, lab: &str) -> Vec<String> {
+    use aws_sdk_ec2::types::Filter;
+    let f = || Filter::builder().name("tag:labrun:lab").values(lab).build();
+    let mut left = Vec::new();
+    let o = ec2.describe_vpcs().filters(f()).send().await.unwrap();
+    left.extend(
+        o.vpcs()
+            .iter()
+            .map(|x| format!("vpc {}", x.vpc_id().unwrap_or_default())),
+    );
+    let o = ec2.describe_subnets().filters(f()).send().await.unwrap();
+    left.extend(
+        o.subnets()
+            .iter()
+            .map(|x| format!("subnet {}", x.subnet_id().unwrap_or_default())),
+    );
+    let o = ec2
+        .describe_internet_gateways()
+        .filters(f())
+        .send()
+        .await
+        .unwrap();
+    left.extend(
+        o.internet_gateways()
+            .iter()
+            .map(|x| format!("igw {}", x.internet_gateway_id().unwrap_or_default())),
+    );
+    let o = ec2
+        .describe_route_tables()
+        .filters(f())
+        .send()
+        .await
+        .unwrap();
+    left.extend(
+        o.route_tables()
+            .iter()
+            .map(|x| format!("rtb {}", x.route_table_id().unwrap_or_default())),
+    );
+    let o = ec2
+        .describe_security_groups()
+        .filters(f())
+        .send()
+        .await
+        .unwrap();
+    left.extend(
+        o.security_groups()
+            .iter()
+            .map(|x| format!("sg {}", x.group_id().unwrap_or_default())),
+    );
+    let o = ec2
+        .describe_network_interfaces()
+        .filters(f())
+        .send()
+        .await
+        .unwrap();
+    left.extend(
+        o.network_interfaces()
+            .iter()
+            .map(|x| format!("eni {}", x.network_interface_id().unwrap_or_default())),
+    );
+    let o = ec2.describe_addresses().filters(f()).send().await.unwrap();
+    left.extend(
+        o.addresses()
+            .iter()
+            .map(|x| format!("eip {}", x.allocation_id().unwrap_or_default())),
+    );
+    let o = ec2.describe_key_pairs().filters(f()).send().await.unwrap();
+    left.extend(
+        o.key_pairs()
+            .iter()
+            .map(|x| format!("key {}", x.key_pair_id().unwrap_or_default())),
+    );
+    let o = ec2.describe_instances().filters(f()).send().await.unwrap();
+    left.extend(
+        o.reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
+            .map(|x| format!("instance {}", x.instance_id().unwrap_or_default())),
+    );
+    left
+}
+
+/// Writes a script into `dir` and returns its path.
+pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write script");
+    p
+}

@@ -1,0 +1,397 @@
+//! The NAT lab up and down against a real moto_server.
+
+mod common;
+
+use aws_sdk_ec2::types::Filter;
+use common::{Labrun, Moto, tagged, text};
+
+fn tag(k: &str, v: &str) -> Filter {
+    Filter::builder().name(format!("tag:{k}")).values(v).build()
+}
+
+#[test]
+fn plan_needs_no_credentials_and_prices_every_resource() {
+    let labrun = Labrun::offline();
+    let out = labrun.run(&["plan", "labs/nat.lua"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    insta::assert_snapshot!("nat_plan", stdout);
+    let json = labrun.run(&["plan", "labs/nat.lua", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan --json is JSON");
+    assert_eq!(v["changes"].as_array().unwrap().len(), 13);
+    // Three t4g.nano with 10 GB gp3 each and one Elastic IP.
+    let expected = 3.0 * (0.0042 + 10.0 * 0.08 / 730.0) + 0.005;
+    assert!(
+        (v["hourly"].as_f64().unwrap() - expected).abs() < 1e-9,
+        "{v}"
+    );
+    assert!((v["monthly"].as_f64().unwrap() - expected * 730.0).abs() < 1e-6);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_builds_the_nat_lab_as_declared() {
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let out = labrun.run(&["labs/nat.lua", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let ec2 = moto.ec2().await;
+    let lab = || tag("labrun:lab", "nat");
+
+    let vpcs = ec2.describe_vpcs().filters(lab()).send().await.unwrap();
+    let [vpc] = vpcs.vpcs() else {
+        panic!("one VPC: {vpcs:?}")
+    };
+    assert_eq!(vpc.cidr_block(), Some("10.10.16.0/20"));
+    let subnets = ec2.describe_subnets().filters(lab()).send().await.unwrap();
+    let mut cidrs: Vec<_> = subnets
+        .subnets()
+        .iter()
+        .map(|s| s.cidr_block().unwrap().to_string())
+        .collect();
+    cidrs.sort();
+    assert_eq!(cidrs, ["10.10.16.0/24", "10.10.31.0/24"]);
+    let subnet_id = |cidr: &str| {
+        subnets
+            .subnets()
+            .iter()
+            .find(|s| s.cidr_block() == Some(cidr))
+            .unwrap()
+            .subnet_id()
+            .unwrap()
+            .to_string()
+    };
+
+    let enis = ec2
+        .describe_network_interfaces()
+        .filters(tag("labrun:resource", "network_interface.gateway"))
+        .send()
+        .await
+        .unwrap();
+    let [eni] = enis.network_interfaces() else {
+        panic!("one gateway ENI")
+    };
+    assert_eq!(eni.private_ip_address(), Some("10.10.31.10"));
+    assert_eq!(
+        eni.source_dest_check(),
+        Some(false),
+        "the NAT instance must forward"
+    );
+    let eni_id = eni.network_interface_id().unwrap();
+
+    let igws = ec2
+        .describe_internet_gateways()
+        .filters(lab())
+        .send()
+        .await
+        .unwrap();
+    let igw_id = igws.internet_gateways()[0].internet_gateway_id().unwrap();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(lab())
+        .send()
+        .await
+        .unwrap();
+    let table_of = |subnet: &str| {
+        tables
+            .route_tables()
+            .iter()
+            .find(|t| {
+                t.associations()
+                    .iter()
+                    .any(|a| a.subnet_id() == Some(subnet))
+            })
+            .unwrap_or_else(|| panic!("no table for {subnet}"))
+    };
+    let default_route = |t: &aws_sdk_ec2::types::RouteTable| {
+        t.routes()
+            .iter()
+            .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+            .cloned()
+            .expect("default route")
+    };
+    let public = default_route(table_of(&subnet_id("10.10.31.0/24")));
+    assert_eq!(
+        public.gateway_id(),
+        Some(igw_id),
+        "gateway subnet goes out through the internet gateway"
+    );
+    let private = default_route(table_of(&subnet_id("10.10.16.0/24")));
+    assert_eq!(
+        private.network_interface_id(),
+        Some(eni_id),
+        "private subnet goes out through the gateway's ENI"
+    );
+
+    let groups = ec2
+        .describe_security_groups()
+        .filters(lab())
+        .send()
+        .await
+        .unwrap();
+    let rules = |name: &str| {
+        let g = groups
+            .security_groups()
+            .iter()
+            .find(|g| g.group_name() == Some(name))
+            .expect(name);
+        let mut r: Vec<String> = g
+            .ip_permissions()
+            .iter()
+            .flat_map(|p| {
+                p.ip_ranges().iter().map(move |ip| {
+                    format!(
+                        "{} {:?} {}",
+                        p.ip_protocol().unwrap_or_default(),
+                        p.from_port(),
+                        ip.cidr_ip().unwrap_or_default()
+                    )
+                })
+            })
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        rules("nat-instances"),
+        ["tcp Some(22) 10.10.31.0/24"],
+        "SSH to instances only from the gateway subnet"
+    );
+    assert_eq!(
+        rules("nat-gateway"),
+        ["-1 None 10.10.16.0/24", "tcp Some(22) 0.0.0.0/0"]
+    );
+
+    let eips = ec2
+        .describe_addresses()
+        .filters(lab())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        eips.addresses()[0].network_interface_id(),
+        Some(eni_id),
+        "the Elastic IP is on the gateway"
+    );
+
+    let instances = ec2
+        .describe_instances()
+        .filters(lab())
+        .send()
+        .await
+        .unwrap();
+    let all: Vec<_> = instances
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .collect();
+    assert_eq!(all.len(), 3);
+    for i in &all {
+        let resource = i
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some("labrun:resource"))
+            .and_then(|t| t.value())
+            .unwrap();
+        assert_eq!(i.instance_type().map(|t| t.as_str()), Some("t4g.nano"));
+        assert_eq!(
+            i.image_id(),
+            Some("ami-0fc0s00000000a641"),
+            "the aarch64 Fedora CoreOS image for t4g"
+        );
+        let attr = ec2
+            .describe_instance_attribute()
+            .instance_id(i.instance_id().unwrap())
+            .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+            .send()
+            .await
+            .unwrap();
+        use base64::Engine;
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(attr.user_data().unwrap().value().unwrap())
+            .unwrap();
+        let ign: serde_json::Value =
+            serde_json::from_slice(&data).expect("user data is Ignition JSON");
+        assert_eq!(ign["ignition"]["version"], "3.5.0");
+        let name = resource.trim_start_matches("instance.");
+        let hostname = ign["storage"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "/etc/hostname")
+            .unwrap();
+        assert!(
+            hostname["contents"]["source"]
+                .as_str()
+                .unwrap()
+                .contains(name),
+            "{hostname}"
+        );
+        if name == "gateway" {
+            let text = ign.to_string();
+            assert!(
+                text.contains("MASQUERADE") && text.contains("ip_forward"),
+                "{text}"
+            );
+        }
+    }
+    // Tags are set by the create calls themselves, never afterwards.
+    let actions: Vec<String> = moto.recorded().into_iter().map(|(a, _)| a).collect();
+    assert!(!actions.iter().any(|a| a == "CreateTags"), "{actions:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_up_changes_nothing_and_a_type_change_touches_one_instance() {
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let out = labrun.run(&["up", "labs/nat.lua", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    moto.reset_recording();
+    let again = labrun.run(&["up", "labs/nat.lua", "--yes"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("No changes"));
+    assert_eq!(
+        moto.mutating(),
+        Vec::<String>::new(),
+        "a second up must not change anything"
+    );
+
+    moto.reset_recording();
+    let out = labrun.run(&[
+        "up",
+        "labs/nat.lua",
+        "--yes",
+        "--var",
+        "instance-01_type=t4g.micro",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.")
+    );
+    let ec2 = moto.ec2().await;
+    let i = ec2
+        .describe_instances()
+        .filters(tag("labrun:resource", "instance.instance-01"))
+        .send()
+        .await
+        .unwrap();
+    let inst = &i.reservations()[0].instances()[0];
+    assert_eq!(inst.instance_type().map(|t| t.as_str()), Some("t4g.micro"));
+    let id = inst.instance_id().unwrap();
+    for (action, body) in moto.recorded() {
+        if !action.starts_with("Describe") {
+            assert!(
+                body.contains(id),
+                "{action} touched something else than instance-01: {body}"
+            );
+        }
+    }
+    assert_eq!(
+        moto.mutating(),
+        ["StopInstances", "ModifyInstanceAttribute", "StartInstances"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_leaves_nothing_tagged_and_removes_the_state() {
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    assert!(
+        labrun
+            .run(&["up", "labs/nat.lua", "--yes"])
+            .status
+            .success()
+    );
+    assert!(labrun.lab_dir("nat").join("state.json").exists());
+    let ec2 = moto.ec2().await;
+    assert_eq!(tagged(&ec2, "nat").await.len(), 13);
+    let out = labrun.run(&["down", "nat", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 resources tagged labrun:lab=nat remain")
+    );
+    assert_eq!(tagged(&ec2, "nat").await, Vec::<String>::new());
+    assert!(
+        !labrun.lab_dir("nat").join("state.json").exists(),
+        "state removed"
+    );
+    let ls = labrun.run(&["ls"]);
+    assert!(
+        String::from_utf8_lossy(&ls.stdout).contains("No labs are up"),
+        "{}",
+        text(&ls)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_without_state_finds_everything_by_tag() {
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    assert!(
+        labrun
+            .run(&["up", "labs/nat.lua", "--yes"])
+            .status
+            .success()
+    );
+    std::fs::remove_dir_all(labrun.lab_dir("nat")).unwrap();
+    let out = labrun.run(&["down", "nat", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("13 swept by tag"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(tagged(&moto.ec2().await, "nat").await, Vec::<String>::new());
+}
+
+#[test]
+fn up_without_credentials_fails_at_once_and_says_what_to_do() {
+    let moto = Moto::start();
+    let mut labrun = Labrun::new(&moto);
+    labrun.endpoint = None;
+    let mut cmd = labrun.command(&["up", "labs/nat.lua", "--yes"]);
+    cmd.env("AWS_ENDPOINT_URL", moto.url());
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(
+        err.contains("aws configure") && err.contains("emulator"),
+        "{err}"
+    );
+    assert_eq!(moto.recorded().len(), 0, "no API call was made");
+}
+
+#[test]
+fn a_second_labrun_on_the_same_lab_fails_fast_naming_the_holder() {
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    // Hold the lab's lock from another process: a shell that keeps it with flock.
+    let lock_dir = labrun.home.path().join("labrun/locks");
+    std::fs::create_dir_all(&lock_dir).unwrap();
+    let lock = lock_dir.join("nat.lock");
+    std::fs::write(&lock, "PID 4242: labrun up labs/nat.lua\n").unwrap();
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock (util-linux) runs");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let start = std::time::Instant::now();
+    let out = labrun.run(&["up", "labs/nat.lua", "--yes"]);
+    let waited = start.elapsed();
+    holder.kill().ok();
+    holder.wait().ok();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PID 4242") && err.contains("labrun up labs/nat.lua"),
+        "{err}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "it must not wait for the lock"
+    );
+    assert_eq!(moto.mutating(), Vec::<String>::new());
+}
