@@ -24,7 +24,7 @@ local sg = lab:security_group("instances", {
 for i = 1, 2 do
   local name = ("instance-%02d"):format(i)
   lab:instance(name, {
-    subnet = private, security_groups = { sg }, private_ip = ("10.10.16.%d"):format(10 + i),
+    subnet = private, security_groups = { sg },
     type = labrun.var(name .. "_type", type), image = coreos.ami("stable", coreos.arch(type)),
     user_data = coreos.config { hostname = name, ssh_keys = ssh_keys },
   })

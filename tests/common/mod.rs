@@ -182,6 +182,14 @@ impl Drop for Moto {
     }
 }
 
+/// A home folder with empty AWS config and credentials files.
+fn empty_home() -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("tempdir");
+    std::fs::write(home.path().join("aws-config"), "").expect("write");
+    std::fs::write(home.path().join("aws-credentials"), "").expect("write");
+    home
+}
+
 /// Runs `labrun` with a private LABRUN_HOME, against a moto (or none).
 pub struct Labrun {
     pub home: tempfile::TempDir,
@@ -214,10 +222,10 @@ impl Labrun {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
             .env("LABRUN_HOME", self.home.path().join("labrun"))
-            .env("AWS_CONFIG_FILE", self.home.path().join("no-aws-config"))
+            .env("AWS_CONFIG_FILE", self.home.path().join("aws-config"))
             .env(
                 "AWS_SHARED_CREDENTIALS_FILE",
-                self.home.path().join("no-aws-credentials"),
+                self.home.path().join("aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdin(Stdio::null());
