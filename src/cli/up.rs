@@ -28,7 +28,11 @@ pub fn kinds() -> Kinds {
 pub fn load(args: &LabArgs) -> Result<(PathBuf, Loaded)> {
     let path = resolve::script(&args.lab)?;
     let vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
-    let loaded = lua::load_lab(&path, &vars, &Aws::offline(), kinds())?;
+    let opts = lua::LoadOptions {
+        vars: &vars,
+        renew_secrets: false,
+    };
+    let loaded = lua::load_lab(&path, &opts, &Aws::offline(), kinds())?;
     Ok((path, loaded))
 }
 

@@ -179,12 +179,13 @@ pub fn save(state: &State) -> Result<()> {
     write_private_file(&dir.join("state.json"), &bytes)
 }
 
-/// Removes a lab's folder once nothing of it is left.
+/// Removes a lab's state once nothing of it is left in the cloud. Its
+/// secrets (`secrets.json`) stay, so the next `up` reuses the same keys.
 pub fn remove(lab: &str) -> Result<()> {
-    let dir = lab_dir(lab)?;
-    match fs::remove_dir_all(&dir) {
+    let path = lab_dir(lab)?.join("state.json");
+    match fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove {}", dir.display()))
+            Err(e).with_context(|| format!("cannot remove {}", path.display()))
         }
         _ => Ok(()),
     }

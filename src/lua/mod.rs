@@ -7,6 +7,7 @@ pub mod error;
 pub mod loader;
 pub mod location;
 pub mod modules;
+pub mod secrets;
 
 use crate::engine::decl::Declaration;
 use crate::engine::provider::Provider;
@@ -23,13 +24,24 @@ pub struct Loaded {
     pub lua: Lua,
 }
 
-/// Runs a lab script and checks what it declared. No AWS call happens.
+/// How to load a script.
+pub struct LoadOptions<'a> {
+    /// `--var` values.
+    pub vars: &'a BTreeMap<String, String>,
+    /// Regenerate every key and certificate instead of reusing stored ones.
+    pub renew_secrets: bool,
+}
+
+/// Runs a lab script and checks what it declared. No AWS call happens;
+/// keys and certificates it asks for are generated (or reused) and saved
+/// with the lab.
 pub fn load_lab(
     path: &Path,
-    vars: &BTreeMap<String, String>,
+    opts: &LoadOptions<'_>,
     provider: &dyn Provider,
     kinds: Kinds,
 ) -> Result<Loaded, ScriptError> {
+    let vars = opts.vars;
     let shown = path.display().to_string();
     let code = std::fs::read_to_string(path)
         .map_err(|e| ScriptError::plain(format!("cannot read {shown}: {e}")))?;
@@ -57,6 +69,7 @@ pub fn load_lab(
         lua.globals().set("labrun", labrun)?;
         loader::install(&lua, &script_dir)?;
         lua.set_app_data(location::MainChunk(shown.clone()));
+        lua.set_app_data(secrets::LabSecrets::new(opts.renew_secrets));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;

@@ -1,0 +1,88 @@
+//! Secrets of the lab being loaded (keys, certificates): read from the lab
+//! folder's `secrets.json` (0600), generated once, reused by later loads so
+//! a rebuilt lab still matches what the user holds, until renewed.
+
+use crate::engine::state::{create_private_dir, lab_dir, write_private_file};
+use anyhow::{Context, Result};
+use indexmap::IndexMap;
+use serde_json::Value as Json;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Default)]
+struct Inner {
+    lab: Option<String>,
+    data: IndexMap<String, Json>,
+    /// Entries set during this load.
+    fresh: HashSet<String>,
+    changed: bool,
+    renew: bool,
+}
+
+/// The secret store host modules share while a script loads.
+#[derive(Debug, Clone, Default)]
+pub struct LabSecrets(Arc<Mutex<Inner>>);
+
+/// The file holding a lab's secrets.
+pub fn path(lab: &str) -> Result<std::path::PathBuf> {
+    Ok(lab_dir(lab)?.join("secrets.json"))
+}
+
+impl LabSecrets {
+    /// A store; with `renew`, stored entries are ignored and replaced.
+    pub fn new(renew: bool) -> LabSecrets {
+        LabSecrets(Arc::new(Mutex::new(Inner {
+            renew,
+            ..Default::default()
+        })))
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads what lab `lab` already has.
+    pub fn open(&self, lab: &str) -> Result<()> {
+        let file = path(lab)?;
+        let data = match std::fs::read(&file) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not valid JSON", file.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => IndexMap::new(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+        };
+        let mut inner = self.inner();
+        inner.lab = Some(lab.to_string());
+        inner.data = data;
+        Ok(())
+    }
+
+    /// The stored entry `key` (none when renewing, unless set during this load).
+    pub fn get(&self, key: &str) -> Option<Json> {
+        let inner = self.inner();
+        if inner.renew && !inner.fresh.contains(key) {
+            return None;
+        }
+        inner.data.get(key).cloned()
+    }
+
+    /// Stores entry `key`; it is written by [`LabSecrets::save`].
+    pub fn set(&self, key: &str, value: Json) {
+        let mut inner = self.inner();
+        inner.fresh.insert(key.to_string());
+        if inner.data.get(key) != Some(&value) {
+            inner.data.insert(key.to_string(), value);
+            inner.changed = true;
+        }
+    }
+
+    /// Writes the store if this load changed it.
+    pub fn save(&self) -> Result<()> {
+        let inner = self.inner();
+        let (Some(lab), true) = (&inner.lab, inner.changed) else {
+            return Ok(());
+        };
+        let dir = lab_dir(lab)?;
+        create_private_dir(&dir)?;
+        write_private_file(&path(lab)?, &serde_json::to_vec_pretty(&inner.data)?)
+    }
+}
