@@ -1,10 +1,12 @@
 //! The `labrun` command line.
 
+mod access;
 mod down;
 mod plan_view;
 mod progress;
 mod render;
 mod resolve;
+mod ssh;
 mod status;
 mod up;
 
@@ -42,6 +44,8 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
+    /// Run a command on a lab node over SSH (through its jump host), or open a shell.
+    Ssh(SshArgs),
     /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
     Render(RenderArgs),
 }
@@ -102,6 +106,20 @@ struct LsArgs {
 }
 
 #[derive(Args, Debug)]
+struct SshArgs {
+    /// Lab name.
+    lab: String,
+    /// Node name (see `labrun status`).
+    node: String,
+    /// Seconds to keep trying while the node boots.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Command to run; without one, an interactive shell.
+    #[arg(last = true)]
+    command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
 struct RenderArgs {
     #[command(flatten)]
     lab: LabArgs,
@@ -119,7 +137,9 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-const COMMANDS: &[&str] = &["up", "plan", "down", "status", "ls", "render", "help"];
+const COMMANDS: &[&str] = &[
+    "up", "plan", "down", "status", "ls", "render", "ssh", "help",
+];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
@@ -159,6 +179,7 @@ pub fn main() -> ExitCode {
             Command::Status(a) => status::status(a),
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
+            Command::Ssh(a) => ssh::ssh(a).await,
         }
     });
     match result {

@@ -95,5 +95,10 @@ pub fn load_lab(
     provider
         .validate(&decl)
         .map_err(|e| ScriptError::plain(e.to_string()))?;
+    if let Some(store) = lua.app_data_ref::<secrets::LabSecrets>() {
+        store
+            .save()
+            .map_err(|e| ScriptError::plain(format!("cannot save the lab's secrets: {e:#}")))?;
+    }
     Ok(Loaded { decl, lua })
 }

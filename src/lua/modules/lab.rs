@@ -115,7 +115,10 @@ fn check_name(lua: &Lua, what: &str, name: &str) -> mlua::Result<()> {
     }
 }
 
-fn with_decl<R>(lua: &Lua, f: impl FnOnce(&mut Declaration) -> mlua::Result<R>) -> mlua::Result<R> {
+pub(crate) fn with_decl<R>(
+    lua: &Lua,
+    f: impl FnOnce(&mut Declaration) -> mlua::Result<R>,
+) -> mlua::Result<R> {
     let declared = lua
         .app_data_ref::<Declared>()
         .ok_or_else(|| location::error(lua, "no lab is being declared"))?
@@ -310,6 +313,11 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
                 ..Default::default()
             });
             drop(slot);
+            if let Some(store) = lua.app_data_ref::<crate::lua::secrets::LabSecrets>() {
+                store
+                    .open(&name)
+                    .map_err(|e| location::error(lua, format!("{e:#}")))?;
+            }
             lab_table(lua, &kinds, &name, &region)
         })?,
     )

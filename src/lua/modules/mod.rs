@@ -4,6 +4,8 @@
 pub mod ignition;
 pub mod json;
 pub mod lab;
+pub mod ssh;
+pub mod steps;
 pub mod template;
 pub mod vars;
 
@@ -24,5 +26,7 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     lua.set_app_data(template::ScriptDir(cx.script_dir));
     template::register(lua, labrun)?;
     ignition::register(lua, labrun)?;
+    ssh::register(lua, labrun)?;
+    steps::register(lua, labrun)?;
     Ok(())
 }
