@@ -2,6 +2,7 @@
 
 mod access;
 mod down;
+mod graph;
 mod plan_view;
 mod progress;
 mod render;
@@ -44,6 +45,8 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
+    /// Print the dependency graph (Graphviz DOT) and the longest chain of dependent resources.
+    Graph(LabArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
     /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
@@ -138,7 +141,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 const COMMANDS: &[&str] = &[
-    "up", "plan", "down", "status", "ls", "render", "ssh", "help",
+    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "help",
 ];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
@@ -180,6 +183,7 @@ pub fn main() -> ExitCode {
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
             Command::Ssh(a) => ssh::ssh(a).await,
+            Command::Graph(a) => graph::graph(a),
         }
     });
     match result {
