@@ -1,5 +1,6 @@
 //! The `labrun` command line.
 
+mod butane;
 mod down;
 mod plan_view;
 mod progress;
@@ -44,6 +45,8 @@ enum Command {
     Ls(LsArgs),
     /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
     Render(RenderArgs),
+    /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
+    Butane(ButaneArgs),
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +112,24 @@ struct RenderArgs {
     dir: std::path::PathBuf,
 }
 
+#[derive(Args, Debug)]
+struct ButaneArgs {
+    /// Butane config to read (default: standard input).
+    input: Option<std::path::PathBuf>,
+    /// Folder that `local:` contents and trees are read from.
+    #[arg(long, short = 'd', value_name = "FILES_DIR")]
+    files_dir: Option<std::path::PathBuf>,
+    /// Write the Ignition config here (default: standard output).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<std::path::PathBuf>,
+    /// Fail on warnings.
+    #[arg(long, short = 's')]
+    strict: bool,
+    /// Indent the output.
+    #[arg(long, short = 'p')]
+    pretty: bool,
+}
+
 fn parse_var(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -119,7 +140,9 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-const COMMANDS: &[&str] = &["up", "plan", "down", "status", "ls", "render", "help"];
+const COMMANDS: &[&str] = &[
+    "up", "plan", "down", "status", "ls", "render", "butane", "help",
+];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
@@ -159,6 +182,7 @@ pub fn main() -> ExitCode {
             Command::Status(a) => status::status(a),
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
+            Command::Butane(a) => butane::butane(a),
         }
     });
     match result {
