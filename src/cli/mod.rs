@@ -43,7 +43,7 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
-    /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
+    /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source.
     Render(RenderArgs),
     /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
     Butane(ButaneArgs),
