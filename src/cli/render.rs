@@ -2,6 +2,7 @@
 //! inspection: per node, its Ignition config and the Butane it came from.
 
 use super::{RenderArgs, up};
+use crate::aws::user_data;
 use crate::lua::modules::ignition::Sources;
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -13,10 +14,9 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
     let sources = loaded.lua.app_data_ref::<Sources>();
     let mut written = 0;
     for (address, r) in &loaded.decl.resources {
-        let Some(data) = r.props.get("user_data").and_then(up::literal) else {
+        let Some(text) = user_data::of(&loaded.decl, r) else {
             continue;
         };
-        let Some(text) = data.as_str() else { continue };
         let dir = args.dir.join(&r.name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;

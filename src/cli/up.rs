@@ -8,7 +8,7 @@ use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::plan;
 use crate::engine::state::{self, State};
-use crate::engine::value::{Resolved, Value};
+use crate::engine::value::Resolved;
 use crate::lua::{self, Loaded, modules::lab::Kinds};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -161,12 +161,4 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     );
     print_outputs(&outputs);
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether a value holds no reference (so `render` can write it offline).
-pub fn literal(v: &Value) -> Option<serde_json::Value> {
-    match v.resolve(&|_| None) {
-        Resolved::Known(j) => Some(j),
-        Resolved::Unknown => None,
-    }
 }
