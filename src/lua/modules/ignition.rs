@@ -138,3 +138,44 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
     )?;
     labrun.set("ignition", m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lua/ignition.lua` runs as Lua and documents every function of the
+    /// host modules it covers.
+    #[test]
+    fn editor_definitions_cover_the_host_api() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/lua/ignition.lua");
+        let meta = std::fs::read_to_string(path).unwrap();
+        let lua = Lua::new();
+        lua.load(meta.as_str())
+            .set_name("@lua/ignition.lua")
+            .exec()
+            .unwrap();
+        let labrun = lua.create_table().unwrap();
+        register(&lua, &labrun).unwrap();
+        super::super::template::register(&lua, &labrun).unwrap();
+        let mut names = Vec::new();
+        for pair in labrun.pairs::<String, mlua::Value>() {
+            let (key, value) = pair.unwrap();
+            match value {
+                mlua::Value::Table(t) => {
+                    for inner in t.pairs::<String, mlua::Value>() {
+                        names.push(format!("{key}.{}", inner.unwrap().0));
+                    }
+                }
+                _ => names.push(key),
+            }
+        }
+        names.sort();
+        assert_eq!(names.len(), 7, "{names:?}");
+        for name in names {
+            assert!(
+                meta.contains(&format!("function labrun.{name}(")),
+                "lua/ignition.lua lacks labrun.{name}"
+            );
+        }
+    }
+}
