@@ -3,7 +3,6 @@
 //!
 //! Run with `cargo bench --bench nat_lab` (after `.ci/setup`).
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 

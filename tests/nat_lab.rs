@@ -347,14 +347,13 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
             .success()
     );
     assert!(labrun.lab_dir("nat").join("state.json").exists());
-    let ec2 = moto.ec2().await;
-    assert_eq!(tagged(&ec2, "nat").await.len(), 14);
+    assert_eq!(tagged(&moto, "nat").await.len(), 14);
     let out = labrun.run(&["down", "nat", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("0 resources tagged labrun:lab=nat remain")
     );
-    assert_eq!(tagged(&ec2, "nat").await, Vec::<String>::new());
+    assert_eq!(tagged(&moto, "nat").await, Vec::<String>::new());
     assert!(
         !labrun.lab_dir("nat").join("state.json").exists(),
         "state removed"
@@ -385,7 +384,7 @@ async fn down_without_state_finds_everything_by_tag() {
         "{}",
         text(&out)
     );
-    assert_eq!(tagged(&moto.ec2().await, "nat").await, Vec::<String>::new());
+    assert_eq!(tagged(&moto, "nat").await, Vec::<String>::new());
 }
 
 #[test]

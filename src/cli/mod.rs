@@ -1,6 +1,7 @@
 //! The `labrun` command line.
 
 mod access;
+mod butane;
 mod down;
 mod graph;
 mod plan_view;
@@ -49,8 +50,10 @@ enum Command {
     Graph(LabArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
-    /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
+    /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source.
     Render(RenderArgs),
+    /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
+    Butane(ButaneArgs),
 }
 
 #[derive(Args, Debug)]
@@ -130,6 +133,24 @@ struct RenderArgs {
     dir: std::path::PathBuf,
 }
 
+#[derive(Args, Debug)]
+struct ButaneArgs {
+    /// Butane config to read (default: standard input).
+    input: Option<std::path::PathBuf>,
+    /// Folder that `local:` contents and trees are read from.
+    #[arg(long, short = 'd', value_name = "FILES_DIR")]
+    files_dir: Option<std::path::PathBuf>,
+    /// Write the Ignition config here (default: standard output).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<std::path::PathBuf>,
+    /// Fail on warnings.
+    #[arg(long, short = 's')]
+    strict: bool,
+    /// Indent the output.
+    #[arg(long, short = 'p')]
+    pretty: bool,
+}
+
 fn parse_var(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -141,15 +162,16 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 const COMMANDS: &[&str] = &[
-    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "help",
+    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "butane", "help",
 ];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
-    if let Some(first) = args.get(1) {
-        if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
-            args.insert(1, "up".into());
-        }
+    if let Some(first) = args.get(1)
+        && !first.starts_with('-')
+        && !COMMANDS.contains(&first.as_str())
+    {
+        args.insert(1, "up".into());
     }
     args
 }
@@ -184,6 +206,7 @@ pub fn main() -> ExitCode {
             Command::Render(a) => render::render(a),
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
+            Command::Butane(a) => butane::butane(a),
         }
     });
     match result {

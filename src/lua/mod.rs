@@ -74,7 +74,7 @@ pub fn load_lab(
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;
     lua.load(code).set_name(format!("@{shown}")).exec()?;
-    let decl = lua
+    let mut decl = lua
         .app_data_ref::<Declared>()
         .and_then(|d| d.0.lock().ok().and_then(|mut g| g.take()))
         .ok_or_else(|| {
@@ -90,6 +90,9 @@ pub fn load_lab(
             if unused.len() == 1 { "it" } else { "them" }
         )));
     }
+    provider
+        .expand(&mut decl)
+        .map_err(|e| ScriptError::plain(e.to_string()))?;
     decl.validate(&|k| provider.schema(k))
         .map_err(|e| ScriptError::plain(e.to_string()))?;
     provider
