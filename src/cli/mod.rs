@@ -56,6 +56,21 @@ struct LabArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+    /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
+    #[arg(long)]
+    renew_pki: bool,
+}
+
+impl LabArgs {
+    /// A script run without variables or options, to learn its lab's name.
+    fn plain(lab: String) -> LabArgs {
+        LabArgs {
+            lab,
+            vars: Vec::new(),
+            json: false,
+            renew_pki: false,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -40,12 +40,10 @@ fn summary(s: &State) -> serde_json::Value {
 pub fn status(args: StatusArgs) -> Result<ExitCode> {
     let name = match super::resolve::find_script(&args.lab) {
         Some(path) if args.lab.ends_with(".lua") || args.lab.contains('/') => {
-            let lab_args = super::LabArgs {
-                lab: path.display().to_string(),
-                vars: Vec::new(),
-                json: false,
-            };
-            super::up::load(&lab_args)?.1.decl.lab
+            super::up::load(&super::LabArgs::plain(path.display().to_string()))?
+                .1
+                .decl
+                .lab
         }
         _ => args.lab.clone(),
     };

@@ -9,7 +9,8 @@ use crate::engine::lock::LabLock;
 use crate::engine::plan;
 use crate::engine::state::{self, State};
 use crate::engine::value::{Resolved, Value};
-use crate::lua::{self, Loaded, modules::lab::Kinds};
+use crate::lua::modules::{lab::Kinds, pki};
+use crate::lua::{self, Loaded};
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,15 +25,17 @@ pub fn kinds() -> Kinds {
     }
 }
 
-/// Finds and runs a lab script.
+/// Finds and runs a lab script; says on stderr how many keys and
+/// certificates it made.
 pub fn load(args: &LabArgs) -> Result<(PathBuf, Loaded)> {
     let path = resolve::script(&args.lab)?;
     let vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
-    let opts = lua::LoadOptions {
-        vars: &vars,
-        renew_secrets: false,
-    };
+    let renew: &[&str] = if args.renew_pki { &[pki::SECRET] } else { &[] };
+    let opts = lua::LoadOptions { vars: &vars, renew };
     let loaded = lua::load_lab(&path, &opts, &Aws::offline(), kinds())?;
+    if let Some(line) = pki::report(&loaded.lua) {
+        eprintln!("{line}");
+    }
     Ok((path, loaded))
 }
 

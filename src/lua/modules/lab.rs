@@ -9,6 +9,7 @@ use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
 use crate::lua::convert::{AttrRef, to_value};
 use crate::lua::location;
+use crate::lua::secrets::LabSecrets;
 use mlua::{IntoLua, Lua, LuaSerdeExt, MetaMethod, Table, UserData, UserDataMethods};
 use std::sync::{Arc, Mutex};
 
@@ -263,6 +264,7 @@ fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result
             })
         })?,
     )?;
+    super::files::add_method(lua, &lab)?;
     Ok(lab)
 }
 
@@ -310,6 +312,11 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
                 ..Default::default()
             });
             drop(slot);
+            if let Some(secrets) = lua.app_data_ref::<LabSecrets>().map(|s| s.clone()) {
+                secrets
+                    .open(&name)
+                    .map_err(|e| location::error(lua, format!("{e:#}")))?;
+            }
             lab_table(lua, &kinds, &name, &region)
         })?,
     )
