@@ -33,13 +33,12 @@ pub fn validate(decl: &Declaration) -> Result<(), DeclError> {
                 if let (Some((vpc, outer)), Some(inner)) = (
                     referenced_cidr(decl, r.props.get("vpc")),
                     literal_cidr(r.props.get("cidr")),
-                ) {
-                    if !outer.contains(&inner) {
-                        return Err(fail(
-                            r,
-                            format!("cidr {inner} is not inside {vpc}'s {outer}"),
-                        ));
-                    }
+                ) && !outer.contains(&inner)
+                {
+                    return Err(fail(
+                        r,
+                        format!("cidr {inner} is not inside {vpc}'s {outer}"),
+                    ));
                 }
             }
             "network_interface" | "instance" => {

@@ -138,10 +138,11 @@ const COMMANDS: &[&str] = &["up", "plan", "down", "status", "ls", "render", "hel
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
-    if let Some(first) = args.get(1) {
-        if !first.starts_with('-') && !COMMANDS.contains(&first.as_str()) {
-            args.insert(1, "up".into());
-        }
+    if let Some(first) = args.get(1)
+        && !first.starts_with('-')
+        && !COMMANDS.contains(&first.as_str())
+    {
+        args.insert(1, "up".into());
     }
     args
 }

@@ -104,10 +104,10 @@ fn graph(decl: &Declaration, plan: &Plan, journal: &Journal) -> (Vec<Op>, Vec<Ve
         match op.verb {
             Verb::Delete => {
                 for (other, their_deps) in &old_deps {
-                    if their_deps.contains(&op.address) {
-                        if let Some(&j) = delete_at.get(other) {
-                            deps[i].push(j);
-                        }
+                    if their_deps.contains(&op.address)
+                        && let Some(&j) = delete_at.get(other)
+                    {
+                        deps[i].push(j);
                     }
                 }
             }

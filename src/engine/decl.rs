@@ -157,10 +157,10 @@ impl Declaration {
         }
         let mut marks = IndexMap::new();
         for addr in self.resources.keys() {
-            if marks.get(addr).copied().unwrap_or(Mark::New) == Mark::New {
-                if let Some(c) = visit(self, addr, &mut marks, &mut Vec::new()) {
-                    return Some(c);
-                }
+            if marks.get(addr).copied().unwrap_or(Mark::New) == Mark::New
+                && let Some(c) = visit(self, addr, &mut marks, &mut Vec::new())
+            {
+                return Some(c);
             }
         }
         None

@@ -12,8 +12,8 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
             let value: serde_json::Value = lua
                 .from_value(v)
                 .map_err(|e| location::error(lua, format!("json.encode: {e}")))?;
-            Ok(serde_json::to_string(&value)
-                .map_err(|e| location::error(lua, format!("json.encode: {e}")))?)
+            serde_json::to_string(&value)
+                .map_err(|e| location::error(lua, format!("json.encode: {e}")))
         })?,
     )?;
     json.set(

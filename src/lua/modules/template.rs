@@ -18,7 +18,7 @@ pub fn render(text: &str, vars: &HashMap<String, String>) -> Result<String, Stri
     while let Some(i) = rest.find("${") {
         if rest[..i].ends_with('$') {
             out.push_str(&rest[..i]);
-            out.push_str("{");
+            out.push('{');
             rest = &rest[i + 2..];
             continue;
         }
