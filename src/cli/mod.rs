@@ -1,6 +1,7 @@
 //! The `labrun` command line.
 
 mod down;
+mod pki;
 mod plan_view;
 mod progress;
 mod render;
@@ -42,8 +43,28 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
-    /// Write every file a lab generates (user data, Ignition configs) into DIR, offline.
+    /// Write every file a lab generates (user data, Ignition configs, lab:file files) into DIR, offline.
     Render(RenderArgs),
+    /// Look at a lab's keys and certificates.
+    #[command(subcommand)]
+    Pki(PkiCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PkiCommand {
+    /// Summarize a lab's certificates from its stored secrets (like `kubeadm certs check-expiration`), or one in detail.
+    Show(PkiShowArgs),
+}
+
+#[derive(Args, Debug)]
+struct PkiShowArgs {
+    /// Lab name or script.
+    lab: String,
+    /// A certificate or key of the lab, e.g. `etcd/ca`.
+    name: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -134,7 +155,9 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-const COMMANDS: &[&str] = &["up", "plan", "down", "status", "ls", "render", "help"];
+const COMMANDS: &[&str] = &[
+    "up", "plan", "down", "status", "ls", "render", "pki", "help",
+];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
@@ -175,6 +198,7 @@ pub fn main() -> ExitCode {
             Command::Status(a) => status::status(a),
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
+            Command::Pki(PkiCommand::Show(a)) => pki::show(a),
         }
     });
     match result {
