@@ -62,7 +62,10 @@ fn show_all(lab: &str, material: &Material, json: bool) -> Result<()> {
     );
     let keys: Vec<_> = bare_keys(material).collect();
     if !keys.is_empty() {
-        println!("\nKEY WITHOUT CERTIFICATE   KIND       PUBLIC KEY");
+        println!(
+            "\n{:<25}   {:<8}   PUBLIC KEY",
+            "KEY WITHOUT CERTIFICATE", "KIND"
+        );
         for (name, key) in keys {
             let kind = key.spec().name();
             println!("{name:<25}   {kind:<8}   {}", key.fingerprint());

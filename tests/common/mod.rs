@@ -2,6 +2,8 @@
 //! against it, and an EC2 client to check what it did.
 #![allow(dead_code)]
 
+pub mod openssl;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
