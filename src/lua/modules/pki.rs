@@ -235,3 +235,36 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
     m.set("kubeconfig", lua.create_function(kubeconfig)?)?;
     labrun.set("pki", m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The library's tests and the benchmark use `kube-3-nodes.json`; it
+    /// must be what the stdlib declares for the write-up's three nodes.
+    #[test]
+    fn the_stdlib_kube_pki_is_the_set_the_library_is_tested_and_benchmarked_with() {
+        let lua = Lua::new();
+        crate::lua::loader::install(&lua, std::path::Path::new(".")).unwrap();
+        let spec: mlua::Value = lua
+            .load(
+                r#"
+                local nodes = {}
+                for i = 1, 3 do
+                  nodes[i] = { name = "control-" .. i, ip = "10.10.16.1" .. i }
+                end
+                return require("labrun.kube.pki").spec {
+                  nodes = nodes, root_cn = "kubelius-root-ca",
+                  endpoint = { name = "api.kubelius", ip = "10.10.16.10" },
+                }
+                "#,
+            )
+            .eval()
+            .unwrap();
+        let from_lua = set_spec(&lua, spec).unwrap();
+        let mut fixture: SetSpec =
+            serde_json::from_str(include_str!("../../pki/testdata/kube-3-nodes.json")).unwrap();
+        fixture.certs.sort_keys();
+        assert_eq!(from_lua, fixture);
+    }
+}
