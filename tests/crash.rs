@@ -74,8 +74,8 @@ async fn up_after_a_crash_completes_the_lab_without_duplicates() {
         let left = tagged(&ec2, &lab).await;
         assert_eq!(
             left.len(),
-            13,
-            "exactly the 13 resources of the lab: {left:?}"
+            14,
+            "exactly the 14 resources of the lab: {left:?}"
         );
         let again = labrun.run(&["up", "labs/nat.lua", "--yes", "--var", &var]);
         assert!(

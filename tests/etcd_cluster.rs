@@ -5,7 +5,8 @@
 mod common;
 
 use common::openssl::{foreign_cert, render_kube, signed_by};
-use common::{Labrun, free_port};
+use common::Labrun;
+use common::sshd::free_port;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -59,7 +60,7 @@ impl Drop for Etcd {
 fn ports(n: usize) -> Vec<u16> {
     let mut set = BTreeSet::new();
     while set.len() < n {
-        set.insert(free_port());
+        set.insert(free_port("127.0.0.1"));
     }
     set.into_iter().collect()
 }

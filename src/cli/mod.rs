@@ -1,11 +1,14 @@
 //! The `labrun` command line.
 
+mod access;
 mod down;
+mod graph;
 mod pki;
 mod plan_view;
 mod progress;
 mod render;
 mod resolve;
+mod ssh;
 mod status;
 mod up;
 
@@ -43,6 +46,10 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
+    /// Print the dependency graph (Graphviz DOT) and the longest chain of dependent resources.
+    Graph(LabArgs),
+    /// Run a command on a lab node over SSH (through its jump host), or open a shell.
+    Ssh(SshArgs),
     /// Write every file a lab generates (user data, Ignition configs, lab:file files) into DIR, offline.
     Render(RenderArgs),
     /// Look at a lab's keys and certificates.
@@ -138,6 +145,20 @@ struct LsArgs {
 }
 
 #[derive(Args, Debug)]
+struct SshArgs {
+    /// Lab name.
+    lab: String,
+    /// Node name (see `labrun status`).
+    node: String,
+    /// Seconds to keep trying while the node boots.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Command to run; without one, an interactive shell.
+    #[arg(last = true)]
+    command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
 struct RenderArgs {
     #[command(flatten)]
     lab: LabArgs,
@@ -156,7 +177,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 const COMMANDS: &[&str] = &[
-    "up", "plan", "down", "status", "ls", "render", "pki", "help",
+    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "pki", "help",
 ];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
@@ -199,6 +220,8 @@ pub fn main() -> ExitCode {
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
+            Command::Ssh(a) => ssh::ssh(a).await,
+            Command::Graph(a) => graph::graph(a),
         }
     });
     match result {

@@ -23,7 +23,7 @@ fn bare_keys(material: &Material) -> impl Iterator<Item = (&String, &PrivateKey)
 /// `labrun pki show`.
 pub fn show(args: PkiShowArgs) -> Result<ExitCode> {
     let lab = resolve::lab_name(&args.lab)?;
-    let store = LabSecrets::new(std::iter::empty::<String>());
+    let store = LabSecrets::default();
     store.open(&lab)?;
     let material = pki::stored(&store)?;
     if material.keys.is_empty() {

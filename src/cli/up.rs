@@ -1,5 +1,6 @@
 //! `labrun up` and `labrun plan`.
 
+use super::access;
 use super::{InputError, LabArgs, UpArgs, confirm, plan_view, progress::Reporter, resolve};
 use crate::aws::{self, Aws};
 use crate::engine::apply::{self, Options};
@@ -9,7 +10,8 @@ use crate::engine::lock::LabLock;
 use crate::engine::plan;
 use crate::engine::state::{self, State};
 use crate::engine::value::{Resolved, Value};
-use crate::lua::modules::{lab::Kinds, pki};
+use crate::lua::modules::{lab::Kinds, pki, ssh, steps};
+use crate::lua::secrets::LabSecrets;
 use crate::lua::{self, Loaded};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -105,10 +107,14 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         plan_view::print(decl, &plan);
     }
     let (_, hourly) = plan_view::prices(decl);
+    let steps = steps::names(&loaded.lua);
     if !plan.has_changes() {
         println!("\nNo changes: lab {} is up to date.", decl.lab);
-        print_outputs(&state.outputs);
-        return Ok(ExitCode::SUCCESS);
+        if steps.is_empty() || state.steps_done {
+            print_outputs(&state.outputs);
+            return Ok(ExitCode::SUCCESS);
+        }
+        return finish(&loaded, &Journal::new(state)).await;
     }
     let aws = Aws::connect(&decl.region).await?;
     if !confirm(
@@ -122,6 +128,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         .unwrap_or(path)
         .display()
         .to_string();
+    state.steps_done = false;
     let journal = Journal::new(state);
     journal.update(|_| ())?;
     let started = Instant::now();
@@ -131,10 +138,9 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         ..Options::default()
     };
     let report = apply::apply(decl, &plan, &journal, &aws, &reporter, opts).await;
-    let outputs = journal.update(|s| {
+    journal.update(|s| {
         s.hourly_cost = hourly;
         s.outputs = outputs(decl, s);
-        s.outputs.clone()
     })?;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();
@@ -162,7 +168,47 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         crate::cost::dollars(hourly * crate::cost::HOURS_PER_MONTH),
         decl.lab
     );
-    print_outputs(&outputs);
+    finish(&loaded, &journal).await
+}
+
+/// After a successful apply: records the nodes, writes the files to reach
+/// them, runs the after-up steps, prints the outputs.
+async fn finish(loaded: &Loaded, journal: &Journal) -> Result<ExitCode> {
+    let decl = &loaded.decl;
+    let nodes = journal.update(|s| {
+        s.nodes = access::resolve_nodes(decl, s);
+        s.outputs = outputs(decl, s);
+        s.nodes.clone()
+    })?;
+    let key = loaded
+        .lua
+        .app_data_ref::<LabSecrets>()
+        .and_then(|s| ssh::user_key(&s));
+    if let (false, Some(key)) = (nodes.is_empty(), &key) {
+        let files = access::write_files(&decl.lab, &nodes, key)?;
+        println!(
+            "  ssh: ssh -F {} {}",
+            files[0].display(),
+            nodes.keys().next().map(String::as_str).unwrap_or("")
+        );
+    }
+    let state = journal.snapshot();
+    if !steps::names(&loaded.lua).is_empty() {
+        let result = steps::run(&loaded.lua, &state, key, |name| {
+            eprintln!("  > step {name}")
+        })
+        .await;
+        journal.update(|s| s.steps_done = result.is_ok())?;
+        if let Err(e) = result {
+            eprintln!("error: {e}");
+            eprintln!(
+                "Lab {} is up but a step failed; fix it and run `labrun up` again (steps run again).",
+                decl.lab
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    print_outputs(&journal.read(|s| s.outputs.clone()));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -62,6 +62,20 @@ pub fn address(kind: &str, name: &str) -> String {
     format!("{kind}.{name}")
 }
 
+/// A node labrun reaches over SSH once the lab is up.
+#[derive(Clone, Debug)]
+pub struct NodeDecl {
+    /// Address, usually an attribute of a resource (a private or public IP).
+    pub host: Value,
+    pub port: u16,
+    pub user: String,
+    /// The node to jump through, if any.
+    pub jump: Option<String>,
+    /// The node's host key (OpenSSH public key line), known before it boots.
+    pub host_key: String,
+    pub location: Location,
+}
+
 /// A lab as declared by its script.
 #[derive(Clone, Debug, Default)]
 pub struct Declaration {
@@ -69,6 +83,7 @@ pub struct Declaration {
     pub region: String,
     pub resources: IndexMap<String, ResourceDecl>,
     pub outputs: IndexMap<String, (Value, Location)>,
+    pub nodes: IndexMap<String, NodeDecl>,
 }
 
 impl Declaration {
@@ -107,6 +122,40 @@ impl Declaration {
                     location: location.clone(),
                     message: format!("output '{name}' refers to {dep}, which is not declared"),
                 });
+            }
+        }
+        for (name, node) in &self.nodes {
+            let fail = |message: String| DeclError {
+                location: node.location.clone(),
+                message,
+            };
+            let mut missing = None;
+            node.host.visit_refs(&mut |r| {
+                if !self.resources.contains_key(&r.address) {
+                    missing = Some(r.address.clone());
+                }
+            });
+            if let Some(dep) = missing {
+                return Err(fail(format!(
+                    "node '{name}' refers to {dep}, which is not declared"
+                )));
+            }
+            let mut hop = node.jump.as_deref();
+            let mut seen = vec![name.as_str()];
+            while let Some(j) = hop {
+                if seen.contains(&j) {
+                    return Err(fail(format!(
+                        "node '{name}' jumps in a circle: {} -> {j}",
+                        seen.join(" -> ")
+                    )));
+                }
+                let Some(next) = self.nodes.get(j) else {
+                    return Err(fail(format!(
+                        "node '{name}' jumps through '{j}', which is not a declared node"
+                    )));
+                };
+                seen.push(j);
+                hop = next.jump.as_deref();
             }
         }
         if let Some(cycle) = self.find_cycle() {

@@ -92,7 +92,11 @@ pub async fn sweep(
     let start = Instant::now();
     let order = provider.sweep_order();
     let rank = |kind: &str| order.iter().position(|k| *k == kind).unwrap_or(order.len());
-    let mut stalled = 0;
+    // Rounds in a row that removed nothing without anything being merely
+    // in use: a delete that fails for good, or "succeeds" and leaves the
+    // resource listed.
+    let mut stuck = 0;
+    let mut last_count = usize::MAX;
     loop {
         let mut found = match provider.tagged(lab).await {
             Ok(found) => found,
@@ -103,7 +107,12 @@ pub async fn sweep(
                 return;
             }
         };
-        if found.is_empty() || start.elapsed() > opts.retry.deadline {
+        if found.is_empty() || start.elapsed() > opts.retry.deadline || stuck >= 3 {
+            if stuck >= 3 {
+                report
+                    .errors
+                    .push(format!("{} resource(s) could not be deleted", found.len()));
+            }
             report.remaining = found;
             return;
         }
@@ -112,8 +121,7 @@ pub async fn sweep(
             found.len()
         ));
         found.sort_by_key(|t| rank(&t.kind));
-        let mut progressed = false;
-        let mut hard_errors = Vec::new();
+        let mut in_use = false;
         let mut i = 0;
         while i < found.len() {
             let r = rank(&found[i].kind);
@@ -140,24 +148,22 @@ pub async fn sweep(
                 .buffer_unordered(opts.parallelism.max(1))
                 .collect()
                 .await;
-            let ok = results.iter().filter(|r| r.is_ok()).count();
-            report.swept += ok;
-            progressed |= ok > 0;
-            hard_errors.extend(
-                results
-                    .into_iter()
-                    .filter_map(Result::err)
-                    .filter(|e| e.class != ErrorClass::DependencyViolation)
-                    .map(|e| e.message),
-            );
-        }
-        if !progressed {
-            stalled += 1;
-            if stalled >= 3 && !hard_errors.is_empty() {
-                report.errors.extend(hard_errors);
-                report.remaining = provider.tagged(lab).await.unwrap_or(found);
-                return;
+            for r in results {
+                match r {
+                    Ok(()) => report.swept += 1,
+                    Err(e) if e.class == ErrorClass::DependencyViolation => in_use = true,
+                    Err(e) => report.errors.push(e.message),
+                }
             }
+        }
+        let removed = found.len() < last_count;
+        last_count = found.len();
+        if removed || in_use {
+            stuck = 0;
+        } else {
+            stuck += 1;
+        }
+        if in_use {
             tokio::time::sleep(opts.retry.max_wait.min(std::time::Duration::from_secs(5))).await;
         }
     }

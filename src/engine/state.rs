@@ -47,6 +47,18 @@ pub struct ResourceState {
     pub created_at: u64,
 }
 
+/// A node reachable over SSH, with its address resolved after apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeState {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump: Option<String>,
+    /// The only host key accepted from it.
+    pub host_key: String,
+}
+
 /// The whole state of one lab.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct State {
@@ -67,9 +79,12 @@ pub struct State {
     /// Lab outputs as of the last apply.
     #[serde(default)]
     pub outputs: IndexMap<String, Json>,
-    /// Generated material kept with the lab (keys, certificates). Never printed.
+    /// Nodes reachable over SSH, as of the last apply.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub secrets: IndexMap<String, Json>,
+    pub nodes: IndexMap<String, NodeState>,
+    /// Whether the after-up steps finished since the last change.
+    #[serde(default)]
+    pub steps_done: bool,
 }
 
 /// Current state format version.

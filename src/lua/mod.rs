@@ -10,6 +10,7 @@ pub mod modules;
 pub mod secrets;
 
 use crate::engine::decl::Declaration;
+use anyhow::Context;
 use crate::engine::provider::Provider;
 use error::ScriptError;
 use mlua::Lua;
@@ -102,8 +103,8 @@ pub fn load_lab(
     provider
         .validate(&decl)
         .map_err(|e| ScriptError::plain(e.to_string()))?;
-    if let Some(secrets) = lua.app_data_ref::<secrets::LabSecrets>() {
-        secrets.save()?;
+    if let Some(store) = lua.app_data_ref::<secrets::LabSecrets>() {
+        store.save().context("cannot save the lab's secrets")?;
     }
     let files = modules::files::take(&lua);
     Ok(Loaded { decl, files, lua })

@@ -19,6 +19,7 @@ mod transfer;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+#[path = "../../tests/common/sshd.rs"]
 mod testsupport;
 
 pub use client::{Auth, ConnectOptions, Connection, Target};

@@ -31,9 +31,16 @@ end
 --- A Butane fragment (a Lua table in Butane's shape) for a node:
 --- opts.hostname, opts.ssh_keys (list of public keys for user core),
 --- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
---- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }).
+--- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }),
+--- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot).
 function coreos.fragment(opts)
   local files, units = {}, {}
+  if opts.host_key then
+    files[#files + 1] = { path = "/etc/ssh/ssh_host_ed25519_key", mode = coreos.mode("0600"),
+                          contents = { inline = opts.host_key.private } }
+    files[#files + 1] = { path = "/etc/ssh/ssh_host_ed25519_key.pub", mode = coreos.mode("0644"),
+                          contents = { inline = opts.host_key.public .. "\n" } }
+  end
   if opts.hostname then
     files[#files + 1] = { path = "/etc/hostname", mode = coreos.mode("0644"), contents = { inline = opts.hostname .. "\n" } }
   end

@@ -11,6 +11,7 @@ function net.nat_ignition(opts)
   return coreos.config {
     hostname = opts.hostname,
     ssh_keys = opts.ssh_keys,
+    host_key = opts.host_key,
     sysctl = { ["net.ipv4.ip_forward"] = 1 },
     units = {
       ["nat-masquerade.service"] = {
@@ -63,7 +64,9 @@ function net.nat_instance(lab, opts)
     type = type,
     image = opts.image or coreos.ami("stable", coreos.arch(type)),
     key_pair = opts.key_pair,
-    user_data = opts.user_data or net.nat_ignition { hostname = name, cidrs = cidrs, ssh_keys = opts.ssh_keys, butane = opts.butane },
+    user_data = opts.user_data or net.nat_ignition {
+      hostname = name, cidrs = cidrs, ssh_keys = opts.ssh_keys, host_key = opts.host_key, butane = opts.butane,
+    },
     spot = opts.spot,
   })
   local routes = lab:route_table(name .. "-routes", {

@@ -3,9 +3,12 @@
 #![allow(dead_code)]
 
 pub mod openssl;
+pub mod sshd;
+
+use labrun::ssh::{KeyPair, PublicKey, Target};
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -34,14 +37,6 @@ fn dirs_home() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/root"))
 }
 
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// A running moto_server, killed on drop.
 pub struct Moto {
     child: Child,
@@ -52,7 +47,7 @@ pub struct Moto {
 impl Moto {
     /// Starts moto with AMI, instance type and key pair validation on and the Fedora CoreOS images.
     pub fn start() -> Moto {
-        let port = free_port();
+        let port = sshd::free_port("127.0.0.1");
         let dir = tempfile::tempdir().expect("tempdir");
         let child = Command::new(moto_binary())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

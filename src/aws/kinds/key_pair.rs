@@ -21,7 +21,7 @@ static SCHEMA: Schema = Schema {
         Type::Str,
         "OpenSSH public key line, e.g. ssh-ed25519 AAAA...",
     )],
-    attrs: &["name", "fingerprint"],
+    attrs: &["key_name", "fingerprint"],
 };
 
 #[async_trait]
@@ -50,7 +50,7 @@ impl Kind for KeyPair {
             .ok_or_else(|| missing("ImportKeyPair", "key pair ID"))?;
         (req.record_id)(id);
         Ok(Attrs::from([
-            ("name".into(), name.into()),
+            ("key_name".into(), name.into()),
             (
                 "fingerprint".into(),
                 out.key_fingerprint().unwrap_or_default().into(),
@@ -59,12 +59,23 @@ impl Kind for KeyPair {
     }
 
     async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.ec2
-            .delete_key_pair()
-            .key_pair_id(id)
+        // Delete by name, which every EC2 implementation takes; find it by ID
+        // with a filter (some ignore the KeyPairIds parameter).
+        let out = cx
+            .ec2
+            .describe_key_pairs()
+            .filters(tags::filter("key-pair-id", &[id]))
             .send()
             .await
-            .map_err(sdk("DeleteKeyPair"))?;
+            .map_err(sdk("DescribeKeyPairs"))?;
+        for name in out.key_pairs().iter().filter_map(|k| k.key_name()) {
+            cx.ec2
+                .delete_key_pair()
+                .key_name(name)
+                .send()
+                .await
+                .map_err(sdk("DeleteKeyPair"))?;
+        }
         Ok(())
     }
 

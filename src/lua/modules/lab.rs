@@ -9,7 +9,6 @@ use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
 use crate::lua::convert::{AttrRef, to_value};
 use crate::lua::location;
-use crate::lua::secrets::LabSecrets;
 use mlua::{IntoLua, Lua, LuaSerdeExt, MetaMethod, Table, UserData, UserDataMethods};
 use std::sync::{Arc, Mutex};
 
@@ -116,7 +115,10 @@ fn check_name(lua: &Lua, what: &str, name: &str) -> mlua::Result<()> {
     }
 }
 
-fn with_decl<R>(lua: &Lua, f: impl FnOnce(&mut Declaration) -> mlua::Result<R>) -> mlua::Result<R> {
+pub(crate) fn with_decl<R>(
+    lua: &Lua,
+    f: impl FnOnce(&mut Declaration) -> mlua::Result<R>,
+) -> mlua::Result<R> {
     let declared = lua
         .app_data_ref::<Declared>()
         .ok_or_else(|| location::error(lua, "no lab is being declared"))?
@@ -312,8 +314,8 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
                 ..Default::default()
             });
             drop(slot);
-            if let Some(secrets) = lua.app_data_ref::<LabSecrets>().map(|s| s.clone()) {
-                secrets
+            if let Some(store) = lua.app_data_ref::<crate::lua::secrets::LabSecrets>() {
+                store
                     .open(&name)
                     .map_err(|e| location::error(lua, format!("{e:#}")))?;
             }

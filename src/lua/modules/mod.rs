@@ -6,6 +6,8 @@ pub mod ignition;
 pub mod json;
 pub mod lab;
 pub mod pki;
+pub mod ssh;
+pub mod steps;
 pub mod template;
 pub mod vars;
 
@@ -27,5 +29,7 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     template::register(lua, labrun)?;
     ignition::register(lua, labrun)?;
     pki::register(lua, labrun)?;
+    ssh::register(lua, labrun)?;
+    steps::register(lua, labrun)?;
     Ok(())
 }

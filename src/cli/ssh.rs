@@ -1,0 +1,58 @@
+//! `labrun ssh LAB NODE [-- CMD]`: a shell or a command on a lab node.
+
+use super::{InputError, SshArgs, access};
+use crate::engine::state;
+use crate::lua::modules::ssh::route;
+use crate::ssh::{Auth, ConnectOptions, Connection};
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// `labrun ssh`.
+pub async fn ssh(args: SshArgs) -> Result<ExitCode> {
+    let Some(s) = state::load(&args.lab)? else {
+        return Err(InputError(format!("lab {} is not up", args.lab)).into());
+    };
+    if !s.nodes.contains_key(&args.node) {
+        let known: Vec<&str> = s.nodes.keys().map(String::as_str).collect();
+        return Err(InputError(format!(
+            "lab {} has no node '{}' (nodes: {})",
+            args.lab,
+            args.node,
+            known.join(", ")
+        ))
+        .into());
+    }
+    if args.command.is_empty() {
+        let config = access::ssh_config_path(&args.lab)?;
+        let status = std::process::Command::new("ssh")
+            .arg("-F")
+            .arg(&config)
+            .arg(&args.node)
+            .status()
+            .context("cannot run ssh")?;
+        return Ok(ExitCode::from(
+            status.code().unwrap_or(1).clamp(0, 255) as u8
+        ));
+    }
+    let key = access::user_key(&args.lab)?
+        .ok_or_else(|| InputError(format!("lab {} has no SSH key", args.lab)))?;
+    let route = route(&s.nodes, &args.node).map_err(InputError)?;
+    let (node, jumps) = route.split_last().expect("route ends at the node");
+    let opts = ConnectOptions {
+        deadline: Duration::from_secs(args.timeout),
+        ..ConnectOptions::default()
+    };
+    let conn = Connection::connect(node, jumps, &Auth::key(key), &opts).await?;
+    let out = conn
+        .run(
+            &args.command.join(" "),
+            None,
+            Duration::from_secs(24 * 3600),
+        )
+        .await?;
+    std::io::stdout().write_all(&out.stdout)?;
+    std::io::stderr().write_all(&out.stderr)?;
+    Ok(ExitCode::from(out.status.unwrap_or(255).min(255) as u8))
+}

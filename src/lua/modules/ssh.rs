@@ -1,0 +1,319 @@
+//! `labrun.ssh`: the lab's SSH keys (generated once, kept with the lab),
+//! nodes reachable after apply, and connections that run commands and move
+//! files, through jump hosts, with host keys known in advance.
+
+use crate::engine::decl::NodeDecl;
+use crate::engine::state::NodeState;
+use crate::engine::value::Value;
+use crate::lua::convert::to_value;
+use crate::lua::location;
+use crate::lua::modules::lab::with_decl;
+use crate::lua::secrets::LabSecrets;
+use crate::ssh::{Auth, ConnectOptions, Connection, KeyPair, PublicKey, Target};
+use mlua::{Lua, Table, UserData, UserDataMethods};
+use serde_json::Value as Json;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Secret-store key of the lab's user key.
+pub const USER_KEY: &str = "ssh.user";
+
+fn secrets(lua: &Lua) -> mlua::Result<LabSecrets> {
+    lua.app_data_ref::<LabSecrets>()
+        .map(|s| s.clone())
+        .ok_or_else(|| location::error(lua, "no lab secrets: call labrun.lab{...} first"))
+}
+
+/// The key stored under `key`, generated and stored if missing.
+fn stored_key(lua: &Lua, key: &str, comment: &str) -> mlua::Result<KeyPair> {
+    let store = secrets(lua)?;
+    if let Some(Json::String(pem)) = store.get(key) {
+        if let Ok(k) = KeyPair::from_openssh(&pem) {
+            return Ok(k);
+        }
+    }
+    let k = KeyPair::generate(comment).map_err(|e| location::error(lua, e))?;
+    store.set(key, Json::String(k.to_openssh()));
+    Ok(k)
+}
+
+/// The lab's user key, as stored with the lab (for steps and `labrun ssh`).
+pub fn user_key(store: &LabSecrets) -> Option<KeyPair> {
+    match store.get(USER_KEY) {
+        Some(Json::String(pem)) => KeyPair::from_openssh(&pem).ok(),
+        _ => None,
+    }
+}
+
+fn public_table(lua: &Lua, k: &KeyPair) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set("public", k.public_key().to_openssh_bare())?;
+    t.set("fingerprint", k.public_key().fingerprint())?;
+    Ok(t)
+}
+
+fn parse_duration(secs: Option<f64>, default: u64) -> Duration {
+    secs.map_or(Duration::from_secs(default), Duration::from_secs_f64)
+}
+
+/// One hop: `{ host, port = 22, user = "core", host_key = "ssh-ed25519 ..." }`.
+fn target(lua: &Lua, t: &Table) -> mlua::Result<Target> {
+    let host: String = t
+        .get::<Option<String>>("host")?
+        .ok_or_else(|| location::error(lua, "ssh: host is required"))?;
+    let key: String = t.get::<Option<String>>("host_key")?.ok_or_else(|| {
+        location::error(
+            lua,
+            format!("ssh: host_key of {host} is required (labrun never trusts on first use)"),
+        )
+    })?;
+    let host_key = PublicKey::from_openssh(&key).map_err(|e| location::error(lua, e))?;
+    let user = t
+        .get::<Option<String>>("user")?
+        .unwrap_or_else(|| "core".into());
+    Ok(Target::new(host, user, host_key).with_port(t.get::<Option<u16>>("port")?.unwrap_or(22)))
+}
+
+/// A connection to a node, opened on first use and kept.
+#[derive(Clone)]
+pub struct Node {
+    pub route: Vec<Target>,
+    pub key: KeyPair,
+    pub deadline: Duration,
+    conn: Arc<Mutex<Option<Connection>>>,
+}
+
+impl Node {
+    /// A node reached through `route` (jump hosts first, the node last).
+    pub fn new(route: Vec<Target>, key: KeyPair, deadline: Duration) -> Node {
+        Node {
+            route,
+            key,
+            deadline,
+            conn: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    async fn connection(&self) -> mlua::Result<Connection> {
+        let mut slot = self.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Ok(c.clone());
+        }
+        let (node, jumps) = self
+            .route
+            .split_last()
+            .ok_or_else(|| mlua::Error::runtime("empty route"))?;
+        let opts = ConnectOptions {
+            deadline: self.deadline,
+            ..ConnectOptions::default()
+        };
+        let c = Connection::connect(node, jumps, &Auth::key(self.key.clone()), &opts)
+            .await
+            .map_err(mlua::Error::external)?;
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+
+    fn name(&self) -> String {
+        self.route.last().map(|t| t.to_string()).unwrap_or_default()
+    }
+}
+
+impl UserData for Node {
+    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
+        methods.add_meta_method(mlua::MetaMethod::ToString, |_, this, ()| Ok(this.name()));
+        methods.add_async_method(
+            "run",
+            |lua, this, (cmd, opts): (String, Option<Table>)| async move {
+                let stdin: Option<mlua::LuaString> =
+                    opts.as_ref().map(|o| o.get("stdin")).transpose()?.flatten();
+                let timeout = parse_duration(
+                    opts.as_ref()
+                        .map(|o| o.get("timeout"))
+                        .transpose()?
+                        .flatten(),
+                    600,
+                );
+                let check = opts
+                    .as_ref()
+                    .map(|o| o.get::<Option<bool>>("check"))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or(true);
+                let conn = this.connection().await?;
+                let out = conn
+                    .run(
+                        &cmd,
+                        stdin.as_ref().map(|s| s.as_bytes().to_vec()).as_deref(),
+                        timeout,
+                    )
+                    .await
+                    .map_err(mlua::Error::external)?;
+                if check && !out.success() {
+                    return Err(mlua::Error::runtime(format!(
+                        "`{cmd}` on {} {}: {}",
+                        this.name(),
+                        out.describe_status(),
+                        out.stderr_text().trim()
+                    )));
+                }
+                let t = lua.create_table()?;
+                t.set("stdout", lua.create_string(&out.stdout)?)?;
+                t.set("stderr", lua.create_string(&out.stderr)?)?;
+                t.set("status", out.status)?;
+                t.set("ok", out.success())?;
+                Ok(t)
+            },
+        );
+        methods.add_async_method(
+            "put",
+            |_, this, (path, contents, opts): (String, mlua::LuaString, Option<Table>)| async move {
+                let mode: String = opts
+                    .as_ref()
+                    .map(|o| o.get("mode"))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or_else(|| "0644".into());
+                let mode = u32::from_str_radix(&mode, 8).map_err(|_| {
+                    mlua::Error::runtime(format!("put: mode '{mode}' is not octal"))
+                })?;
+                let sudo = opts
+                    .as_ref()
+                    .map(|o| o.get::<Option<bool>>("sudo"))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or(false);
+                let conn = this.connection().await?;
+                conn.put(&contents.as_bytes(), &path, mode, sudo)
+                    .await
+                    .map_err(mlua::Error::external)
+            },
+        );
+        methods.add_async_method(
+            "get",
+            |lua, this, (path, opts): (String, Option<Table>)| async move {
+                let sudo = opts
+                    .as_ref()
+                    .map(|o| o.get::<Option<bool>>("sudo"))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or(false);
+                let conn = this.connection().await?;
+                let bytes = conn.get(&path, sudo).await.map_err(mlua::Error::external)?;
+                lua.create_string(&bytes)
+            },
+        );
+    }
+}
+
+/// The route to a node of the state: its jump hosts first, itself last.
+pub fn route(
+    nodes: &indexmap::IndexMap<String, NodeState>,
+    name: &str,
+) -> Result<Vec<Target>, String> {
+    let mut route = Vec::new();
+    let mut at = Some(name.to_string());
+    while let Some(n) = at {
+        let node = nodes
+            .get(&n)
+            .ok_or_else(|| format!("no node named '{n}' in this lab"))?;
+        let key = PublicKey::from_openssh(&node.host_key).map_err(|e| e.to_string())?;
+        route.insert(
+            0,
+            Target::new(node.host.clone(), node.user.clone(), key).with_port(node.port),
+        );
+        if route.len() > nodes.len() {
+            return Err(format!("node '{name}' jumps in a circle"));
+        }
+        at = node.jump.clone();
+    }
+    Ok(route)
+}
+
+/// Adds `labrun.ssh`.
+pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
+    let m = lua.create_table()?;
+    m.set(
+        "user_key",
+        lua.create_function(|lua, ()| public_table(lua, &stored_key(lua, USER_KEY, "labrun")?))?,
+    )?;
+    m.set(
+        "host_key",
+        lua.create_function(|lua, node: String| {
+            let k = stored_key(lua, &format!("ssh.host.{node}"), &node)?;
+            let t = public_table(lua, &k)?;
+            t.set("private", k.to_openssh())?;
+            Ok(t)
+        })?,
+    )?;
+    m.set(
+        "node",
+        lua.create_function(|lua, (name, opts): (String, Table)| {
+            let host = to_value(
+                lua,
+                &opts.get::<mlua::Value>("host")?,
+                &format!("node '{name}' host"),
+            )?;
+            if host == Value::Null {
+                return Err(location::error(
+                    lua,
+                    format!("node '{name}': host is required"),
+                ));
+            }
+            let host_key: String = opts.get::<Option<String>>("host_key")?.ok_or_else(|| {
+                location::error(lua, format!("node '{name}': host_key is required"))
+            })?;
+            PublicKey::from_openssh(&host_key)
+                .map_err(|e| location::error(lua, format!("node '{name}': {e}")))?;
+            let node = NodeDecl {
+                host,
+                port: opts.get::<Option<u16>>("port")?.unwrap_or(22),
+                user: opts
+                    .get::<Option<String>>("user")?
+                    .unwrap_or_else(|| "core".into()),
+                jump: opts.get("jump")?,
+                host_key,
+                location: location::caller(lua),
+            };
+            with_decl(lua, |decl| {
+                if decl.nodes.contains_key(&name) {
+                    return Err(location::error(
+                        lua,
+                        format!("node '{name}' is already declared"),
+                    ));
+                }
+                decl.nodes.insert(name, node);
+                Ok(())
+            })
+        })?,
+    )?;
+    m.set(
+        "connect",
+        lua.create_function(|lua, opts: Table| {
+            let mut route = Vec::new();
+            for hop in opts
+                .get::<Option<Table>>("jump")?
+                .map(|j| {
+                    j.sequence_values::<Table>()
+                        .collect::<mlua::Result<Vec<_>>>()
+                })
+                .transpose()?
+                .unwrap_or_default()
+            {
+                route.push(target(lua, &hop)?);
+            }
+            route.push(target(lua, &opts)?);
+            let key = match opts.get::<Option<String>>("key")? {
+                Some(pem) => KeyPair::from_openssh(&pem).map_err(|e| location::error(lua, e))?,
+                None => stored_key(lua, USER_KEY, "labrun")?,
+            };
+            Ok(Node::new(
+                route,
+                key,
+                parse_duration(opts.get("timeout")?, 300),
+            ))
+        })?,
+    )?;
+    labrun.set("ssh", m)
+}
