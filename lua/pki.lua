@@ -2,19 +2,19 @@
 -- LuaLS definitions of labrun's PKI host API (`labrun.pki`) and of
 -- `lab:file`, for editors. Nothing here runs.
 
----@alias labrun.KeyKind "rsa-2048"|"rsa-3072"|"rsa-4096"|"ecdsa-p256"|"ed25519"
----@alias labrun.KeyUsage "digital-signature"|"content-commitment"|"key-encipherment"|"data-encipherment"|"key-agreement"|"cert-sign"|"crl-sign"|"encipher-only"|"decipher-only"
----@alias labrun.ExtendedKeyUsage "server"|"client"|"any"|"code-signing"|"email-protection"|"time-stamping"|"ocsp-signing"
+---@alias KeyKind "rsa-2048"|"rsa-3072"|"rsa-4096"|"ecdsa-p256"|"ed25519"
+---@alias KeyUsage "digital-signature"|"content-commitment"|"key-encipherment"|"data-encipherment"|"key-agreement"|"cert-sign"|"crl-sign"|"encipher-only"|"decipher-only"
+---@alias ExtendedKeyUsage "server"|"client"|"any"|"code-signing"|"email-protection"|"time-stamping"|"ocsp-signing"
 
 ---A certificate (and its key, of the same name) as data. Missing fields take kubeadm's defaults.
----@class labrun.CertSpec
+---@class CertSpec
 ---@field cn string Subject common name (a Kubernetes user name).
 ---@field o? string[] Subject organizations (Kubernetes groups), in order.
----@field key? labrun.KeyKind Kind of the certificate's key (default "rsa-2048").
+---@field key? KeyKind Kind of the certificate's key (default "rsa-2048").
 ---@field dns? string[] DNS subject alternative names.
 ---@field ips? string[] IP subject alternative names.
----@field usages? labrun.KeyUsage[] Key usages (default digital-signature and key-encipherment, plus cert-sign for a CA).
----@field ekus? labrun.ExtendedKeyUsage[] Extended key usages.
+---@field usages? KeyUsage[] Key usages (default digital-signature and key-encipherment, plus cert-sign for a CA).
+---@field ekus? ExtendedKeyUsage[] Extended key usages.
 ---@field ca? boolean Whether this is a CA.
 ---@field path_len? integer Path length constraint of a CA.
 ---@field days? integer Days of validity (default 3650 for a CA, 365 otherwise).
@@ -22,19 +22,19 @@
 ---@field issuer? string Name of the issuing CA in the same set; none for self-signed.
 
 ---The PKI a lab declares: bare keys and certificates, by name.
----@class labrun.SetSpec
----@field keys? table<string, labrun.KeyKind> Bare key pairs, e.g. `sa = "rsa-2048"`.
----@field certs? table<string, labrun.CertSpec> Certificates, e.g. `["etcd/ca"] = { ... }`.
+---@class SetSpec
+---@field keys? table<string, KeyKind> Bare key pairs, e.g. `sa = "rsa-2048"`.
+---@field certs? table<string, CertSpec> Certificates, e.g. `["etcd/ca"] = { ... }`.
 
 ---One made entry. A certificate has `cert`, `key` and its `fingerprint`; a bare key has `key`,
 ---`public` and the fingerprint of its public key. Fingerprints are `sha256:<hex>` of the DER.
----@class labrun.PkiEntry
+---@class PkiEntry
 ---@field cert? string The certificate, PEM.
 ---@field key string The private key, PKCS#8 PEM. Keep it out of logs and outputs.
 ---@field public? string The public key, PEM (bare keys only, e.g. sa.pub).
 ---@field fingerprint string
 
----@class labrun.KubeconfigSpec
+---@class KubeconfigSpec
 ---@field cluster? string Cluster name (default "kubernetes").
 ---@field server string API server URL, e.g. "https://api.kubelius:6443".
 ---@field ca string|string[] The CA certificate(s) the client trusts the server by, PEM.
@@ -43,7 +43,6 @@
 ---@field cert string The client certificate, PEM.
 ---@field key string Its private key, PEM.
 
----@class labrun.pki
 labrun.pki = {}
 
 ---Makes the lab's keys and certificates, or reuses those kept with the lab (its
@@ -51,19 +50,19 @@ labrun.pki = {}
 ---key and issuer were reused, it says what is asked and has not expired. Only what is missing
 ---is made, keys in parallel. `--renew-pki` on up, plan and render makes all anew. A lab may
 ---call it more than once with different names; call `labrun.lab` first.
----@param spec labrun.SetSpec
----@return table<string, labrun.PkiEntry> entries by name
+---@param spec SetSpec
+---@return table<string, PkiEntry> entries by name
 function labrun.pki.set(spec) end
 
 ---A kubeconfig (YAML) with one cluster, user and context, certificates and key embedded.
----@param spec labrun.KubeconfigSpec
+---@param spec KubeconfigSpec
 ---@return string
 function labrun.pki.kubeconfig(spec) end
 
----@class labrun.FileOptions
+---@class FileOptions
 ---@field mode? string|integer Permission bits: an octal string like "0600" (default "0644").
 
----@class labrun.Lab
+---@class Lab
 local Lab = {}
 
 ---Declares a file the lab generates (a certificate, a kubeconfig, a manifest), which
@@ -71,5 +70,5 @@ local Lab = {}
 ---separators and no `.` or `..` parts; each is declared once.
 ---@param path string
 ---@param contents string
----@param opts? labrun.FileOptions
+---@param opts? FileOptions
 function Lab:file(path, contents, opts) end

@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::openssl::{foreign_cert, render_kube, signed_by};
 use common::Labrun;
+use common::openssl::{foreign_cert, render_kube, signed_by};
 use common::sshd::free_port;
 use std::collections::BTreeSet;
 use std::fs::File;

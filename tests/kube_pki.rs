@@ -430,12 +430,9 @@ fn keys_are_made_once_reused_by_plan_up_and_render_and_renewed_on_request() {
         assert_eq!(stored_secrets(&labrun), stored, "{args:?}");
     }
 
-    // Another module's secret, e.g. an SSH key, outlives a PKI renewal.
-    let mut with_ssh = stored.clone();
-    let ssh = serde_json::json!({ "ed25519": "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n" });
-    with_ssh.insert("ssh".into(), ssh.clone());
-    let path = labrun.lab_dir("kube-pki").join("secrets.json");
-    std::fs::write(&path, serde_json::to_vec(&with_ssh).unwrap()).unwrap();
+    // The lab's SSH key, another module's secret, outlives PKI renewals.
+    let ssh = stored["ssh.user"].clone();
+    assert!(ssh.is_string(), "{:?}", stored.keys());
 
     let mut before = first;
     let mut old_keys = stored["pki"]["keys"].as_object().unwrap().clone();
@@ -454,7 +451,7 @@ fn keys_are_made_once_reused_by_plan_up_and_render_and_renewed_on_request() {
             );
         }
         let secrets = stored_secrets(&labrun);
-        assert_eq!(secrets["ssh"], ssh, "{args:?}: other secrets are kept");
+        assert_eq!(secrets["ssh.user"], ssh, "{args:?}: other secrets are kept");
         let keys = secrets["pki"]["keys"].as_object().unwrap().clone();
         for (name, pem) in &keys {
             assert_ne!(old_keys[name], *pem, "{args:?}: key {name} was not renewed");

@@ -68,7 +68,7 @@ fn setup() -> Setup {
     let gw = TestSshd::start(
         "127.0.0.1",
         &stored_key(&labrun, "ssh.host.gw"),
-        &[user_key.clone()],
+        std::slice::from_ref(&user_key),
         "AllowTcpForwarding yes",
     );
     let node = TestSshd::start(

@@ -10,8 +10,8 @@ pub mod modules;
 pub mod secrets;
 
 use crate::engine::decl::Declaration;
-use anyhow::Context;
 use crate::engine::provider::Provider;
+use anyhow::Context;
 use error::ScriptError;
 use mlua::Lua;
 use modules::lab::{Declared, Kinds};

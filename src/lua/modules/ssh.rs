@@ -28,10 +28,10 @@ fn secrets(lua: &Lua) -> mlua::Result<LabSecrets> {
 /// The key stored under `key`, generated and stored if missing.
 fn stored_key(lua: &Lua, key: &str, comment: &str) -> mlua::Result<KeyPair> {
     let store = secrets(lua)?;
-    if let Some(Json::String(pem)) = store.get(key) {
-        if let Ok(k) = KeyPair::from_openssh(&pem) {
-            return Ok(k);
-        }
+    if let Some(Json::String(pem)) = store.get(key)
+        && let Ok(k) = KeyPair::from_openssh(&pem)
+    {
+        return Ok(k);
     }
     let k = KeyPair::generate(comment).map_err(|e| location::error(lua, e))?;
     store.set(key, Json::String(k.to_openssh()));
