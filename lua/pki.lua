@@ -66,7 +66,8 @@ function labrun.pki.kubeconfig(spec) end
 local Lab = {}
 
 ---Declares a file the lab generates (a certificate, a kubeconfig, a manifest), which
----`labrun render LAB DIR` writes as DIR/PATH with its mode. PATH is relative, with `/`
+---`labrun render LAB DIR` writes as DIR/PATH with its mode, and `labrun up` into `files/`
+---of the lab's private folder. PATH is relative, with `/`
 ---separators and no `.` or `..` parts; each is declared once.
 ---@param path string
 ---@param contents string

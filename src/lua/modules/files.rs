@@ -1,5 +1,6 @@
 //! `lab:file(path, contents, { mode = "0600" })`: files a lab generates
-//! (certificates, kubeconfigs, manifests) for `labrun render` to write.
+//! (certificates, kubeconfigs, manifests), which `labrun render` writes
+//! into a folder and `labrun up` into the lab's own.
 
 use crate::engine::decl::Location;
 use crate::lua::location;
