@@ -23,12 +23,7 @@ fn target(args: &DownArgs) -> Result<(String, String, Option<State>)> {
         return Ok((s.lab.clone(), s.region.clone(), Some(s)));
     }
     if resolve::find_script(&args.lab).is_some() {
-        let lab_args = super::LabArgs {
-            lab: args.lab.clone(),
-            vars: Vec::new(),
-            json: false,
-        };
-        let (_, loaded) = up::load(&lab_args)?;
+        let (_, loaded) = up::load(&super::LabArgs::plain(args.lab.clone()))?;
         let state = state::load(&loaded.decl.lab)?;
         let region = state
             .as_ref()

@@ -4,6 +4,7 @@ mod access;
 mod butane;
 mod down;
 mod graph;
+mod pki;
 mod plan_view;
 mod progress;
 mod render;
@@ -54,6 +55,26 @@ enum Command {
     Render(RenderArgs),
     /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
     Butane(ButaneArgs),
+    /// Look at a lab's keys and certificates.
+    #[command(subcommand)]
+    Pki(PkiCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PkiCommand {
+    /// Summarize a lab's certificates from its stored secrets (like `kubeadm certs check-expiration`), or one in detail.
+    Show(PkiShowArgs),
+}
+
+#[derive(Args, Debug)]
+struct PkiShowArgs {
+    /// Lab name or script.
+    lab: String,
+    /// A certificate or key of the lab, e.g. `etcd/ca`.
+    name: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -66,6 +87,21 @@ struct LabArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+    /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
+    #[arg(long)]
+    renew_pki: bool,
+}
+
+impl LabArgs {
+    /// A script run without variables or options, to learn its lab's name.
+    fn plain(lab: String) -> LabArgs {
+        LabArgs {
+            lab,
+            vars: Vec::new(),
+            json: false,
+            renew_pki: false,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -162,7 +198,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 const COMMANDS: &[&str] = &[
-    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "butane", "help",
+    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "butane", "pki", "help",
 ];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
@@ -204,6 +240,7 @@ pub fn main() -> ExitCode {
             Command::Status(a) => status::status(a),
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
+            Command::Pki(PkiCommand::Show(a)) => pki::show(a),
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),

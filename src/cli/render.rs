@@ -3,8 +3,11 @@
 
 use super::{RenderArgs, up};
 use crate::aws::user_data;
+use crate::lua::modules::files::LabFile;
 use crate::lua::modules::ignition::Sources;
 use anyhow::{Context, Result};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -37,6 +40,11 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
         println!("{address}: {}", files.join(", "));
         written += files.len();
     }
+    write_files(&args.dir, &loaded.files)?;
+    if !loaded.files.is_empty() {
+        println!("lab files: {}", loaded.files.len());
+    }
+    written += loaded.files.len();
     println!("{written} file(s) written to {}", args.dir.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -46,4 +54,28 @@ fn write(dir: &Path, name: &str, body: String) -> Result<String> {
     let path = dir.join(name);
     std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(path.display().to_string())
+}
+
+/// Writes the lab's declared files under `dir`, each with its mode (set
+/// before anything is written, so a key is never readable by others).
+pub fn write_files(dir: &Path, files: &[LabFile]) -> Result<()> {
+    for file in files {
+        let path = dir.join(&file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let mut out = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(file.mode)
+            .open(&path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        out.set_permissions(std::fs::Permissions::from_mode(file.mode))
+            .with_context(|| format!("cannot set the mode of {}", path.display()))?;
+        out.write_all(&file.contents)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
 }

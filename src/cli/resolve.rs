@@ -1,7 +1,7 @@
 //! Finding a lab: a path to a script, or a name looked up in `./labs` and
 //! the folders of `LABRUN_PATH`.
 
-use super::InputError;
+use super::{InputError, LabArgs, up};
 use std::path::{Path, PathBuf};
 
 /// Where lab scripts are looked up by name.
@@ -44,4 +44,16 @@ pub fn script(lab: &str) -> Result<PathBuf, InputError> {
             )
         })
     })
+}
+
+/// The name of the lab `lab` means: the lab a script path declares (running
+/// it), else `lab` itself.
+pub fn lab_name(lab: &str) -> anyhow::Result<String> {
+    match find_script(lab) {
+        Some(path) if lab.ends_with(".lua") || lab.contains('/') => {
+            let (_, loaded) = up::load(&LabArgs::plain(path.display().to_string()))?;
+            Ok(loaded.decl.lab)
+        }
+        _ => Ok(lab.to_string()),
+    }
 }

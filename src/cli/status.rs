@@ -38,17 +38,7 @@ fn summary(s: &State) -> serde_json::Value {
 
 /// `labrun status`.
 pub fn status(args: StatusArgs) -> Result<ExitCode> {
-    let name = match super::resolve::find_script(&args.lab) {
-        Some(path) if args.lab.ends_with(".lua") || args.lab.contains('/') => {
-            let lab_args = super::LabArgs {
-                lab: path.display().to_string(),
-                vars: Vec::new(),
-                json: false,
-            };
-            super::up::load(&lab_args)?.1.decl.lab
-        }
-        _ => args.lab.clone(),
-    };
+    let name = super::resolve::lab_name(&args.lab)?;
     let Some(s) = state::load(&name)? else {
         return Err(InputError(format!(
             "lab {name} is not up (no state in {})",

@@ -1,7 +1,7 @@
 //! `labrun up` and `labrun plan`.
 
-use super::access;
 use super::{InputError, LabArgs, UpArgs, confirm, plan_view, progress::Reporter, resolve};
+use super::{access, render};
 use crate::aws::{self, Aws};
 use crate::engine::apply::{self, Options};
 use crate::engine::decl::Declaration;
@@ -10,10 +10,10 @@ use crate::engine::lock::LabLock;
 use crate::engine::plan;
 use crate::engine::state::{self, State};
 use crate::engine::value::Resolved;
-use crate::lua::modules::{ssh, steps};
+use crate::lua::modules::{lab::Kinds, pki, ssh, steps};
 use crate::lua::secrets::LabSecrets;
-use crate::lua::{self, Loaded, modules::lab::Kinds};
-use anyhow::Result;
+use crate::lua::{self, Loaded};
+use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,15 +27,17 @@ pub fn kinds() -> Kinds {
     }
 }
 
-/// Finds and runs a lab script.
+/// Finds and runs a lab script; says on stderr how many keys and
+/// certificates it made.
 pub fn load(args: &LabArgs) -> Result<(PathBuf, Loaded)> {
     let path = resolve::script(&args.lab)?;
     let vars: BTreeMap<String, String> = args.vars.iter().cloned().collect();
-    let opts = lua::LoadOptions {
-        vars: &vars,
-        renew_secrets: false,
-    };
+    let renew: &[&str] = if args.renew_pki { &[pki::SECRET] } else { &[] };
+    let opts = lua::LoadOptions { vars: &vars, renew };
     let loaded = lua::load_lab(&path, &opts, &Aws::offline(), kinds())?;
+    if let Some(line) = pki::report(&loaded.lua) {
+        eprintln!("{line}");
+    }
     Ok((path, loaded))
 }
 
@@ -169,8 +171,22 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     finish(&loaded, &journal).await
 }
 
+/// Writes the lab's declared files (`lab:file`) into `files/` of its
+/// private folder, replacing what an earlier `up` wrote there.
+fn write_lab_files(loaded: &Loaded) -> Result<PathBuf> {
+    let dir = state::lab_dir(&loaded.decl.lab)?.join("files");
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot remove {}", dir.display()));
+        }
+        _ => {}
+    }
+    render::write_files(&dir, &loaded.files)?;
+    Ok(dir)
+}
+
 /// After a successful apply: records the nodes, writes the files to reach
-/// them, runs the after-up steps, prints the outputs.
+/// them and the lab's files, runs the after-up steps, prints the outputs.
 async fn finish(loaded: &Loaded, journal: &Journal) -> Result<ExitCode> {
     let decl = &loaded.decl;
     let nodes = journal.update(|s| {
@@ -189,6 +205,10 @@ async fn finish(loaded: &Loaded, journal: &Journal) -> Result<ExitCode> {
             files[0].display(),
             nodes.keys().next().map(String::as_str).unwrap_or("")
         );
+    }
+    if !loaded.files.is_empty() {
+        let dir = write_lab_files(loaded)?;
+        println!("  files: {} ({})", dir.display(), loaded.files.len());
     }
     let state = journal.snapshot();
     if !steps::names(&loaded.lua).is_empty() {

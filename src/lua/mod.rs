@@ -11,6 +11,7 @@ pub mod secrets;
 
 use crate::engine::decl::Declaration;
 use crate::engine::provider::Provider;
+use anyhow::Context;
 use error::ScriptError;
 use mlua::Lua;
 use modules::lab::{Declared, Kinds};
@@ -18,9 +19,11 @@ use modules::vars::Vars;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A loaded lab: its declaration, and the Lua state that made it.
+/// A loaded lab: its declaration, the files it generates, and the Lua
+/// state that made them.
 pub struct Loaded {
     pub decl: Declaration,
+    pub files: Vec<modules::files::LabFile>,
     pub lua: Lua,
 }
 
@@ -28,19 +31,20 @@ pub struct Loaded {
 pub struct LoadOptions<'a> {
     /// `--var` values.
     pub vars: &'a BTreeMap<String, String>,
-    /// Regenerate every key and certificate instead of reusing stored ones.
-    pub renew_secrets: bool,
+    /// Entries of the lab's secrets to make anew instead of reusing (e.g.
+    /// [`modules::pki::SECRET`]).
+    pub renew: &'a [&'a str],
 }
 
 /// Runs a lab script and checks what it declared. No AWS call happens;
 /// keys and certificates it asks for are generated (or reused) and saved
-/// with the lab.
+/// with the lab. Errors of the script are [`ScriptError`]s.
 pub fn load_lab(
     path: &Path,
     opts: &LoadOptions<'_>,
     provider: &dyn Provider,
     kinds: Kinds,
-) -> Result<Loaded, ScriptError> {
+) -> anyhow::Result<Loaded> {
     let vars = opts.vars;
     let shown = path.display().to_string();
     let code = std::fs::read_to_string(path)
@@ -69,11 +73,14 @@ pub fn load_lab(
         lua.globals().set("labrun", labrun)?;
         loader::install(&lua, &script_dir)?;
         lua.set_app_data(location::MainChunk(shown.clone()));
-        lua.set_app_data(secrets::LabSecrets::new(opts.renew_secrets));
+        lua.set_app_data(secrets::LabSecrets::new(opts.renew.iter().copied()));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;
-    lua.load(code).set_name(format!("@{shown}")).exec()?;
+    lua.load(code)
+        .set_name(format!("@{shown}"))
+        .exec()
+        .map_err(ScriptError::from)?;
     let mut decl = lua
         .app_data_ref::<Declared>()
         .and_then(|d| d.0.lock().ok().and_then(|mut g| g.take()))
@@ -88,7 +95,8 @@ pub fn load_lab(
             "{shown}: --var {} given but the script never reads {} (labrun.var)",
             unused.join(", --var "),
             if unused.len() == 1 { "it" } else { "them" }
-        )));
+        ))
+        .into());
     }
     provider
         .expand(&mut decl)
@@ -99,9 +107,8 @@ pub fn load_lab(
         .validate(&decl)
         .map_err(|e| ScriptError::plain(e.to_string()))?;
     if let Some(store) = lua.app_data_ref::<secrets::LabSecrets>() {
-        store
-            .save()
-            .map_err(|e| ScriptError::plain(format!("cannot save the lab's secrets: {e:#}")))?;
+        store.save().context("cannot save the lab's secrets")?;
     }
-    Ok(Loaded { decl, lua })
+    let files = modules::files::take(&lua);
+    Ok(Loaded { decl, files, lua })
 }

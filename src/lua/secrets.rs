@@ -1,6 +1,8 @@
 //! Secrets of the lab being loaded (keys, certificates): read from the lab
 //! folder's `secrets.json` (0600), generated once, reused by later loads so
-//! a rebuilt lab still matches what the user holds, until renewed.
+//! a rebuilt lab still matches what the user holds, until renewed. Each
+//! host module keeps its secrets under its own entry (`pki`, ...), and
+//! entries are renewed one by one.
 
 use crate::engine::state::{create_private_dir, lab_dir, write_private_file};
 use anyhow::{Context, Result};
@@ -16,7 +18,8 @@ struct Inner {
     /// Entries set during this load.
     fresh: HashSet<String>,
     changed: bool,
-    renew: bool,
+    /// Entries whose stored value is ignored and replaced.
+    renew: HashSet<String>,
 }
 
 /// The secret store host modules share while a script loads.
@@ -29,10 +32,11 @@ pub fn path(lab: &str) -> Result<std::path::PathBuf> {
 }
 
 impl LabSecrets {
-    /// A store; with `renew`, stored entries are ignored and replaced.
-    pub fn new(renew: bool) -> LabSecrets {
+    /// A store whose `renew` entries are ignored and replaced; the others
+    /// are reused.
+    pub fn new<S: Into<String>>(renew: impl IntoIterator<Item = S>) -> LabSecrets {
         LabSecrets(Arc::new(Mutex::new(Inner {
-            renew,
+            renew: renew.into_iter().map(Into::into).collect(),
             ..Default::default()
         })))
     }
@@ -56,10 +60,16 @@ impl LabSecrets {
         Ok(())
     }
 
-    /// The stored entry `key` (none when renewing, unless set during this load).
+    /// Whether [`LabSecrets::open`] was called.
+    pub fn is_open(&self) -> bool {
+        self.inner().lab.is_some()
+    }
+
+    /// The stored entry `key` (none when it is renewed, unless set during
+    /// this load).
     pub fn get(&self, key: &str) -> Option<Json> {
         let inner = self.inner();
-        if inner.renew && !inner.fresh.contains(key) {
+        if inner.renew.contains(key) && !inner.fresh.contains(key) {
             return None;
         }
         inner.data.get(key).cloned()

@@ -292,6 +292,11 @@ impl Certificate {
         fingerprint(&self.der)
     }
 
+    /// Whether this certificate is for `key` (holds its public half).
+    pub fn is_for(&self, key: &PrivateKey) -> bool {
+        self.parsed().public_key().raw == key.public_key_der()
+    }
+
     /// A readable account of the certificate, as of now.
     pub fn summary(&self) -> Summary {
         Summary::of(&self.parsed(), &self.der, now())
@@ -362,7 +367,7 @@ impl Ca {
                 summary.subject
             )));
         }
-        if parsed.public_key().raw != key.public_key_der() {
+        if !cert.is_for(&key) {
             return Err(Error::Certificate(format!(
                 "the key given is not the key of {}",
                 summary.subject

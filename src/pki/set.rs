@@ -137,7 +137,7 @@ fn still_good(cert: &Certificate, spec: &CertSpec, key: &PrivateKey, ca: Option<
                 && parsed.verify_signature(None).is_ok()
         }
     };
-    signed && parsed.public_key().raw == key.public_key_der() && spec.is_met_by(&cert.summary())
+    signed && cert.is_for(key) && spec.is_met_by(&cert.summary())
 }
 
 /// The certificate names of `spec`, each after its issuer, checking that

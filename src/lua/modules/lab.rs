@@ -266,6 +266,7 @@ fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result
             })
         })?,
     )?;
+    super::files::add_method(lua, &lab)?;
     Ok(lab)
 }
 

@@ -1,9 +1,11 @@
 //! The host modules scripts see under the `labrun` global, one file each,
 //! registered from the one list in [`register_all`].
 
+pub mod files;
 pub mod ignition;
 pub mod json;
 pub mod lab;
+pub mod pki;
 pub mod ssh;
 pub mod steps;
 pub mod template;
@@ -26,6 +28,7 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     lua.set_app_data(template::ScriptDir(cx.script_dir));
     template::register(lua, labrun)?;
     ignition::register(lua, labrun)?;
+    pki::register(lua, labrun)?;
     ssh::register(lua, labrun)?;
     steps::register(lua, labrun)?;
     Ok(())

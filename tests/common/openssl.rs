@@ -1,0 +1,177 @@
+//! Looking at certificates and keys with the real `openssl`, and the
+//! Kubernetes lab of three loopback nodes rendered by labrun.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{Labrun, text};
+
+/// The lab script of three control nodes on 127.0.0.11-13.
+pub const KUBE_LAB: &str = "tests/fixtures/labs/kube/pki.lua";
+
+/// `labrun render` of [`KUBE_LAB`] into `dir` (plus `args`), which must
+/// succeed.
+pub fn render_kube(labrun: &Labrun, dir: &Path, args: &[&str]) {
+    let mut all = vec!["render", KUBE_LAB, dir.to_str().unwrap()];
+    all.extend(args);
+    let out = labrun.run(&all);
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// Runs openssl with `args`, panicking with its stderr unless it succeeds;
+/// returns stdout.
+pub fn openssl(args: &[&str]) -> String {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// The subject as openssl prints it, e.g. `O = system:nodes, CN = x`.
+pub fn subject(cert: &Path) -> String {
+    let out = openssl(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-subject"]);
+    out.trim().trim_start_matches("subject=").to_string()
+}
+
+/// Extension name → value as `openssl x509 -ext` prints them, e.g. "X509v3
+/// Key Usage" → "critical: Digital Signature, Key Encipherment".
+pub fn extensions(cert: &Path) -> HashMap<String, String> {
+    let out = openssl(&[
+        "x509",
+        "-in",
+        cert.to_str().unwrap(),
+        "-noout",
+        "-ext",
+        "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints",
+    ]);
+    let mut map = HashMap::new();
+    let mut current = String::new();
+    for line in out.lines() {
+        if let Some(value) = line.strip_prefix("    ") {
+            map.entry(current.clone())
+                .or_insert_with(String::new)
+                .push_str(value.trim());
+        } else if let Some((name, flags)) = line.split_once(':') {
+            current = name.to_string();
+            let flags = flags.trim();
+            map.insert(
+                current.clone(),
+                if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("{flags}: ")
+                },
+            );
+        }
+    }
+    map
+}
+
+/// `openssl verify` of `cert` against the self-signed `anchor`, through
+/// `intermediate`, for `purpose` (sslserver, sslclient, or none); the
+/// output when it verifies, else a panic.
+pub fn verify(anchor: &Path, intermediate: Option<&Path>, purpose: Option<&str>, cert: &Path) {
+    let mut args = vec![
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        anchor.to_str().unwrap(),
+    ];
+    if let Some(i) = intermediate {
+        args.extend(["-untrusted", i.to_str().unwrap()]);
+    }
+    if let Some(p) = purpose {
+        args.extend(["-purpose", p]);
+    }
+    args.push(cert.to_str().unwrap());
+    let out = openssl(&args);
+    assert!(out.trim().ends_with(": OK"), "{}: {out}", cert.display());
+}
+
+/// The public key (PEM) of a certificate or a private key.
+pub fn public_key(path: &Path) -> String {
+    let p = path.to_str().unwrap();
+    if p.ends_with(".key") {
+        openssl(&["pkey", "-in", p, "-pubout"])
+    } else {
+        openssl(&["x509", "-in", p, "-noout", "-pubkey"])
+    }
+}
+
+/// The size of a certificate's RSA key in bits.
+pub fn rsa_bits(cert: &Path) -> u32 {
+    let out = openssl(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-text"]);
+    let (_, rest) = out.split_once("Public-Key: (").expect("an RSA key");
+    rest.split(' ').next().unwrap().parse().unwrap()
+}
+
+/// A throw-away CA and a certificate it signs, made by openssl in `dir`:
+/// `(ca.crt, cert, key)`. The certificate has `cn`, `ext` (openssl
+/// extension lines) and a 2048-bit RSA key.
+pub fn foreign_cert(dir: &Path, ca_cn: &str, cn: &str, ext: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let ca = dir.join("foreign-ca.crt");
+    let ca_key = dir.join("foreign-ca.key");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        &format!("/CN={ca_cn}"),
+        "-keyout",
+        ca_key.to_str().unwrap(),
+        "-out",
+        ca.to_str().unwrap(),
+    ]);
+    let (cert, key) = signed_by(dir, &ca, &ca_key, cn, ext);
+    (ca, cert, key)
+}
+
+/// A certificate for `cn` with `ext` (openssl extension lines) signed by
+/// the CA `ca` with key `ca_key`, made by openssl in `dir`: `(cert, key)`.
+pub fn signed_by(dir: &Path, ca: &Path, ca_key: &Path, cn: &str, ext: &str) -> (PathBuf, PathBuf) {
+    let base = dir.join(cn.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    let [key, csr, cert, ext_file] = ["key", "csr", "crt", "ext"].map(|e| base.with_extension(e));
+    std::fs::write(&ext_file, ext).unwrap();
+    openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        &format!("/CN={cn}"),
+        "-keyout",
+        key.to_str().unwrap(),
+        "-out",
+        csr.to_str().unwrap(),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "1",
+        "-in",
+        csr.to_str().unwrap(),
+        "-CA",
+        ca.to_str().unwrap(),
+        "-CAkey",
+        ca_key.to_str().unwrap(),
+        "-CAcreateserial",
+        "-extfile",
+        ext_file.to_str().unwrap(),
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    (cert, key)
+}
