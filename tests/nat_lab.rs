@@ -437,3 +437,42 @@ fn a_second_labrun_on_the_same_lab_fails_fast_naming_the_holder() {
     );
     assert_eq!(moto.mutating(), Vec::<String>::new());
 }
+
+#[test]
+fn two_ups_of_one_lab_at_once_the_second_fails_fast_naming_the_first() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("started");
+    let script = common::script(
+        dir.path(),
+        "slow.lua",
+        &format!(
+            "labrun.lab {{ name = 'slow' }}\nlabrun.after_up('wait', function()\n  io.open('{}', 'w'):close()\n  os.execute('sleep 5')\nend)\n",
+            marker.display()
+        ),
+    );
+    let script = script.to_str().unwrap();
+    let mut first = labrun.command(&["up", script, "--yes"]).spawn().unwrap();
+    let start = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the first up never reached its step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let t = std::time::Instant::now();
+    let second = labrun.run(&["up", script, "--yes"]);
+    let waited = t.elapsed();
+    assert!(first.wait().unwrap().success());
+    assert_eq!(second.status.code(), Some(1), "{}", text(&second));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!("PID {}", first.id())) && err.contains("up"),
+        "{err}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(3),
+        "it must fail at once, not wait ({waited:?})"
+    );
+}
