@@ -93,6 +93,10 @@ pub fn price(kind: &str, props: &IndexMap<String, Value>) -> Price {
             hourly: NLB_HOUR,
             note: "NLB, before capacity units".into(),
         },
+        "s3_bucket" | "s3_object" => Price {
+            hourly: 0.0,
+            note: "S3, a few KB: negligible".into(),
+        },
         _ => Price {
             hourly: 0.0,
             note: String::new(),

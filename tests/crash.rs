@@ -35,7 +35,6 @@ fn up_and_kill(labrun: &Labrun, lab: &str, lines: usize) -> Vec<String> {
 async fn sigkill_at_any_moment_then_down_leaves_nothing() {
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
-    let ec2 = moto.ec2().await;
     for lines in [1, 2, 3, 5, 8, 12, 17, 21, 24] {
         let lab = format!("crash{lines}");
         let seen = up_and_kill(&labrun, &lab, lines);
@@ -52,7 +51,7 @@ async fn sigkill_at_any_moment_then_down_leaves_nothing() {
             text(&out)
         );
         assert_eq!(
-            tagged(&ec2, &lab).await,
+            tagged(&moto, &lab).await,
             Vec::<String>::new(),
             "killed after {:?}",
             seen.last()
@@ -64,14 +63,13 @@ async fn sigkill_at_any_moment_then_down_leaves_nothing() {
 async fn up_after_a_crash_completes_the_lab_without_duplicates() {
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
-    let ec2 = moto.ec2().await;
     for lines in [3, 9, 15] {
         let lab = format!("resume{lines}");
         up_and_kill(&labrun, &lab, lines);
         let var = format!("name={lab}");
         let out = labrun.run(&["up", "labs/nat.lua", "--yes", "--var", &var]);
         assert!(out.status.success(), "{}", text(&out));
-        let left = tagged(&ec2, &lab).await;
+        let left = tagged(&moto, &lab).await;
         assert_eq!(
             left.len(),
             14,
@@ -84,6 +82,6 @@ async fn up_after_a_crash_completes_the_lab_without_duplicates() {
             text(&again)
         );
         assert!(labrun.run(&["down", &lab, "--yes"]).status.success());
-        assert_eq!(tagged(&ec2, &lab).await, Vec::<String>::new());
+        assert_eq!(tagged(&moto, &lab).await, Vec::<String>::new());
     }
 }

@@ -229,14 +229,54 @@ async fn up_builds_the_nat_lab_as_declared() {
                 .contains(name),
             "{hostname}"
         );
+        let text = ign.to_string();
         if name == "gateway" {
-            let text = ign.to_string();
             assert!(
                 text.contains("MASQUERADE") && text.contains("ip_forward"),
                 "{text}"
             );
         }
+        assert!(
+            text.contains("/etc/ssh/ssh_host_ed25519_key"),
+            "host key by Ignition: {text}"
+        );
+        let core = &ign["passwd"]["users"][0];
+        assert_eq!(core["name"], "core");
+        assert!(
+            core["sshAuthorizedKeys"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("ssh-ed25519 "),
+            "{core}"
+        );
+        assert_eq!(i.key_name(), Some("nat-lab"));
     }
+    // SSH: the lab key is the EC2 key pair and core's key; host keys come by Ignition,
+    // and ssh_config reaches the instances through the gateway's Elastic IP.
+    let keys = ec2
+        .describe_key_pairs()
+        .filters(lab())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.key_pairs().len(), 1);
+    let public_ip = eips.addresses()[0].public_ip().unwrap();
+    let config = std::fs::read_to_string(labrun.lab_dir("nat").join("ssh_config")).unwrap();
+    assert!(
+        config.contains(&format!("Host gateway\n    HostName {public_ip}\n")),
+        "{config}"
+    );
+    assert!(
+        config.contains("Host instance-01") && config.contains("ProxyJump gateway"),
+        "{config}"
+    );
+    assert!(config.contains("StrictHostKeyChecking yes"), "{config}");
+    let known = std::fs::read_to_string(labrun.lab_dir("nat").join("known_hosts")).unwrap();
+    assert_eq!(known.lines().count(), 3, "{known}");
+    assert!(
+        known.starts_with(&format!("{public_ip} ssh-ed25519 ")),
+        "{known}"
+    );
     // Tags are set by the create calls themselves, never afterwards.
     let actions: Vec<String> = moto.recorded().into_iter().map(|(a, _)| a).collect();
     assert!(!actions.iter().any(|a| a == "CreateTags"), "{actions:?}");
@@ -307,14 +347,13 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
             .success()
     );
     assert!(labrun.lab_dir("nat").join("state.json").exists());
-    let ec2 = moto.ec2().await;
-    assert_eq!(tagged(&ec2, "nat").await.len(), 14);
+    assert_eq!(tagged(&moto, "nat").await.len(), 14);
     let out = labrun.run(&["down", "nat", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("0 resources tagged labrun:lab=nat remain")
     );
-    assert_eq!(tagged(&ec2, "nat").await, Vec::<String>::new());
+    assert_eq!(tagged(&moto, "nat").await, Vec::<String>::new());
     assert!(
         !labrun.lab_dir("nat").join("state.json").exists(),
         "state removed"
@@ -345,7 +384,7 @@ async fn down_without_state_finds_everything_by_tag() {
         "{}",
         text(&out)
     );
-    assert_eq!(tagged(&moto.ec2().await, "nat").await, Vec::<String>::new());
+    assert_eq!(tagged(&moto, "nat").await, Vec::<String>::new());
 }
 
 #[test]

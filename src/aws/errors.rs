@@ -10,10 +10,16 @@ where
     R: std::fmt::Debug,
 {
     let code = err.code().unwrap_or_default().to_string();
-    let class = if code.ends_with("NotFound") || code.ends_with(".Malformed") && code.contains("ID")
+    let class = if code.ends_with("NotFound")
+        || code.starts_with("NoSuch")
+        || code.ends_with(".Malformed") && code.contains("ID")
     {
         ErrorClass::NotFound
-    } else if code == "DependencyViolation" || code.contains("InUse") || code == "ResourceInUse" {
+    } else if code == "DependencyViolation"
+        || code.contains("InUse")
+        || code == "ResourceInUse"
+        || code == "BucketNotEmpty"
+    {
         ErrorClass::DependencyViolation
     } else {
         ErrorClass::Other

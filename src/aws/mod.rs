@@ -1,12 +1,13 @@
-//! AWS: the resource kinds on aws-sdk-ec2, client setup from the SDK's own
-//! configuration (profiles, SSO, environment, `AWS_ENDPOINT_URL`), and the
-//! [`Provider`] the engine drives.
+//! AWS: the resource kinds on aws-sdk-ec2 and aws-sdk-s3, client setup from
+//! the SDK's own configuration (profiles, SSO, environment,
+//! `AWS_ENDPOINT_URL`), and the [`Provider`] the engine drives.
 
 pub mod calls;
 pub mod errors;
 pub mod kinds;
 pub mod props;
 pub mod tags;
+pub mod user_data;
 pub mod validate;
 
 use crate::engine::decl::{DeclError, Declaration};
@@ -68,9 +69,15 @@ impl Aws {
         let ec2 = aws_sdk_ec2::config::Builder::from(&config)
             .interceptor(calls.clone())
             .build();
+        // Emulators serve S3 on one host: no bucket subdomains there.
+        let s3 = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(config.endpoint_url().is_some())
+            .interceptor(calls.clone())
+            .build();
         Ok(Aws {
             cx: Some(Cx {
                 ec2: aws_sdk_ec2::Client::from_conf(ec2),
+                s3: aws_sdk_s3::Client::from_conf(s3),
             }),
             calls,
         })
@@ -91,6 +98,10 @@ fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {
 impl Provider for Aws {
     fn schema(&self, kind: &str) -> Option<&'static Schema> {
         kinds::find(kind).map(|k| k.schema())
+    }
+
+    fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError> {
+        user_data::expand(decl)
     }
 
     fn validate(&self, decl: &Declaration) -> Result<(), DeclError> {

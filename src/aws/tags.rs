@@ -7,18 +7,23 @@ pub const LAB: &str = "labrun:lab";
 /// Tag naming the resource's address in the lab.
 pub const RESOURCE: &str = "labrun:resource";
 
-/// Tags for a resource of `lab` at `address`, plus a readable `Name`.
-pub fn spec(kind: ResourceType, lab: &str, address: &str) -> TagSpecification {
+/// The tags of a resource of `lab` at `address`: lab, address and a readable `Name`.
+pub fn pairs(lab: &str, address: &str) -> [(&'static str, String); 3] {
     let name = address.split_once('.').map_or(address, |(_, n)| n);
-    TagSpecification::builder()
-        .resource_type(kind)
-        .tags(Tag::builder().key(LAB).value(lab).build())
-        .tags(Tag::builder().key(RESOURCE).value(address).build())
-        .tags(
-            Tag::builder()
-                .key("Name")
-                .value(format!("{lab}-{name}"))
-                .build(),
+    [
+        (LAB, lab.to_string()),
+        (RESOURCE, address.to_string()),
+        ("Name", format!("{lab}-{name}")),
+    ]
+}
+
+/// [`pairs`] as an EC2 tag specification for `kind`.
+pub fn spec(kind: ResourceType, lab: &str, address: &str) -> TagSpecification {
+    pairs(lab, address)
+        .into_iter()
+        .fold(
+            TagSpecification::builder().resource_type(kind),
+            |b, (k, v)| b.tags(Tag::builder().key(k).value(v).build()),
         )
         .build()
 }

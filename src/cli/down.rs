@@ -70,7 +70,7 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
     if report.remaining.is_empty() && report.errors.is_empty() {
         state::remove(&lab)?;
         println!(
-            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain ({calls} API calls, {mutating} changes).",
+            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain. {calls} API calls ({mutating} changes).",
             report.deleted, report.swept
         );
         return Ok(ExitCode::SUCCESS);

@@ -1,6 +1,7 @@
 //! The `labrun` command line.
 
 mod access;
+mod butane;
 mod down;
 mod graph;
 mod pki;
@@ -50,11 +51,13 @@ enum Command {
     Graph(LabArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
-    /// Write every file a lab generates (user data, Ignition configs, lab:file files) into DIR, offline.
+    /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source; the lab's own files (lab:file).
     Render(RenderArgs),
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
+    Butane(ButaneArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -166,6 +169,24 @@ struct RenderArgs {
     dir: std::path::PathBuf,
 }
 
+#[derive(Args, Debug)]
+struct ButaneArgs {
+    /// Butane config to read (default: standard input).
+    input: Option<std::path::PathBuf>,
+    /// Folder that `local:` contents and trees are read from.
+    #[arg(long, short = 'd', value_name = "FILES_DIR")]
+    files_dir: Option<std::path::PathBuf>,
+    /// Write the Ignition config here (default: standard output).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    output: Option<std::path::PathBuf>,
+    /// Fail on warnings.
+    #[arg(long, short = 's')]
+    strict: bool,
+    /// Indent the output.
+    #[arg(long, short = 'p')]
+    pretty: bool,
+}
+
 fn parse_var(s: &str) -> Result<(String, String), String> {
     let (k, v) = s
         .split_once('=')
@@ -177,7 +198,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 }
 
 const COMMANDS: &[&str] = &[
-    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "pki", "help",
+    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "butane", "pki", "help",
 ];
 
 /// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
@@ -222,6 +243,7 @@ pub fn main() -> ExitCode {
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
+            Command::Butane(a) => butane::butane(a),
         }
     });
     match result {

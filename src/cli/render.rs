@@ -1,7 +1,10 @@
-//! `labrun render LAB DIR`: every file the lab generates, written offline for inspection.
+//! `labrun render LAB DIR`: every file the lab generates, written offline for
+//! inspection: per node, its Ignition config and the Butane it came from.
 
 use super::{RenderArgs, up};
+use crate::aws::user_data;
 use crate::lua::modules::files::LabFile;
+use crate::lua::modules::ignition::Sources;
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -11,23 +14,31 @@ use std::process::ExitCode;
 /// `labrun render`.
 pub fn render(args: RenderArgs) -> Result<ExitCode> {
     let (_, loaded) = up::load(&args.lab)?;
+    let sources = loaded.lua.app_data_ref::<Sources>();
     let mut written = 0;
     for (address, r) in &loaded.decl.resources {
-        let Some(data) = r.props.get("user_data").and_then(up::literal) else {
+        let Some(text) = user_data::of(&loaded.decl, r) else {
             continue;
         };
-        let Some(text) = data.as_str() else { continue };
         let dir = args.dir.join(&r.name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let (file, body) = match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(json) => ("config.ign", serde_json::to_string_pretty(&json)? + "\n"),
-            Err(_) => ("user-data", text.to_string()),
-        };
-        let path = dir.join(file);
-        std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("{address}: {}", path.display());
-        written += 1;
+        let mut files = Vec::new();
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(json) => {
+                files.push(write(
+                    &dir,
+                    "config.ign",
+                    serde_json::to_string_pretty(&json)? + "\n",
+                )?);
+                if let Some(source) = sources.as_ref().and_then(|s| s.of(text)) {
+                    files.push(write(&dir, "config.bu", source.to_string())?);
+                }
+            }
+            Err(_) => files.push(write(&dir, "user-data", text.to_string())?),
+        }
+        println!("{address}: {}", files.join(", "));
+        written += files.len();
     }
     write_files(&args.dir, &loaded.files)?;
     if !loaded.files.is_empty() {
@@ -60,4 +71,11 @@ pub fn write_files(dir: &Path, files: &[LabFile]) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Writes `body` to `dir/name` and returns the path written.
+fn write(dir: &Path, name: &str, body: String) -> Result<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path.display().to_string())
 }

@@ -9,7 +9,7 @@ use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::plan;
 use crate::engine::state::{self, State};
-use crate::engine::value::{Resolved, Value};
+use crate::engine::value::Resolved;
 use crate::lua::modules::{lab::Kinds, pki, ssh, steps};
 use crate::lua::secrets::LabSecrets;
 use crate::lua::{self, Loaded};
@@ -228,12 +228,4 @@ async fn finish(loaded: &Loaded, journal: &Journal) -> Result<ExitCode> {
     }
     print_outputs(&journal.read(|s| s.outputs.clone()));
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether a value holds no reference (so `render` can write it offline).
-pub fn literal(v: &Value) -> Option<serde_json::Value> {
-    match v.resolve(&|_| None) {
-        Resolved::Known(j) => Some(j),
-        Resolved::Unknown => None,
-    }
 }

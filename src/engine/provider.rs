@@ -78,6 +78,9 @@ pub struct Tagged {
 pub trait Provider: Send + Sync {
     /// The schema of a kind, if the provider knows it.
     fn schema(&self, kind: &str) -> Option<&'static Schema>;
+    /// Adds what the provider needs to carry out a declaration (e.g. storage
+    /// for user data over EC2's limit); runs before the checks.
+    fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError>;
     /// Cross-resource checks on a declaration (e.g. CIDRs inside their VPC).
     fn validate(&self, decl: &Declaration) -> Result<(), DeclError>;
     /// Kinds in the order a sweep deletes them (dependents first).

@@ -75,7 +75,13 @@ pub fn translate_yaml_with_warnings(
     opts: &Options,
 ) -> Result<Translation, Error> {
     let tree = yaml::parse(yaml).map_err(|e| e.with_source(source_name))?;
-    translate_tree(&tree, opts).map_err(|e| e.with_source(source_name))
+    let mut t = translate_tree(&tree, opts).map_err(|e| e.with_source(source_name))?;
+    t.warnings = t
+        .warnings
+        .into_iter()
+        .map(|w| w.with_source(source_name))
+        .collect();
+    Ok(t)
 }
 
 /// A Butane-shaped tree (e.g. converted from a Lua table) → Ignition JSON

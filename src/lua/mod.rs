@@ -81,7 +81,7 @@ pub fn load_lab(
         .set_name(format!("@{shown}"))
         .exec()
         .map_err(ScriptError::from)?;
-    let decl = lua
+    let mut decl = lua
         .app_data_ref::<Declared>()
         .and_then(|d| d.0.lock().ok().and_then(|mut g| g.take()))
         .ok_or_else(|| {
@@ -98,6 +98,9 @@ pub fn load_lab(
         ))
         .into());
     }
+    provider
+        .expand(&mut decl)
+        .map_err(|e| ScriptError::plain(e.to_string()))?;
     decl.validate(&|k| provider.schema(k))
         .map_err(|e| ScriptError::plain(e.to_string()))?;
     provider

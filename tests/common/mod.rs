@@ -159,16 +159,30 @@ impl Moto {
             .collect()
     }
 
+    /// The SDK configuration of a client talking to this moto.
+    fn sdk_config(&self) -> aws_config::SdkConfig {
+        let creds = aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "tests");
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.url())
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+            )
+            .build()
+    }
+
     /// An EC2 client talking to this moto.
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
-        let creds = aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "tests");
-        let conf = aws_sdk_ec2::Config::builder()
-            .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
-            .region(aws_sdk_ec2::config::Region::new("us-east-1"))
-            .endpoint_url(self.url())
-            .credentials_provider(creds)
+        aws_sdk_ec2::Client::new(&self.sdk_config())
+    }
+
+    /// An S3 client talking to this moto (path-style, as labrun does).
+    pub async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config())
+            .force_path_style(true)
             .build();
-        aws_sdk_ec2::Client::from_conf(conf)
+        aws_sdk_s3::Client::from_conf(conf)
     }
 }
 
@@ -255,9 +269,11 @@ pub fn text(o: &Output) -> String {
     )
 }
 
-/// Everything still tagged with `lab`, described kind by kind through the EC2 API.
-pub async fn tagged(ec2: &aws_sdk_ec2::Client, lab: &str) -> Vec<String> {
+/// Everything still tagged with `lab`, described kind by kind through the EC2
+/// and S3 APIs.
+pub async fn tagged(moto: &Moto, lab: &str) -> Vec<String> {
     use aws_sdk_ec2::types::Filter;
+    let ec2 = &moto.ec2().await;
     let f = || Filter::builder().name("tag:labrun:lab").values(lab).build();
     let mut left = Vec::new();
     let o = ec2.describe_vpcs().filters(f()).send().await.unwrap();
@@ -336,7 +352,32 @@ pub async fn tagged(ec2: &aws_sdk_ec2::Client, lab: &str) -> Vec<String> {
             .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
             .map(|x| format!("instance {}", x.instance_id().unwrap_or_default())),
     );
+    left.extend(
+        lab_buckets(&moto.s3().await, lab)
+            .await
+            .into_iter()
+            .map(|b| format!("bucket {b}")),
+    );
     left
+}
+
+/// The S3 buckets tagged with `lab`.
+pub async fn lab_buckets(s3: &aws_sdk_s3::Client, lab: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for b in s3.list_buckets().send().await.unwrap().buckets() {
+        let name = b.name().unwrap();
+        let Ok(tags) = s3.get_bucket_tagging().bucket(name).send().await else {
+            continue;
+        };
+        if tags
+            .tag_set()
+            .iter()
+            .any(|t| t.key() == "labrun:lab" && t.value() == lab)
+        {
+            found.push(name.to_string());
+        }
+    }
+    found
 }
 
 /// Writes a script into `dir` and returns its path.

@@ -4,6 +4,7 @@ use super::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::user_data;
 use crate::engine::provider::{
     Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
 };
@@ -56,7 +57,26 @@ static SCHEMA: Schema = Schema {
             Type::Bool,
             "give it a public IPv4 address (with subnet)",
         ),
-        Field::optional("user_data", Type::Str, "user data, e.g. an Ignition config"),
+        Field::optional(
+            "user_data",
+            Type::Str,
+            "user data, e.g. an Ignition config; an Ignition config over 16 KB is served from S3",
+        ),
+        Field::optional(
+            "user_data_expires",
+            Type::Int,
+            "seconds the presigned URL of user data served from S3 stays valid (default 3600)",
+        ),
+        Field::optional(
+            "user_data_s3",
+            Type::Object(&[
+                Field::required("object", Type::Ref("s3_object"), "the full Ignition config"),
+                Field::required("sha512", Type::Str, "its sha512, hex"),
+                Field::required("version", Type::Str, "its Ignition version"),
+                Field::required("expires", Type::Int, "seconds the URL stays valid"),
+            ]),
+            "set by labrun for user data over 16 KB: the instance gets an Ignition stub fetching the object",
+        ),
         Field::optional("key_pair", Type::StrOrRef, "EC2 key pair name"),
         Field::optional(
             "root_volume_size",
@@ -212,7 +232,11 @@ impl Kind for Instance {
                 .set_security_group_ids(groups)
                 .set_private_ip_address(p.str("private_ip").map(String::from));
         }
-        if let Some(data) = p.str("user_data") {
+        let user_data = match req.props.get("user_data_s3") {
+            Some(spec) => Some(user_data::stub(cx, spec).await?),
+            None => p.str("user_data").map(String::from),
+        };
+        if let Some(data) = user_data {
             run = run.user_data(base64::engine::general_purpose::STANDARD.encode(data));
         }
         if let Some(size) = p.int("root_volume_size") {

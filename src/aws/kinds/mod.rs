@@ -6,6 +6,8 @@ pub mod internet_gateway;
 pub mod key_pair;
 pub mod network_interface;
 pub mod route_table;
+pub mod s3_bucket;
+pub mod s3_object;
 pub mod security_group;
 pub mod subnet;
 pub mod vpc;
@@ -18,6 +20,7 @@ use async_trait::async_trait;
 #[derive(Debug, Clone)]
 pub struct Cx {
     pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// One kind of AWS resource.
@@ -52,6 +55,8 @@ pub static KINDS: &[&dyn Kind] = &[
     &elastic_ip::ElasticIp,
     &key_pair::KeyPair,
     &instance::Instance,
+    &s3_bucket::S3Bucket,
+    &s3_object::S3Object,
 ];
 
 /// The order in which a sweep deletes kinds: whatever uses others first.
@@ -65,6 +70,8 @@ pub static SWEEP_ORDER: &[&str] = &[
     "subnet",
     "vpc",
     "key_pair",
+    "s3_object",
+    "s3_bucket",
 ];
 
 /// The kind called `name`.

@@ -80,28 +80,25 @@ async fn put_route(
         "gateway" => (Some(id.clone()), None),
         _ => (None, Some(id.clone())),
     };
-    if replace {
-        cx.ec2
-            .replace_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(gateway)
-            .set_network_interface_id(eni)
-            .send()
-            .await
-            .map_err(sdk("ReplaceRoute"))?;
-    } else {
-        cx.ec2
-            .create_route()
-            .route_table_id(table)
-            .destination_cidr_block(cidr)
-            .set_gateway_id(gateway)
-            .set_network_interface_id(eni)
-            .send()
-            .await
-            .map_err(sdk("CreateRoute"))?;
+    macro_rules! send {
+        ($call:ident, $op:literal) => {
+            cx.ec2
+                .$call()
+                .route_table_id(table)
+                .destination_cidr_block(cidr)
+                .set_gateway_id(gateway)
+                .set_network_interface_id(eni)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk($op))
+        };
     }
-    Ok(())
+    if replace {
+        send!(replace_route, "ReplaceRoute")
+    } else {
+        send!(create_route, "CreateRoute")
+    }
 }
 
 /// Current associations: subnet ID → association ID (the main one excluded).

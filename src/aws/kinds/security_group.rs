@@ -115,60 +115,44 @@ enum Direction {
     Out,
 }
 
-async fn authorize(cx: &Cx, id: &str, dir: Direction, rules: &[Json]) -> Result<(), ProviderError> {
+/// Authorizes (`grant`) or revokes `rules` in one direction.
+async fn change(
+    cx: &Cx,
+    id: &str,
+    dir: Direction,
+    grant: bool,
+    rules: &[Json],
+) -> Result<(), ProviderError> {
     if rules.is_empty() {
         return Ok(());
     }
     let perms: Vec<IpPermission> = rules.iter().map(permission).collect();
-    match dir {
-        Direction::In => {
+    macro_rules! send {
+        ($call:ident, $op:literal) => {
             cx.ec2
-                .authorize_security_group_ingress()
+                .$call()
                 .group_id(id)
                 .set_ip_permissions(Some(perms))
                 .send()
                 .await
-                .map_err(sdk("AuthorizeSecurityGroupIngress"))?;
-        }
-        Direction::Out => {
-            cx.ec2
-                .authorize_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .map_err(sdk("AuthorizeSecurityGroupEgress"))?;
-        }
+                .map(drop)
+                .map_err(sdk($op))
+        };
     }
-    Ok(())
-}
-
-async fn revoke(cx: &Cx, id: &str, dir: Direction, rules: &[Json]) -> Result<(), ProviderError> {
-    if rules.is_empty() {
-        return Ok(());
-    }
-    let perms: Vec<IpPermission> = rules.iter().map(permission).collect();
-    match dir {
-        Direction::In => {
-            cx.ec2
-                .revoke_security_group_ingress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .map_err(sdk("RevokeSecurityGroupIngress"))?;
+    match (grant, dir) {
+        (true, Direction::In) => send!(
+            authorize_security_group_ingress,
+            "AuthorizeSecurityGroupIngress"
+        ),
+        (true, Direction::Out) => send!(
+            authorize_security_group_egress,
+            "AuthorizeSecurityGroupEgress"
+        ),
+        (false, Direction::In) => {
+            send!(revoke_security_group_ingress, "RevokeSecurityGroupIngress")
         }
-        Direction::Out => {
-            cx.ec2
-                .revoke_security_group_egress()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
-                .await
-                .map_err(sdk("RevokeSecurityGroupEgress"))?;
-        }
+        (false, Direction::Out) => send!(revoke_security_group_egress, "RevokeSecurityGroupEgress"),
     }
-    Ok(())
 }
 
 /// Moves a group's rules in one direction from `old` to `new`.
@@ -181,8 +165,8 @@ async fn reconcile(
 ) -> Result<(), ProviderError> {
     let gone: Vec<Json> = old.iter().filter(|r| !new.contains(r)).cloned().collect();
     let added: Vec<Json> = new.iter().filter(|r| !old.contains(r)).cloned().collect();
-    revoke(cx, id, dir, &gone).await?;
-    authorize(cx, id, dir, &added).await
+    change(cx, id, dir, false, &gone).await?;
+    change(cx, id, dir, true, &added).await
 }
 
 #[async_trait]
@@ -215,10 +199,11 @@ impl Kind for SecurityGroup {
             .group_id()
             .ok_or_else(|| missing("CreateSecurityGroup", "group ID"))?;
         (req.record_id)(id);
-        authorize(
+        change(
             cx,
             id,
             Direction::In,
+            true,
             &rules(p, "ingress").unwrap_or_default(),
         )
         .await?;

@@ -1,11 +1,67 @@
 //! `labrun.ignition`: Butane to Ignition in process, from YAML text or from
 //! Lua tables in Butane's shape; validation and composition of fragments.
+//! Every translation's Butane source is remembered for `labrun render`.
 
 use crate::ignition::{self, Options};
 use crate::lua::location;
 use crate::lua::modules::template::ScriptDir;
 use mlua::{Lua, LuaSerdeExt, Table};
+use serde_json::Value as Json;
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+/// The Butane source of each config translated in a Lua state, keyed by the
+/// Ignition JSON it gave.
+#[derive(Debug, Default)]
+pub struct Sources(HashMap<String, String>);
+
+impl Sources {
+    /// The Butane YAML that `ignition` was translated from, if it was.
+    pub fn of(&self, ignition: &str) -> Option<&str> {
+        self.0.get(ignition).map(String::as_str)
+    }
+}
+
+/// Records `source` as the origin of `ignition` and returns `ignition`.
+fn remember(lua: &Lua, ignition: String, source: String) -> String {
+    if let Some(mut sources) = lua.app_data_mut::<Sources>() {
+        sources.0.insert(ignition.clone(), source);
+    }
+    ignition
+}
+
+/// A Butane tree as YAML, keys in a stable order (`variant`, `version`,
+/// `name`, `path` first, then alphabetical: Lua tables have no order). Empty
+/// tables are left out: Lua cannot tell an empty list from an empty map, and
+/// in Butane either means "none".
+fn tree_yaml(tree: &Json) -> String {
+    fn rank(key: &str) -> (usize, &str) {
+        let first = ["variant", "version", "name", "path"];
+        (
+            first.iter().position(|k| *k == key).unwrap_or(first.len()),
+            key,
+        )
+    }
+    fn prune(v: &Json) -> Option<Json> {
+        match v {
+            Json::Object(m) => {
+                let mut kept: Vec<_> = m
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.clone(), prune(v)?)))
+                    .collect();
+                kept.sort_by(|(a, _), (b, _)| rank(a).cmp(&rank(b)));
+                (!kept.is_empty()).then(|| Json::Object(kept.into_iter().collect()))
+            }
+            Json::Array(items) => {
+                let kept: Vec<_> = items.iter().filter_map(prune).collect();
+                (!kept.is_empty()).then_some(Json::Array(kept))
+            }
+            other => Some(other.clone()),
+        }
+    }
+    let pruned = prune(tree).unwrap_or_else(|| Json::Object(Default::default()));
+    serde_saphyr::to_string(&pruned).unwrap_or_default()
+}
 
 /// Reads `{ files_dir = ..., strict = ... }`; a relative files_dir starts at the lab's folder.
 fn options(lua: &Lua, opts: Option<Table>) -> mlua::Result<Options> {
@@ -32,6 +88,7 @@ fn json_of(lua: &Lua, v: mlua::Value, what: &str) -> mlua::Result<serde_json::Va
 
 /// Adds `labrun.ignition.{butane, translate, merge, validate}`.
 pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
+    lua.set_app_data(Sources::default());
     let m = lua.create_table()?;
     m.set(
         "butane",
@@ -45,7 +102,7 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
             let o = options(lua, opts)?;
             let config =
                 ignition::translate_yaml(&name, &yaml, &o).map_err(|e| location::error(lua, e))?;
-            Ok(ignition::to_json_string(&config))
+            Ok(remember(lua, ignition::to_json_string(&config), yaml))
         })?,
     )?;
     m.set(
@@ -55,7 +112,11 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
             let tree = json_of(lua, config, "ignition.translate")?;
             let config =
                 ignition::translate_value(&tree, &o).map_err(|e| location::error(lua, e))?;
-            Ok(ignition::to_json_string(&config))
+            Ok(remember(
+                lua,
+                ignition::to_json_string(&config),
+                tree_yaml(&tree),
+            ))
         })?,
     )?;
     m.set(
@@ -76,4 +137,45 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
         })?,
     )?;
     labrun.set("ignition", m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `lua/ignition.lua` runs as Lua and documents every function of the
+    /// host modules it covers.
+    #[test]
+    fn editor_definitions_cover_the_host_api() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/lua/ignition.lua");
+        let meta = std::fs::read_to_string(path).unwrap();
+        let lua = Lua::new();
+        lua.load(meta.as_str())
+            .set_name("@lua/ignition.lua")
+            .exec()
+            .unwrap();
+        let labrun = lua.create_table().unwrap();
+        register(&lua, &labrun).unwrap();
+        super::super::template::register(&lua, &labrun).unwrap();
+        let mut names = Vec::new();
+        for pair in labrun.pairs::<String, mlua::Value>() {
+            let (key, value) = pair.unwrap();
+            match value {
+                mlua::Value::Table(t) => {
+                    for inner in t.pairs::<String, mlua::Value>() {
+                        names.push(format!("{key}.{}", inner.unwrap().0));
+                    }
+                }
+                _ => names.push(key),
+            }
+        }
+        names.sort();
+        assert_eq!(names.len(), 7, "{names:?}");
+        for name in names {
+            assert!(
+                meta.contains(&format!("function labrun.{name}(")),
+                "lua/ignition.lua lacks labrun.{name}"
+            );
+        }
+    }
 }

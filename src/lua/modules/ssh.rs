@@ -53,6 +53,11 @@ fn public_table(lua: &Lua, k: &KeyPair) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// An optional field of an optional options table.
+fn opt<T: mlua::FromLua>(opts: &Option<Table>, key: &str) -> mlua::Result<Option<T>> {
+    opts.as_ref().map_or(Ok(None), |o| o.get::<Option<T>>(key))
+}
+
 fn parse_duration(secs: Option<f64>, default: u64) -> Duration {
     secs.map_or(Duration::from_secs(default), Duration::from_secs_f64)
 }
@@ -126,21 +131,9 @@ impl UserData for Node {
         methods.add_async_method(
             "run",
             |lua, this, (cmd, opts): (String, Option<Table>)| async move {
-                let stdin: Option<mlua::LuaString> =
-                    opts.as_ref().map(|o| o.get("stdin")).transpose()?.flatten();
-                let timeout = parse_duration(
-                    opts.as_ref()
-                        .map(|o| o.get("timeout"))
-                        .transpose()?
-                        .flatten(),
-                    600,
-                );
-                let check = opts
-                    .as_ref()
-                    .map(|o| o.get::<Option<bool>>("check"))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or(true);
+                let stdin: Option<mlua::LuaString> = opt(&opts, "stdin")?;
+                let timeout = parse_duration(opt(&opts, "timeout")?, 600);
+                let check = opt(&opts, "check")?.unwrap_or(true);
                 let conn = this.connection().await?;
                 let out = conn
                     .run(
@@ -169,21 +162,11 @@ impl UserData for Node {
         methods.add_async_method(
             "put",
             |_, this, (path, contents, opts): (String, mlua::LuaString, Option<Table>)| async move {
-                let mode: String = opts
-                    .as_ref()
-                    .map(|o| o.get("mode"))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or_else(|| "0644".into());
+                let mode: String = opt(&opts, "mode")?.unwrap_or_else(|| "0644".into());
                 let mode = u32::from_str_radix(&mode, 8).map_err(|_| {
                     mlua::Error::runtime(format!("put: mode '{mode}' is not octal"))
                 })?;
-                let sudo = opts
-                    .as_ref()
-                    .map(|o| o.get::<Option<bool>>("sudo"))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or(false);
+                let sudo = opt(&opts, "sudo")?.unwrap_or(false);
                 let conn = this.connection().await?;
                 conn.put(&contents.as_bytes(), &path, mode, sudo)
                     .await
@@ -193,12 +176,7 @@ impl UserData for Node {
         methods.add_async_method(
             "get",
             |lua, this, (path, opts): (String, Option<Table>)| async move {
-                let sudo = opts
-                    .as_ref()
-                    .map(|o| o.get::<Option<bool>>("sudo"))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or(false);
+                let sudo = opt(&opts, "sudo")?.unwrap_or(false);
                 let conn = this.connection().await?;
                 let bytes = conn.get(&path, sudo).await.map_err(mlua::Error::external)?;
                 lua.create_string(&bytes)

@@ -1,0 +1,209 @@
+//! `s3_bucket`: a private S3 bucket of the lab, emptied and deleted by `down`.
+//!
+//! Its name, `labrun-<lab>-<12 hex digits>`, is chosen before the create call
+//! and journaled as its ID, so a crash at any moment leaves nothing `down`
+//! cannot find; buckets so named are the lab's even if the crash came before
+//! their tags.
+
+use super::{Cx, Kind};
+use crate::aws::errors::sdk;
+use crate::aws::tags;
+use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
+use crate::engine::schema::Schema;
+use async_trait::async_trait;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tag, Tagging,
+};
+
+/// The `s3_bucket` kind.
+pub struct S3Bucket;
+
+static SCHEMA: Schema = Schema {
+    kind: "s3_bucket",
+    doc: "A private S3 bucket, emptied and deleted with the lab.",
+    fields: &[],
+    attrs: &[],
+};
+
+/// The start of the names of `lab`'s buckets (bucket names take no `_`).
+fn prefix(lab: &str) -> String {
+    format!("labrun-{}-", lab.replace('_', "-"))
+}
+
+/// The name of a bucket of `lab` created with idempotency token `token`.
+fn name(lab: &str, token: &str) -> String {
+    let suffix: String = token
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(12)
+        .collect();
+    format!("{}{}", prefix(lab), suffix.to_ascii_lowercase())
+}
+
+/// Whether `bucket` is named as a bucket of `lab`.
+fn is_named_for(lab: &str, bucket: &str) -> bool {
+    bucket.strip_prefix(&prefix(lab)).is_some_and(|suffix| {
+        suffix.len() == 12
+            && suffix
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
+}
+
+/// The region the S3 client works in.
+fn region(cx: &Cx) -> &str {
+    cx.s3.config().region().map_or("us-east-1", |r| r.as_ref())
+}
+
+/// `lab`'s buckets in this region, each with its `labrun:resource` tag (empty
+/// when a crash came before the tags).
+pub async fn of_lab(cx: &Cx, lab: &str) -> Result<Vec<(String, String)>, ProviderError> {
+    let out = cx
+        .s3
+        .list_buckets()
+        .prefix(prefix(lab))
+        .bucket_region(region(cx))
+        .send()
+        .await
+        .map_err(sdk("ListBuckets"))?;
+    let mut found = Vec::new();
+    for bucket in out.buckets() {
+        let Some(name) = bucket.name().filter(|n| is_named_for(lab, n)) else {
+            continue;
+        };
+        if bucket.bucket_region().is_some_and(|r| r != region(cx)) {
+            continue;
+        }
+        let tags = match cx.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => out.tag_set().to_vec(),
+            Err(e) => match sdk("GetBucketTagging")(e) {
+                e if e.class == ErrorClass::NotFound => Vec::new(),
+                e => return Err(e),
+            },
+        };
+        let tag = |key: &str| {
+            tags.iter()
+                .find(|t| t.key() == key)
+                .map(|t| t.value().to_string())
+        };
+        if tag(tags::LAB).is_none_or(|l| l == lab) {
+            found.push((name.to_string(), tag(tags::RESOURCE).unwrap_or_default()));
+        }
+    }
+    Ok(found)
+}
+
+/// Deletes every object of `bucket`, a page at a time.
+async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
+    loop {
+        let page = cx
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(sdk("ListObjectsV2"))?;
+        let ids = page
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                ObjectIdentifier::builder()
+                    .set_key(o.key().map(String::from))
+                    .build()
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let delete = Delete::builder()
+            .set_objects(Some(ids))
+            .quiet(true)
+            .build()
+            .map_err(|e| ProviderError::other(format!("DeleteObjects: {e}")))?;
+        cx.s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(sdk("DeleteObjects"))?;
+    }
+}
+
+#[async_trait]
+impl Kind for S3Bucket {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let bucket = name(req.lab, req.token);
+        (req.record_id)(&bucket);
+        let mut create = cx.s3.create_bucket().bucket(&bucket);
+        if region(cx) != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region(cx)))
+                    .build(),
+            );
+        }
+        create.send().await.map_err(sdk("CreateBucket"))?;
+        let tag_set = tags::pairs(req.lab, req.address)
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(tag_set))
+            .build()
+            .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
+        cx.s3
+            .put_bucket_tagging()
+            .bucket(&bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(sdk("PutBucketTagging"))?;
+        Ok(Attrs::new())
+    }
+
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+        empty(cx, id).await?;
+        cx.s3
+            .delete_bucket()
+            .bucket(id)
+            .send()
+            .await
+            .map_err(sdk("DeleteBucket"))?;
+        Ok(())
+    }
+
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        Ok(of_lab(cx, lab)
+            .await?
+            .into_iter()
+            .map(|(id, address)| Tagged {
+                kind: SCHEMA.kind.to_string(),
+                id,
+                address,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_valid_bucket_names_found_only_for_their_lab() {
+        let n = name("kube_hard-way", "0F1E2D3C-4B5A-6978-8796-a5b4c3d2e1f0");
+        assert_eq!(n, "labrun-kube-hard-way-0f1e2d3c4b5a");
+        assert!(is_named_for("kube_hard-way", &n));
+        assert!(!is_named_for("kube", &n));
+        assert!(!is_named_for("kube_hard", &n));
+        let longest = name(&"a".repeat(40), &uuid::Uuid::new_v4().to_string());
+        assert!(longest.len() <= 63, "{longest}");
+    }
+}

@@ -1,0 +1,131 @@
+//! `s3_object`: a file in a bucket of the lab. Its ID, `bucket/key`, is known
+//! before the upload and journaled first.
+
+use super::{Cx, Kind, s3_bucket};
+use crate::aws::errors::sdk;
+use crate::aws::props::Props;
+use crate::aws::tags;
+use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged};
+use crate::engine::schema::{Field, Schema, Type};
+use async_trait::async_trait;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use std::time::Duration;
+
+/// The `s3_object` kind.
+pub struct S3Object;
+
+static SCHEMA: Schema = Schema {
+    kind: "s3_object",
+    doc: "A private object in a bucket of the lab.",
+    fields: &[
+        Field::required("bucket", Type::Ref("s3_bucket"), "the bucket"),
+        Field::required("key", Type::Str, "the object's key, e.g. node.ign"),
+        Field::required("content", Type::Str, "what the object holds"),
+    ],
+    attrs: &[],
+};
+
+/// `(bucket, key)` of an object ID.
+fn split(id: &str) -> Result<(&str, &str), ProviderError> {
+    id.split_once('/')
+        .ok_or_else(|| ProviderError::other(format!("'{id}' is not an S3 object ID (bucket/key)")))
+}
+
+/// A URL that lets anyone holding it read object `id` until `expires` ends.
+pub async fn presign(cx: &Cx, id: &str, expires: Duration) -> Result<String, ProviderError> {
+    let (bucket, key) = split(id)?;
+    let config = PresigningConfig::expires_in(expires)
+        .map_err(|e| ProviderError::other(format!("presigning {id}: {e}")))?;
+    let request = cx
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .presigned(config)
+        .await
+        .map_err(sdk("GetObject (presigned)"))?;
+    Ok(request.uri().to_string())
+}
+
+#[async_trait]
+impl Kind for S3Object {
+    fn schema(&self) -> &'static Schema {
+        &SCHEMA
+    }
+
+    async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        let p = Props(req.props);
+        let (bucket, key) = (p.req("bucket")?, p.req("key")?);
+        (req.record_id)(&format!("{bucket}/{key}"));
+        let tagging = tags::pairs(req.lab, req.address)
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    utf8_percent_encode(k, NON_ALPHANUMERIC),
+                    utf8_percent_encode(v, NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        cx.s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(p.req("content")?.as_bytes().to_vec()))
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(sdk("PutObject"))?;
+        Ok(Attrs::new())
+    }
+
+    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+        let (bucket, key) = split(id)?;
+        cx.s3
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(sdk("DeleteObject"))?;
+        Ok(())
+    }
+
+    async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
+        let mut found = Vec::new();
+        for (bucket, _) in s3_bucket::of_lab(cx, lab).await? {
+            let list = cx
+                .s3
+                .list_objects_v2()
+                .bucket(&bucket)
+                .send()
+                .await
+                .map_err(sdk("ListObjectsV2"))?;
+            for key in list.contents().iter().filter_map(|o| o.key()) {
+                let tags = cx
+                    .s3
+                    .get_object_tagging()
+                    .bucket(&bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(sdk("GetObjectTagging"))?;
+                let address = tags
+                    .tag_set()
+                    .iter()
+                    .find(|t| t.key() == tags::RESOURCE)
+                    .map(|t| t.value().to_string())
+                    .unwrap_or_default();
+                found.push(Tagged {
+                    kind: SCHEMA.kind.to_string(),
+                    id: format!("{bucket}/{key}"),
+                    address,
+                });
+            }
+        }
+        Ok(found)
+    }
+}
