@@ -51,13 +51,13 @@ enum Command {
     Graph(LabArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
-    /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source; the lab's own files (lab:file).
+    /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source.
     Render(RenderArgs),
+    /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
+    Butane(ButaneArgs),
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
-    /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
-    Butane(ButaneArgs),
 }
 
 #[derive(Subcommand, Debug)]

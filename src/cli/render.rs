@@ -49,6 +49,13 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes `body` to `dir/name` and returns the path written.
+fn write(dir: &Path, name: &str, body: String) -> Result<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
 /// Writes the lab's declared files under `dir`, each with its mode (set
 /// before anything is written, so a key is never readable by others).
 pub fn write_files(dir: &Path, files: &[LabFile]) -> Result<()> {
@@ -71,11 +78,4 @@ pub fn write_files(dir: &Path, files: &[LabFile]) -> Result<()> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
-}
-
-/// Writes `body` to `dir/name` and returns the path written.
-fn write(dir: &Path, name: &str, body: String) -> Result<String> {
-    let path = dir.join(name);
-    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path.display().to_string())
 }
