@@ -347,6 +347,28 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
             .success()
     );
     assert!(labrun.lab_dir("nat").join("state.json").exists());
+    let status: serde_json::Value =
+        serde_json::from_slice(&labrun.run(&["status", "nat", "--json"]).stdout).unwrap();
+    assert_eq!(
+        status["resources"].as_array().unwrap().len(),
+        14,
+        "{status}"
+    );
+    assert!(
+        (status["hourly"].as_f64().unwrap() - 0.0209).abs() < 0.0001,
+        "{status}"
+    );
+    assert!(status["outputs"]["gateway_ip"].is_string(), "{status}");
+    let ls: serde_json::Value =
+        serde_json::from_slice(&labrun.run(&["ls", "--json"]).stdout).unwrap();
+    assert_eq!(ls[0]["lab"], "nat");
+    assert!(ls[0]["cost_so_far"].as_f64().unwrap() >= 0.0);
+    let plain = labrun.run(&["status", "nat"]);
+    assert!(
+        String::from_utf8_lossy(&plain.stdout).contains("$0.0209/hour"),
+        "{}",
+        text(&plain)
+    );
     assert_eq!(tagged(&moto, "nat").await.len(), 14);
     let out = labrun.run(&["down", "nat", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
