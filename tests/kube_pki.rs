@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::openssl::{KUBE_LAB, extensions, public_key, render_kube, rsa_bits, subject, verify};
+use common::openssl::{KUBE_LAB, public_key, render_kube, rsa_bits, verify};
+use common::x509::{extensions, subject};
 use common::{Labrun, text};
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -367,7 +368,7 @@ fn render_writes_kubeadm_files_and_every_certificate_matches_the_design() {
 }
 
 fn openssl_text(key: &Path) -> String {
-    common::openssl::openssl(&["pkey", "-in", key.to_str().unwrap(), "-noout", "-text"])
+    common::x509::openssl(&["pkey", "-in", key.to_str().unwrap(), "-noout", "-text"])
 }
 
 /// The lab's stored secrets (`secrets.json`), checking it is private.

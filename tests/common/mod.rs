@@ -4,6 +4,7 @@
 
 pub mod openssl;
 pub mod sshd;
+pub mod x509;
 
 use labrun::ssh::{KeyPair, PublicKey, Target};
 

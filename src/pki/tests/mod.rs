@@ -41,9 +41,9 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
-fn openssl(args: &[&str]) -> String {
-    run("/usr/bin/openssl", args)
-}
+#[path = "../../../tests/common/x509.rs"]
+mod x509;
+use x509::{extensions, openssl, subject};
 
 /// Writes every certificate as NAME.crt and every key as NAME.key (and
 /// NAME.pub for bare keys) under `dir`, kubeadm style; returns the paths
@@ -64,43 +64,4 @@ fn write_material(dir: &Path, material: &Material) -> HashMap<String, PathBuf> {
     (material.certs.iter())
         .map(|(name, cert)| (name.clone(), write(name, "crt", cert.to_pem())))
         .collect()
-}
-
-/// `openssl x509 -ext` output as extension name → value, e.g. "X509v3 Key
-/// Usage" → "critical: Digital Signature, Key Encipherment".
-fn extensions(cert: &Path) -> HashMap<String, String> {
-    let text = openssl(&[
-        "x509",
-        "-in",
-        cert.to_str().unwrap(),
-        "-noout",
-        "-ext",
-        "subjectAltName,keyUsage,extendedKeyUsage,basicConstraints",
-    ]);
-    let mut map = HashMap::new();
-    let mut current = None;
-    for line in text.lines() {
-        if let Some(value) = line.strip_prefix("    ") {
-            let entry: &mut String = map.entry(current.clone().unwrap()).or_default();
-            entry.push_str(value.trim());
-        } else if let Some((name, flags)) = line.split_once(':') {
-            let flags = flags.trim();
-            current = Some(name.to_string());
-            map.insert(
-                name.to_string(),
-                if flags.is_empty() {
-                    String::new()
-                } else {
-                    format!("{flags}: ")
-                },
-            );
-        }
-    }
-    map
-}
-
-/// The subject as openssl prints it, e.g. `O = system:nodes, CN = x`.
-fn subject(cert: &Path) -> String {
-    let out = openssl(&["x509", "-in", cert.to_str().unwrap(), "-noout", "-subject"]);
-    out.trim().trim_start_matches("subject=").to_string()
 }
