@@ -377,6 +377,14 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
     );
     assert_eq!(tagged(&moto, "nat").await, Vec::<String>::new());
     assert!(
+        !labrun.lab_dir("nat").join("ssh_config").exists(),
+        "no stale ssh_config"
+    );
+    assert!(
+        labrun.lab_dir("nat").join("secrets.json").exists(),
+        "keys are kept for the next up"
+    );
+    assert!(
         !labrun.lab_dir("nat").join("state.json").exists(),
         "state removed"
     );

@@ -39,6 +39,26 @@ pub fn user_key(lab: &str) -> Result<Option<KeyPair>> {
     Ok(crate::lua::modules::ssh::user_key(&store))
 }
 
+/// Removes what `up` wrote for the user (the lab is gone); its secrets stay.
+pub fn remove_files(lab: &str) -> Result<()> {
+    let dir = lab_dir(lab)?;
+    for name in ["ssh_config", "known_hosts", "id_ed25519", "id_ed25519.pub"] {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e)
+                    .with_context(|| format!("cannot remove {}", dir.join(name).display()));
+            }
+            _ => {}
+        }
+    }
+    match std::fs::remove_dir_all(dir.join("files")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", dir.join("files").display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Paths of the files written for the user.
 pub fn ssh_config_path(lab: &str) -> Result<PathBuf> {
     Ok(lab_dir(lab)?.join("ssh_config"))

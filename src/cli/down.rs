@@ -1,6 +1,6 @@
 //! `labrun down`: destroy, sweep by tag, and prove nothing is left.
 
-use super::{DownArgs, InputError, confirm, progress::Reporter, resolve, up};
+use super::{DownArgs, InputError, access, confirm, progress::Reporter, resolve, up};
 use crate::aws::Aws;
 use crate::engine::apply::Options;
 use crate::engine::destroy;
@@ -69,6 +69,7 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
     let secs = started.elapsed().as_secs_f64();
     if report.remaining.is_empty() && report.errors.is_empty() {
         state::remove(&lab)?;
+        access::remove_files(&lab)?;
         println!(
             "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain. {calls} API calls ({mutating} changes).",
             report.deleted, report.swept
