@@ -57,6 +57,10 @@ impl TestSshd {
         let authorized_keys = dir.path().join("authorized_keys");
         let lines: String = authorized.iter().map(|k| k.to_openssh() + "\n").collect();
         fs::write(&authorized_keys, lines).expect("write authorized_keys");
+        // Another local user may log in too (sshd reads the keys as that user).
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod dir");
+        fs::set_permissions(&authorized_keys, fs::Permissions::from_mode(0o644))
+            .expect("chmod keys");
         let config = dir.path().join("sshd_config");
         fs::write(
             &config,
