@@ -159,7 +159,8 @@ async fn reports_exit_status_stderr_signal_and_timeout() {
         .await
         .unwrap_err();
     assert!(matches!(error, SshError::CommandTimeout { .. }), "{error}");
-    assert!(start.elapsed() < Duration::from_secs(5));
+    // Far below the 30 s the command would take: it was cut off.
+    assert!(start.elapsed() < Duration::from_secs(20));
     let after = node.run("echo still usable", None, TIMEOUT).await.unwrap();
     assert_eq!(after.stdout_text(), "still usable\n");
 }
@@ -215,12 +216,17 @@ async fn refuses_a_different_host_key() {
     let lab = Lab::start();
     let impostor = KeyPair::generate("impostor").unwrap().public_key();
     let start = Instant::now();
+    // A long retry deadline: had the mismatch been retried, the test would take it.
+    let patient = ConnectOptions {
+        deadline: Duration::from_secs(60),
+        ..quick()
+    };
 
     let gateway = Target {
         host_key: impostor.clone(),
         ..lab.gateway.target.clone()
     };
-    let error = Connection::connect(&gateway, &[], &lab.auth(), &quick())
+    let error = Connection::connect(&gateway, &[], &lab.auth(), &patient)
         .await
         .unwrap_err();
     let message = error.to_string();
@@ -243,7 +249,7 @@ async fn refuses_a_different_host_key() {
         &node,
         std::slice::from_ref(&lab.gateway.target),
         &lab.auth(),
-        &quick(),
+        &patient,
     )
     .await
     .unwrap_err();
@@ -252,7 +258,7 @@ async fn refuses_a_different_host_key() {
         "{error}"
     );
     assert!(
-        start.elapsed() < Duration::from_secs(3),
+        start.elapsed() < Duration::from_secs(30),
         "mismatch was retried"
     );
 }
@@ -290,7 +296,8 @@ async fn dead_port_fails_with_a_timeout_within_the_deadline() {
             elapsed >= deadline - Duration::from_millis(100),
             "{elapsed:?}"
         );
-        assert!(elapsed < deadline + Duration::from_secs(1), "{elapsed:?}");
+        // It gave up at the deadline, not after some much longer wait.
+        assert!(elapsed < deadline + Duration::from_secs(10), "{elapsed:?}");
     }
 }
 
