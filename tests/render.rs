@@ -25,6 +25,15 @@ fn nat_lab_nodes_get_butane_that_translates_back_to_their_ignition() {
         assert!(again.status.success(), "{node}: {}", text(&again));
         let back: Value = serde_json::from_slice(&again.stdout).unwrap();
         assert_eq!(back, ign, "{node}: config.bu translates to config.ign");
+        // They carry the node's private SSH host key.
+        for file in ["config.bu", "config.ign"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(node).join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{node}/{file}");
+        }
     }
     // The gateway's NAT comes from its Ignition.
     let gateway = std::fs::read_to_string(dir.path().join("gateway/config.bu")).unwrap();

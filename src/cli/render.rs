@@ -50,9 +50,10 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
 }
 
 /// Writes `body` to `dir/name` and returns the path written.
+/// Node configs may hold private keys (SSH host keys, certificates' keys): 0600.
 fn write(dir: &Path, name: &str, body: String) -> Result<String> {
     let path = dir.join(name);
-    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::engine::state::write_private_file(&path, body.as_bytes())?;
     Ok(path.display().to_string())
 }
 
