@@ -62,11 +62,6 @@ impl Plan {
         }
         n
     }
-
-    /// The change for `address`.
-    pub fn get(&self, address: &str) -> Option<&Change> {
-        self.changes.iter().find(|c| c.address == address)
-    }
 }
 
 /// Declared addresses, dependencies first (the declaration has no cycles).

@@ -116,20 +116,3 @@ impl Value {
         }
     }
 }
-
-impl From<&Json> for Value {
-    fn from(j: &Json) -> Self {
-        match j {
-            Json::Null => Value::Null,
-            Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => n
-                .as_i64()
-                .map_or_else(|| Value::Float(n.as_f64().unwrap_or(0.0)), Value::Int),
-            Json::String(s) => Value::Str(s.clone()),
-            Json::Array(a) => Value::List(a.iter().map(Value::from).collect()),
-            Json::Object(o) => {
-                Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from(v))).collect())
-            }
-        }
-    }
-}
