@@ -168,3 +168,192 @@ fn diff(
         Action::Keep
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::Aws;
+    use crate::engine::decl::{Location, ResourceDecl};
+    use crate::engine::state::ResourceState;
+    use crate::engine::value::{Ref, Value};
+    use indexmap::IndexMap;
+    use serde_json::json;
+
+    /// (kind, name, properties) of one declared resource.
+    type Declared<'a> = (&'a str, &'a str, &'a [(&'a str, Value)]);
+
+    fn decl(resources: &[Declared<'_>]) -> Declaration {
+        let mut d = Declaration {
+            lab: "t".into(),
+            region: "us-east-1".into(),
+            ..Default::default()
+        };
+        for (kind, name, props) in resources {
+            let props: IndexMap<String, Value> = props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect();
+            let r = ResourceDecl {
+                kind: kind.to_string(),
+                name: name.to_string(),
+                props,
+                depends_on: Vec::new(),
+                location: Location::default(),
+            };
+            d.resources.insert(r.address(), r);
+        }
+        d
+    }
+
+    fn created(
+        state: &mut State,
+        address: &str,
+        id: &str,
+        props: serde_json::Value,
+        status: Status,
+    ) {
+        let kind = address.split('.').next().unwrap().to_string();
+        state.resources.insert(
+            address.into(),
+            ResourceState {
+                kind,
+                status,
+                id: Some(id.into()),
+                token: "t".into(),
+                props,
+                attrs: Default::default(),
+                deps: Vec::new(),
+                created_at: 0,
+            },
+        );
+    }
+
+    fn id_of(address: &str) -> Value {
+        Value::Ref(Ref {
+            address: address.into(),
+            attr: "id".into(),
+        })
+    }
+
+    fn action(plan: &Plan, address: &str) -> Action {
+        plan.changes
+            .iter()
+            .find(|c| c.address == address)
+            .unwrap()
+            .action
+            .clone()
+    }
+
+    fn lab(subnet_cidr: &str, instance_type: &str) -> Declaration {
+        let s = |v: &str| Value::Str(v.into());
+        decl(&[
+            ("vpc", "v", &[("cidr", s("10.0.0.0/16"))]),
+            (
+                "subnet",
+                "s",
+                &[("vpc", id_of("vpc.v")), ("cidr", s(subnet_cidr))],
+            ),
+            (
+                "instance",
+                "i",
+                &[
+                    ("subnet", id_of("subnet.s")),
+                    ("type", s(instance_type)),
+                    ("image", s("ami-1")),
+                ],
+            ),
+        ])
+    }
+
+    fn applied() -> State {
+        let mut state = State::new("t", "us-east-1");
+        created(
+            &mut state,
+            "vpc.v",
+            "vpc-1",
+            json!({"cidr": "10.0.0.0/16"}),
+            Status::Created,
+        );
+        created(
+            &mut state,
+            "subnet.s",
+            "subnet-1",
+            json!({"vpc": "vpc-1", "cidr": "10.0.1.0/24"}),
+            Status::Created,
+        );
+        let i = json!({"subnet": "subnet-1", "type": "t3.nano", "image": "ami-1"});
+        created(&mut state, "instance.i", "i-1", i, Status::Created);
+        state
+    }
+
+    #[test]
+    fn a_new_lab_is_all_creates_in_dependency_order() {
+        let plan = plan(
+            &lab("10.0.1.0/24", "t3.nano"),
+            &State::new("t", "us-east-1"),
+            &Aws::offline(),
+        );
+        let order: Vec<_> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+        assert_eq!(order, ["vpc.v", "subnet.s", "instance.i"]);
+        assert!(plan.changes.iter().all(|c| c.action == Action::Create));
+    }
+
+    #[test]
+    fn an_unchanged_lab_keeps_everything() {
+        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &applied(), &Aws::offline());
+        assert!(!plan.has_changes(), "{plan:?}");
+    }
+
+    #[test]
+    fn an_in_place_field_updates_and_names_the_field() {
+        let plan = plan(&lab("10.0.1.0/24", "t3.micro"), &applied(), &Aws::offline());
+        assert_eq!(
+            action(&plan, "instance.i"),
+            Action::Update {
+                fields: vec!["type".into()]
+            }
+        );
+        assert_eq!(plan.counts(), (0, 1, 0, 0));
+    }
+
+    #[test]
+    fn a_replaced_resource_replaces_what_refers_to_it() {
+        let plan = plan(&lab("10.0.2.0/24", "t3.nano"), &applied(), &Aws::offline());
+        assert_eq!(
+            action(&plan, "subnet.s"),
+            Action::Replace {
+                because: vec!["cidr".into()]
+            }
+        );
+        // The instance's subnet ID is only known after the new subnet exists.
+        assert_eq!(
+            action(&plan, "instance.i"),
+            Action::Replace {
+                because: vec!["subnet".into()]
+            }
+        );
+        assert_eq!(action(&plan, "vpc.v"), Action::Keep);
+    }
+
+    #[test]
+    fn unfinished_creates_are_redone_and_undeclared_resources_deleted() {
+        let mut state = applied();
+        state.resources.get_mut("instance.i").unwrap().status = Status::Creating;
+        created(
+            &mut state,
+            "vpc.old",
+            "vpc-9",
+            json!({"cidr": "10.9.0.0/16"}),
+            Status::Created,
+        );
+        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &state, &Aws::offline());
+        assert_eq!(
+            action(&plan, "instance.i"),
+            Action::Replace {
+                because: vec!["its creation did not finish".into()]
+            }
+        );
+        assert_eq!(action(&plan, "vpc.old"), Action::Delete);
+        assert_eq!(plan.counts(), (0, 0, 1, 1));
+    }
+}
