@@ -28,6 +28,14 @@ function coreos.mode(octal)
   return tonumber(octal, 8)
 end
 
+--- The keys of `t` (or none), sorted, so configs come out the same every time.
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t or {}) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
 --- A Butane fragment (a Lua table in Butane's shape) for a node:
 --- opts.hostname, opts.ssh_keys (list of public keys for user core),
 --- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
@@ -45,26 +53,17 @@ function coreos.fragment(opts)
     files[#files + 1] = { path = "/etc/hostname", mode = coreos.mode("0644"), contents = { inline = opts.hostname .. "\n" } }
   end
   if opts.sysctl then
-    local keys = {}
-    for k in pairs(opts.sysctl) do keys[#keys + 1] = k end
-    table.sort(keys)
     local lines = {}
-    for _, k in ipairs(keys) do lines[#lines + 1] = k .. " = " .. tostring(opts.sysctl[k]) end
+    for _, k in ipairs(sorted_keys(opts.sysctl)) do lines[#lines + 1] = k .. " = " .. tostring(opts.sysctl[k]) end
     files[#files + 1] = { path = "/etc/sysctl.d/90-labrun.conf", mode = coreos.mode("0644"),
                           contents = { inline = table.concat(lines, "\n") .. "\n" } }
   end
-  local paths = {}
-  for path in pairs(opts.files or {}) do paths[#paths + 1] = path end
-  table.sort(paths)
-  for _, path in ipairs(paths) do
+  for _, path in ipairs(sorted_keys(opts.files)) do
     local f = opts.files[path]
     if type(f) == "string" then f = { contents = f } end
     files[#files + 1] = { path = path, mode = coreos.mode(f.mode or "0644"), contents = { inline = f.contents } }
   end
-  local names = {}
-  for name in pairs(opts.units or {}) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do
+  for _, name in ipairs(sorted_keys(opts.units)) do
     local u = opts.units[name]
     if type(u) == "string" then u = { contents = u, enabled = true } end
     units[#units + 1] = { name = name, contents = u.contents, enabled = u.enabled }
