@@ -9,6 +9,15 @@ fn tag(k: &str, v: &str) -> Filter {
     Filter::builder().name(format!("tag:{k}")).values(v).build()
 }
 
+/// A moto with the NAT lab up in it, and the labrun that made it.
+fn nat_up() -> (Moto, Labrun) {
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let out = labrun.run(&["up", "labs/nat.lua", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    (moto, labrun)
+}
+
 #[test]
 fn plan_needs_no_credentials_and_prices_every_resource() {
     let labrun = Labrun::offline();
@@ -284,11 +293,7 @@ async fn up_builds_the_nat_lab_as_declared() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn second_up_changes_nothing_and_a_type_change_touches_one_instance() {
-    let moto = Moto::start();
-    let labrun = Labrun::new(&moto);
-    let out = labrun.run(&["up", "labs/nat.lua", "--yes"]);
-    assert!(out.status.success(), "{}", text(&out));
-
+    let (moto, labrun) = nat_up();
     moto.reset_recording();
     let again = labrun.run(&["up", "labs/nat.lua", "--yes"]);
     assert!(again.status.success(), "{}", text(&again));
@@ -338,14 +343,7 @@ async fn second_up_changes_nothing_and_a_type_change_touches_one_instance() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn down_leaves_nothing_tagged_and_removes_the_state() {
-    let moto = Moto::start();
-    let labrun = Labrun::new(&moto);
-    assert!(
-        labrun
-            .run(&["up", "labs/nat.lua", "--yes"])
-            .status
-            .success()
-    );
+    let (moto, labrun) = nat_up();
     assert!(labrun.lab_dir("nat").join("state.json").exists());
     let status: serde_json::Value =
         serde_json::from_slice(&labrun.run(&["status", "nat", "--json"]).stdout).unwrap();
@@ -398,14 +396,7 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn down_without_state_finds_everything_by_tag() {
-    let moto = Moto::start();
-    let labrun = Labrun::new(&moto);
-    assert!(
-        labrun
-            .run(&["up", "labs/nat.lua", "--yes"])
-            .status
-            .success()
-    );
+    let (moto, labrun) = nat_up();
     std::fs::remove_dir_all(labrun.lab_dir("nat")).unwrap();
     let out = labrun.run(&["down", "nat", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
