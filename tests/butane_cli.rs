@@ -2,25 +2,15 @@
 
 mod common;
 
+use common::fixtures::files;
 use common::{Labrun, text};
 use labrun::ignition::{Options, to_json_string, translate_yaml};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 
 fn fixtures() -> PathBuf {
     common::repo().join("tests/fixtures/butane")
-}
-
-/// Files of `dir` ending in `ext`, sorted.
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
-    found.sort();
-    found
 }
 
 #[test]

@@ -22,16 +22,9 @@ fn opts() -> Options {
     }
 }
 
-/// Files of `dir` ending in `ext`, sorted.
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
-    found.sort();
-    found
-}
+#[path = "../../tests/common/fixtures.rs"]
+mod fixtures;
+use fixtures::files;
 
 fn gunzip(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! against it, and an EC2 client to check what it did.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod openssl;
 pub mod sshd;
 pub mod x509;
