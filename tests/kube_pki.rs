@@ -379,6 +379,10 @@ fn stored_secrets(labrun: &Labrun) -> serde_json::Map<String, serde_json::Value>
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
+fn secrets_bytes(labrun: &Labrun) -> Vec<u8> {
+    std::fs::read(labrun.lab_dir("kube-pki").join("secrets.json")).unwrap()
+}
+
 /// Runs labrun, which must succeed and print no key material; returns
 /// its stderr.
 fn run_quietly(labrun: &Labrun, args: &[&str]) -> String {
@@ -435,29 +439,33 @@ fn keys_are_made_once_reused_by_plan_up_and_render_and_renewed_on_request() {
     let ssh = stored["ssh.user"].clone();
     assert!(ssh.is_string(), "{:?}", stored.keys());
 
-    let mut before = first;
-    let mut old_keys = stored["pki"]["keys"].as_object().unwrap().clone();
+    // A look with renewal shows what would be made and saves nothing.
+    let before_bytes = secrets_bytes(&labrun);
     for args in [
         &["plan", KUBE_LAB, "--renew-pki"][..],
-        &["up", KUBE_LAB, "--yes", "--renew-pki"],
         &["render", KUBE_LAB, dir, "--renew-pki"],
     ] {
         assert!(run_quietly(&labrun, args).contains(MADE), "{args:?}");
-        let now = fingerprints(&labrun);
-        assert_eq!(now.len(), 24);
-        for (name, fingerprint) in &now {
-            assert_ne!(
-                before[name], *fingerprint,
-                "{args:?}: {name} was not renewed"
-            );
-        }
-        let secrets = stored_secrets(&labrun);
-        assert_eq!(secrets["ssh.user"], ssh, "{args:?}: other secrets are kept");
-        let keys = secrets["pki"]["keys"].as_object().unwrap().clone();
-        for (name, pem) in &keys {
-            assert_ne!(old_keys[name], *pem, "{args:?}: key {name} was not renewed");
-        }
-        (before, old_keys) = (now, keys);
+        assert_eq!(
+            secrets_bytes(&labrun),
+            before_bytes,
+            "{args:?} changed secrets.json"
+        );
+        assert_eq!(fingerprints(&labrun), first, "{args:?}");
+    }
+    // `up` renews and keeps the renewal.
+    let args = ["up", KUBE_LAB, "--yes", "--renew-pki"];
+    assert!(run_quietly(&labrun, &args).contains(MADE));
+    let before = fingerprints(&labrun);
+    assert_eq!(before.len(), 24);
+    for (name, fingerprint) in &before {
+        assert_ne!(first[name], *fingerprint, "{name} was not renewed");
+    }
+    let secrets = stored_secrets(&labrun);
+    assert_eq!(secrets["ssh.user"], ssh, "other secrets are kept");
+    let old_keys = stored["pki"]["keys"].as_object().unwrap();
+    for (name, pem) in secrets["pki"]["keys"].as_object().unwrap() {
+        assert_ne!(old_keys[name], *pem, "key {name} was not renewed");
     }
     let err = run_quietly(&labrun, &["plan", KUBE_LAB]);
     assert!(!err.contains("pki:"), "{err}");

@@ -90,14 +90,24 @@ impl Aws {
     }
 }
 
+/// The price per hour of a declared resource of kind `kind`.
+pub fn price(
+    kind: &str,
+    props: &indexmap::IndexMap<String, crate::engine::value::Value>,
+) -> crate::cost::Price {
+    kinds::find(kind)
+        .map(|k| k.price(props))
+        .unwrap_or_default()
+}
+
 fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {
     kinds::find(name).ok_or_else(|| ProviderError::other(format!("unknown resource kind '{name}'")))
 }
 
 #[async_trait]
 impl Provider for Aws {
-    fn schema(&self, kind: &str) -> Option<&'static Schema> {
-        kinds::find(kind).map(|k| k.schema())
+    fn schemas(&self) -> Vec<&'static Schema> {
+        kinds::KINDS.iter().map(|k| k.schema()).collect()
     }
 
     fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError> {
@@ -108,8 +118,8 @@ impl Provider for Aws {
         validate::validate(decl)
     }
 
-    fn sweep_order(&self) -> &'static [&'static str] {
-        kinds::SWEEP_ORDER
+    fn sweep_order(&self) -> Vec<&'static str> {
+        kinds::sweep_order()
     }
 
     async fn create(&self, req: CreateRequest<'_>) -> Result<Attrs, ProviderError> {

@@ -1,48 +1,27 @@
 //! `labrun down`: destroy, sweep by tag, and prove nothing is left.
 
-use super::{DownArgs, InputError, access, confirm, progress::Reporter, resolve, up};
+use super::{DownArgs, confirm, progress::Reporter};
 use crate::aws::Aws;
 use crate::engine::apply::Options;
 use crate::engine::destroy;
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::state::{self, State};
+use crate::lab_folder::LabFolder;
+use crate::session::resolve::lab_name;
 use anyhow::Result;
 use std::process::ExitCode;
 
-/// Finds the lab's name and region: from its state, else from its script.
-fn target(args: &DownArgs) -> Result<(String, String, Option<State>)> {
-    let by_name = if resolve::find_script(&args.lab).is_some()
-        && (args.lab.contains('/') || args.lab.ends_with(".lua"))
-    {
-        None
-    } else {
-        state::load(&args.lab)?
-    };
-    if let Some(s) = by_name {
-        return Ok((s.lab.clone(), s.region.clone(), Some(s)));
-    }
-    if resolve::find_script(&args.lab).is_some() {
-        let (_, loaded) = up::load(&super::LabArgs::plain(args.lab.clone()))?;
-        let state = state::load(&loaded.decl.lab)?;
-        let region = state
-            .as_ref()
-            .map_or(loaded.decl.region.clone(), |s| s.region.clone());
-        return Ok((loaded.decl.lab.clone(), region, state));
-    }
-    if args.lab.contains('/') || args.lab.ends_with(".lua") {
-        return Err(InputError(format!("{}: no such lab script", args.lab)).into());
-    }
-    let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
-    Ok((args.lab.clone(), region, None))
-}
-
 /// `labrun down`.
 pub async fn down(args: DownArgs) -> Result<ExitCode> {
-    let (lab, region, state) = target(&args)?;
+    let (lab, region) = lab_name(&args.lab)?;
+    let region = region
+        .or_else(|| args.region.clone())
+        .unwrap_or_else(|| "us-east-1".into());
     let _lock = LabLock::acquire(&lab)?;
-    // Re-read under the lock: another labrun may have changed it meanwhile.
-    let state = state::load(&lab)?.or(state);
+    // Read under the lock: another labrun may have changed it meanwhile.
+    let state = state::load(&lab)?;
+    let region = state.as_ref().map_or(region, |s| s.region.clone());
     let recorded = state.as_ref().map_or(0, |s| s.resources.len());
     let aws = Aws::connect(&region).await?;
     let question = if recorded > 0 {
@@ -69,7 +48,7 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
     let secs = started.elapsed().as_secs_f64();
     if report.remaining.is_empty() && report.errors.is_empty() {
         state::remove(&lab)?;
-        access::remove_files(&lab)?;
+        LabFolder::of(&lab)?.remove_user_files()?;
         println!(
             "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain. {calls} API calls ({mutating} changes).",
             report.deleted, report.swept

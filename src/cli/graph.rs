@@ -1,9 +1,10 @@
 //! `labrun graph LAB`: the dependency graph of a lab, as Graphviz DOT, with
 //! its longest chain of dependent resources (what bounds a parallel apply).
 
-use super::{LabArgs, up};
+use super::LabArgs;
 use crate::engine::decl::Declaration;
 use crate::engine::plan::topological;
+use crate::session::Session;
 use anyhow::Result;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -29,8 +30,8 @@ pub fn longest_chain(decl: &Declaration) -> Vec<String> {
 
 /// `labrun graph`.
 pub fn graph(args: LabArgs) -> Result<ExitCode> {
-    let (_, loaded) = up::load(&args)?;
-    let decl = &loaded.decl;
+    let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
+    let decl = &session.decl;
     let chain = longest_chain(decl);
     if args.json {
         let edges: Vec<_> = decl

@@ -1,6 +1,5 @@
 //! The `labrun` command line.
 
-mod access;
 mod butane;
 mod down;
 mod graph;
@@ -8,19 +7,15 @@ mod pki;
 mod plan_view;
 mod progress;
 mod render;
-mod resolve;
 mod ssh;
 mod status;
 mod up;
 
 use crate::lua::error::ScriptError;
-use clap::{Args, Parser, Subcommand};
+use crate::session::resolve::{find_script, looks_like_path};
+use crate::session::{self, InputError};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
-
-/// Bad input (a script, an argument, a config): exit code 2, nothing touched.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InputError(pub String);
 
 /// Cheap, throw-away AWS labs from Lua scripts.
 #[derive(Parser, Debug)]
@@ -93,13 +88,13 @@ struct LabArgs {
 }
 
 impl LabArgs {
-    /// A script run without variables or options, to learn its lab's name.
-    fn plain(lab: String) -> LabArgs {
-        LabArgs {
-            lab,
-            vars: Vec::new(),
-            json: false,
-            renew_pki: false,
+    /// How to open the lab; keys made are saved if `save` (never when
+    /// renewing outside `up`, so a look does not replace the lab's PKI).
+    fn options(&self, save: bool) -> session::Options {
+        session::Options {
+            vars: self.vars.iter().cloned().collect(),
+            renew_pki: self.renew_pki,
+            save_secrets: save,
         }
     }
 }
@@ -197,15 +192,15 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-const COMMANDS: &[&str] = &[
-    "up", "plan", "down", "status", "ls", "render", "ssh", "graph", "butane", "pki", "help",
-];
-
-/// `labrun LAB.lua ...` means `labrun up LAB.lua ...`.
+/// `labrun LAB.lua ...` means `labrun up LAB.lua ...` when the first word
+/// is no command but a script or a lab; any other unknown word is left for
+/// clap to refuse (with a suggestion).
 fn with_default_command(mut args: Vec<String>) -> Vec<String> {
     if let Some(first) = args.get(1)
         && !first.starts_with('-')
-        && !COMMANDS.contains(&first.as_str())
+        && first != "help"
+        && Cli::command().find_subcommand(first).is_none()
+        && (looks_like_path(first) || find_script(first).is_some())
     {
         args.insert(1, "up".into());
     }

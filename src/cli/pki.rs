@@ -2,10 +2,12 @@
 //! secrets, like kubeadm's `certs check-expiration`. Never shows a private
 //! key.
 
-use super::{InputError, PkiShowArgs, resolve};
+use super::{InputError, PkiShowArgs};
+use crate::lab_folder::{LabFolder, SECRETS};
 use crate::lua::modules::pki;
-use crate::lua::secrets::{self, LabSecrets};
 use crate::pki::{Material, PrivateKey, expiration_table};
+use crate::secrets::LabSecrets;
+use crate::session::resolve::lab_name;
 use anyhow::Result;
 use serde_json::json;
 use std::process::ExitCode;
@@ -22,14 +24,14 @@ fn bare_keys(material: &Material) -> impl Iterator<Item = (&String, &PrivateKey)
 
 /// `labrun pki show`.
 pub fn show(args: PkiShowArgs) -> Result<ExitCode> {
-    let lab = resolve::lab_name(&args.lab)?;
+    let (lab, _) = lab_name(&args.lab)?;
     let store = LabSecrets::default();
     store.open(&lab)?;
     let material = pki::stored(&store)?;
     if material.keys.is_empty() {
         return Err(InputError(format!(
             "lab {lab} has no PKI (nothing in {})",
-            secrets::path(&lab)?.display()
+            LabFolder::of(&lab)?.path(SECRETS).display()
         ))
         .into());
     }

@@ -1,9 +1,9 @@
 //! Printing a plan: one line per resource with its action and price, then totals.
 
-use crate::cost::{self, HOURS_PER_MONTH, Price};
-use crate::engine::decl::Declaration;
+use crate::cost::{self, HOURS_PER_MONTH};
 use crate::engine::plan::{Action, Plan};
 use crate::engine::value::Value;
+use crate::session::Session;
 use serde_json::json;
 use sha2::Digest;
 
@@ -33,20 +33,10 @@ pub fn describe_props(props: &indexmap::IndexMap<String, Value>) -> String {
         .join(" ")
 }
 
-/// The price of every declared resource and the total per hour.
-pub fn prices(decl: &Declaration) -> (Vec<(String, Price)>, f64) {
-    let list: Vec<(String, Price)> = decl
-        .resources
-        .iter()
-        .map(|(a, r)| (a.clone(), cost::price(&r.kind, &r.props)))
-        .collect();
-    let total = list.iter().map(|(_, p)| p.hourly).sum();
-    (list, total)
-}
-
 /// Prints the plan as a table.
-pub fn print(decl: &Declaration, plan: &Plan) {
-    let (prices, total) = prices(decl);
+pub fn print(session: &Session, plan: &Plan) {
+    let decl = &session.decl;
+    let (prices, total) = session.prices();
     let price_of = |a: &str| {
         prices
             .iter()
@@ -108,8 +98,9 @@ pub fn print(decl: &Declaration, plan: &Plan) {
 }
 
 /// The plan as JSON.
-pub fn json(decl: &Declaration, plan: &Plan) -> serde_json::Value {
-    let (prices, total) = prices(decl);
+pub fn json(session: &Session, plan: &Plan) -> serde_json::Value {
+    let decl = &session.decl;
+    let (prices, total) = session.prices();
     let changes: Vec<_> = plan
         .changes
         .iter()

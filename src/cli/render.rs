@@ -1,19 +1,19 @@
 //! `labrun render LAB DIR`: every file the lab generates, written offline for
 //! inspection: per node, its Ignition config and the Butane it came from.
 
-use super::{RenderArgs, up};
+use super::RenderArgs;
 use crate::aws::user_data;
-use crate::lua::modules::files::LabFile;
+use crate::engine::state;
+use crate::lab_folder::{OutFile, write_private_file, write_tree};
 use crate::lua::modules::ignition::Sources;
+use crate::session::Session;
 use anyhow::{Context, Result};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// `labrun render`.
 pub fn render(args: RenderArgs) -> Result<ExitCode> {
-    let (_, loaded) = up::load(&args.lab)?;
+    let loaded = Session::open(&args.lab.lab, &args.lab.options(!args.lab.renew_pki))?;
     let sources = loaded.lua.app_data_ref::<Sources>();
     let mut written = 0;
     for (address, r) in &loaded.decl.resources {
@@ -40,7 +40,20 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
         println!("{address}: {}", files.join(", "));
         written += files.len();
     }
-    write_files(&args.dir, &loaded.files)?;
+    // Values known only after apply come from the state if the lab is up,
+    // else stay as `${address.attr}` placeholders.
+    let state = state::load(loaded.lab())?;
+    let contents: Vec<Vec<u8>> = (loaded.files.iter())
+        .map(|f| f.preview(&|r| state.as_ref()?.attr(&r.address, &r.attr)))
+        .collect();
+    write_tree(
+        &args.dir,
+        loaded.files.iter().zip(&contents).map(|(f, c)| OutFile {
+            path: &f.path,
+            contents: c,
+            mode: f.mode,
+        }),
+    )?;
     if !loaded.files.is_empty() {
         println!("lab files: {}", loaded.files.len());
     }
@@ -53,30 +66,6 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
 /// Node configs may hold private keys (SSH host keys, certificates' keys): 0600.
 fn write(dir: &Path, name: &str, body: String) -> Result<String> {
     let path = dir.join(name);
-    crate::engine::state::write_private_file(&path, body.as_bytes())?;
+    write_private_file(&path, body.as_bytes())?;
     Ok(path.display().to_string())
-}
-
-/// Writes the lab's declared files under `dir`, each with its mode (set
-/// before anything is written, so a key is never readable by others).
-pub fn write_files(dir: &Path, files: &[LabFile]) -> Result<()> {
-    for file in files {
-        let path = dir.join(&file.path);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        let mut out = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(file.mode)
-            .open(&path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        out.set_permissions(std::fs::Permissions::from_mode(file.mode))
-            .with_context(|| format!("cannot set the mode of {}", path.display()))?;
-        out.write_all(&file.contents)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }

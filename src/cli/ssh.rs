@@ -1,8 +1,9 @@
 //! `labrun ssh LAB NODE [-- CMD]`: a shell or a command on a lab node.
 
-use super::{InputError, SshArgs, access};
+use super::{InputError, SshArgs};
 use crate::engine::state;
-use crate::lua::modules::ssh::route;
+use crate::lab_folder::{LabFolder, SSH_CONFIG};
+use crate::session::live::{route, user_key};
 use crate::ssh::{Auth, ConnectOptions, Connection};
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -25,7 +26,7 @@ pub async fn ssh(args: SshArgs) -> Result<ExitCode> {
         .into());
     }
     if args.command.is_empty() {
-        let config = access::ssh_config_path(&args.lab)?;
+        let config = LabFolder::of(&args.lab)?.path(SSH_CONFIG);
         let status = std::process::Command::new("ssh")
             .arg("-F")
             .arg(&config)
@@ -36,7 +37,7 @@ pub async fn ssh(args: SshArgs) -> Result<ExitCode> {
             status.code().unwrap_or(1).clamp(0, 255) as u8
         ));
     }
-    let key = access::user_key(&args.lab)?
+    let key = user_key(&args.lab)?
         .ok_or_else(|| InputError(format!("lab {} has no SSH key", args.lab)))?;
     let route = route(&s.nodes, &args.node).map_err(InputError)?;
     let (node, jumps) = route.split_last().expect("route ends at the node");

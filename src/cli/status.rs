@@ -3,6 +3,8 @@
 use super::{InputError, LsArgs, StatusArgs};
 use crate::cost::dollars;
 use crate::engine::state::{self, State, Status, now};
+use crate::lab_folder::{LabFolder, labs_with_state};
+use crate::session::resolve::lab_name;
 use anyhow::Result;
 use serde_json::json;
 use std::process::ExitCode;
@@ -38,11 +40,11 @@ fn summary(s: &State) -> serde_json::Value {
 
 /// `labrun status`.
 pub fn status(args: StatusArgs) -> Result<ExitCode> {
-    let name = super::resolve::lab_name(&args.lab)?;
+    let (name, _) = lab_name(&args.lab)?;
     let Some(s) = state::load(&name)? else {
         return Err(InputError(format!(
             "lab {name} is not up (no state in {})",
-            state::lab_dir(&name)?.display()
+            LabFolder::of(&name)?.dir().display()
         ))
         .into());
     };
@@ -84,7 +86,7 @@ pub fn status(args: StatusArgs) -> Result<ExitCode> {
 
 /// `labrun ls`.
 pub fn ls(args: LsArgs) -> Result<ExitCode> {
-    let states: Vec<State> = state::list()?
+    let states: Vec<State> = labs_with_state()?
         .iter()
         .filter_map(|n| state::load(n).ok().flatten())
         .collect();

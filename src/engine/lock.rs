@@ -1,6 +1,6 @@
 //! One labrun at a time per lab: an exclusive lock naming its holder.
 
-use super::state::{create_private_dir, home};
+use crate::lab_folder::{LabFolder, create_private_dir};
 use anyhow::{Context, Result};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -23,9 +23,8 @@ pub struct Locked {
 impl LabLock {
     /// Takes the lock or fails at once, naming the PID and command holding it.
     pub fn acquire(lab: &str) -> Result<LabLock> {
-        let dir = home()?.join("locks");
-        create_private_dir(&dir)?;
-        let path = dir.join(format!("{lab}.lock"));
+        let path = LabFolder::lock_path(lab)?;
+        create_private_dir(path.parent().context("lock path has no folder")?)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -9,6 +9,7 @@ pub mod destroy;
 pub mod journal;
 pub mod lock;
 pub mod plan;
+pub mod prepare;
 pub mod progress;
 pub mod provider;
 pub mod schema;

@@ -76,15 +76,19 @@ pub struct Tagged {
 /// A cloud as the engine sees it.
 #[async_trait]
 pub trait Provider: Send + Sync {
+    /// The schemas of every kind the provider offers.
+    fn schemas(&self) -> Vec<&'static Schema>;
     /// The schema of a kind, if the provider knows it.
-    fn schema(&self, kind: &str) -> Option<&'static Schema>;
+    fn schema(&self, kind: &str) -> Option<&'static Schema> {
+        self.schemas().into_iter().find(|s| s.kind == kind)
+    }
     /// Adds what the provider needs to carry out a declaration (e.g. storage
     /// for user data over EC2's limit); runs before the checks.
     fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError>;
     /// Cross-resource checks on a declaration (e.g. CIDRs inside their VPC).
     fn validate(&self, decl: &Declaration) -> Result<(), DeclError>;
     /// Kinds in the order a sweep deletes them (dependents first).
-    fn sweep_order(&self) -> &'static [&'static str];
+    fn sweep_order(&self) -> Vec<&'static str>;
     /// Creates a resource, tagged with its lab and address at creation.
     async fn create(&self, req: CreateRequest<'_>) -> Result<Attrs, ProviderError>;
     /// Changes in-place-updatable fields of a resource.

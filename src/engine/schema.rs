@@ -143,6 +143,7 @@ fn check_type(what: &str, ty: &'static Type, v: &Value, path: &str) -> Result<()
             _ => Ok(()),
         },
         (Type::Str | Type::StrOrRef | Type::Ref(_), Value::Str(_)) => Ok(()),
+        (Type::Str | Type::StrOrRef, Value::Concat(_)) => Ok(()),
         (Type::Int, Value::Int(_)) => Ok(()),
         (Type::Bool, Value::Bool(_)) => Ok(()),
         (Type::Cidr, Value::Str(s)) => match s.parse::<ipnet::Ipv4Net>() {
@@ -167,6 +168,7 @@ fn check_type(what: &str, ty: &'static Type, v: &Value, path: &str) -> Result<()
             check_object(what, fields, map, &format!("{path}."))
         }
         (Type::Str | Type::StrOrRef | Type::Ref(_), _) => bad("a string"),
+        (_, Value::Concat(_)) => bad("a literal value, not a string known only after apply"),
         (Type::Int, _) => bad("an integer"),
         (Type::Bool, _) => bad("true or false"),
         (Type::Cidr, _) => bad("a CIDR string"),

@@ -5,14 +5,11 @@
 //! its ID recorded right after, so a crash at any moment leaves a state from
 //! which `up` and `down` can find everything.
 
+use crate::lab_folder::{LabFolder, STATE};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 /// Where a resource's creation stands.
@@ -82,9 +79,10 @@ pub struct State {
     /// Nodes reachable over SSH, as of the last apply.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub nodes: IndexMap<String, NodeState>,
-    /// Whether the after-up steps finished since the last change.
-    #[serde(default)]
-    pub steps_done: bool,
+    /// After-up steps that finished since the last change; the others run
+    /// at the next `up`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done_steps: Vec<String>,
 }
 
 /// Current state format version.
@@ -122,101 +120,29 @@ pub fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// The labrun home: `LABRUN_HOME`, else the XDG state directory.
-pub fn home() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os("LABRUN_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h));
-    }
-    let base = dirs::state_dir()
-        .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
-        .context("cannot find a state directory: set LABRUN_HOME")?;
-    Ok(base.join("labrun"))
-}
-
-/// The folder of one lab.
-pub fn lab_dir(lab: &str) -> Result<PathBuf> {
-    Ok(home()?.join("labs").join(lab))
-}
-
-/// Creates a folder (and parents) readable only by the user.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("cannot restrict {}", dir.display()))
-}
-
-/// Writes a file atomically (temp file, fsync, rename, fsync of the folder), mode 0600.
-pub fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().context("path has no folder")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    fs::File::open(dir)?.sync_all()?;
-    Ok(())
-}
-
 /// Reads a lab's state, if it has one.
 pub fn load(lab: &str) -> Result<Option<State>> {
-    let path = lab_dir(lab)?.join("state.json");
-    match fs::read(&path) {
-        Ok(bytes) => {
-            let state: State = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a valid labrun state", path.display()))?;
-            Ok(Some(state))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-    }
+    let folder = LabFolder::of(lab)?;
+    let Some(bytes) = folder.read(STATE)? else {
+        return Ok(None);
+    };
+    let state: State = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not a valid labrun state",
+            folder.path(STATE).display()
+        )
+    })?;
+    Ok(Some(state))
 }
 
 /// Writes a lab's state atomically.
 pub fn save(state: &State) -> Result<()> {
-    let dir = lab_dir(&state.lab)?;
-    create_private_dir(&dir)?;
-    let bytes = serde_json::to_vec_pretty(state)?;
-    write_private_file(&dir.join("state.json"), &bytes)
+    LabFolder::of(&state.lab)?.write(STATE, &serde_json::to_vec_pretty(state)?)?;
+    Ok(())
 }
 
 /// Removes a lab's state once nothing of it is left in the cloud. Its
-/// secrets (`secrets.json`) stay, so the next `up` reuses the same keys.
+/// secrets stay, so the next `up` reuses the same keys.
 pub fn remove(lab: &str) -> Result<()> {
-    let path = lab_dir(lab)?.join("state.json");
-    match fs::remove_file(&path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove {}", path.display()))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Names of the labs that have a folder under the labrun home.
-pub fn list() -> Result<Vec<String>> {
-    let dir = home()?.join("labs");
-    let mut names = match fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("state.json").exists())
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    names.sort();
-    Ok(names)
+    LabFolder::of(lab)?.remove(STATE)
 }

@@ -29,6 +29,8 @@ pub enum Value {
     List(Vec<Value>),
     Map(IndexMap<String, Value>),
     Ref(Ref),
+    /// A string made of pieces, some known only after apply (`"https://" .. lb.dns_name`).
+    Concat(Vec<Value>),
 }
 
 /// What resolving a value against known attributes gave.
@@ -45,7 +47,7 @@ impl Value {
     pub fn visit_refs<'a>(&'a self, f: &mut dyn FnMut(&'a Ref)) {
         match self {
             Value::Ref(r) => f(r),
-            Value::List(items) => items.iter().for_each(|v| v.visit_refs(f)),
+            Value::List(items) | Value::Concat(items) => items.iter().for_each(|v| v.visit_refs(f)),
             Value::Map(map) => map.values().for_each(|v| v.visit_refs(f)),
             _ => {}
         }
@@ -78,7 +80,25 @@ impl Value {
                     .collect::<Option<_>>()?,
             ),
             Value::Ref(r) => lookup(r)?,
+            Value::Concat(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match part.try_resolve(lookup)? {
+                        Json::String(s) => text.push_str(&s),
+                        Json::Null => {}
+                        other => text.push_str(&other.to_string()),
+                    }
+                }
+                Json::String(text)
+            }
         })
+    }
+
+    /// Whether the value holds a reference (so it is known only after apply).
+    pub fn has_refs(&self) -> bool {
+        let mut any = false;
+        self.visit_refs(&mut |_| any = true);
+        any
     }
 
     /// The literal string, if this is one.
@@ -113,6 +133,47 @@ impl Value {
                     .join(", ")
             ),
             Value::Ref(r) => format!("({r})"),
+            Value::Concat(parts) => Json::String(
+                parts
+                    .iter()
+                    .map(|p| match p {
+                        Value::Str(s) => s.clone(),
+                        Value::Ref(r) => format!("${{{r}}}"),
+                        other => other.describe(),
+                    })
+                    .collect(),
+            )
+            .to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concatenation_resolves_once_its_references_are_known() {
+        let ip = Ref {
+            address: "elastic_ip.gateway".into(),
+            attr: "public_ip".into(),
+        };
+        let v = Value::Concat(vec![
+            Value::Str("Endpoint = ".into()),
+            Value::Ref(ip.clone()),
+            Value::Str(":".into()),
+            Value::Int(51820),
+        ]);
+        assert!(v.has_refs());
+        assert_eq!(v.resolve(&|_| None), Resolved::Unknown);
+        let known = v.resolve(&|r| (*r == ip).then(|| Json::from("203.0.113.7")));
+        assert_eq!(
+            known,
+            Resolved::Known(Json::from("Endpoint = 203.0.113.7:51820"))
+        );
+        assert_eq!(
+            v.describe(),
+            "\"Endpoint = ${elastic_ip.gateway.public_ip}:51820\""
+        );
     }
 }

@@ -7,20 +7,42 @@ pub mod error;
 pub mod loader;
 pub mod location;
 pub mod modules;
-pub mod secrets;
 
 use crate::engine::decl::Declaration;
-use crate::engine::provider::Provider;
-use anyhow::Context;
 use error::ScriptError;
 use mlua::Lua;
-use modules::lab::{Declared, Kinds};
+use modules::lab::{Declared, Kinds, NameOnly, Stopped};
 use modules::vars::Vars;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
+
+/// A lab script to run.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// How errors name it: its path, or `NAME.lua (built in)`.
+    pub name: String,
+    pub code: String,
+    /// The folder `labrun.file` and stdlib overrides start from.
+    pub dir: PathBuf,
+}
+
+impl Script {
+    /// The script at `path`.
+    pub fn read(path: &std::path::Path) -> Result<Script, ScriptError> {
+        let name = path.display().to_string();
+        let code = std::fs::read_to_string(path)
+            .map_err(|e| ScriptError::plain(format!("cannot read {name}: {e}")))?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_path_buf();
+        Ok(Script { name, code, dir })
+    }
+}
 
 /// A loaded lab: its declaration, the files it generates, and the Lua
-/// state that made them.
+/// state that made them (its after-up steps live there).
 pub struct Loaded {
     pub decl: Declaration,
     pub files: Vec<modules::files::LabFile>,
@@ -34,81 +56,98 @@ pub struct LoadOptions<'a> {
     /// Entries of the lab's secrets to make anew instead of reusing (e.g.
     /// [`modules::pki::SECRET`]).
     pub renew: &'a [&'a str],
+    /// The resource kinds scripts can declare.
+    pub kinds: Kinds,
 }
 
-/// Runs a lab script and checks what it declared. No AWS call happens;
-/// keys and certificates it asks for are generated (or reused) and saved
-/// with the lab. Errors of the script are [`ScriptError`]s.
-pub fn load_lab(
-    path: &Path,
-    opts: &LoadOptions<'_>,
-    provider: &dyn Provider,
-    kinds: Kinds,
-) -> anyhow::Result<Loaded> {
-    let vars = opts.vars;
-    let shown = path.display().to_string();
-    let code = std::fs::read_to_string(path)
-        .map_err(|e| ScriptError::plain(format!("cannot read {shown}: {e}")))?;
-    let script_dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf();
+fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua, ScriptError> {
     let lua = Lua::new();
-    let vars = Vars {
-        given: vars.clone(),
-        ..Default::default()
-    };
     let setup = || -> mlua::Result<()> {
         let labrun = lua.create_table()?;
         modules::register_all(
             &lua,
             &labrun,
             modules::Context {
-                kinds,
+                kinds: opts.kinds.clone(),
                 vars: vars.clone(),
-                script_dir: script_dir.clone(),
+                script_dir: script.dir.clone(),
             },
         )?;
         lua.globals().set("labrun", labrun)?;
-        loader::install(&lua, &script_dir)?;
-        lua.set_app_data(location::MainChunk(shown.clone()));
-        lua.set_app_data(secrets::LabSecrets::new(opts.renew.iter().copied()));
+        loader::install(&lua, &script.dir)?;
+        lua.set_app_data(location::MainChunk(script.name.clone()));
+        lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;
-    lua.load(code)
-        .set_name(format!("@{shown}"))
+    Ok(lua)
+}
+
+fn take_declared(lua: &Lua) -> Option<Declaration> {
+    lua.app_data_ref::<Declared>()
+        .and_then(|d| d.0.lock().ok().and_then(|mut g| g.take()))
+}
+
+/// Runs a lab script and returns what it declared. No AWS call happens;
+/// keys and certificates it asks for are generated (or reused) and kept in
+/// its secret store ([`crate::secrets::LabSecrets`], saved by the caller).
+/// Errors of the script are [`ScriptError`]s.
+pub fn load_lab(script: &Script, opts: &LoadOptions<'_>) -> Result<Loaded, ScriptError> {
+    let vars = Vars {
+        given: opts.vars.clone(),
+        ..Default::default()
+    };
+    let lua = new_state(script, opts, &vars)?;
+    lua.load(script.code.as_str())
+        .set_name(format!("@{}", script.name))
         .exec()
         .map_err(ScriptError::from)?;
-    let mut decl = lua
-        .app_data_ref::<Declared>()
-        .and_then(|d| d.0.lock().ok().and_then(|mut g| g.take()))
-        .ok_or_else(|| {
-            ScriptError::plain(format!(
-                "{shown}: the script never declares a lab (call labrun.lab{{ name = ... }})"
-            ))
-        })?;
+    let decl = take_declared(&lua).ok_or_else(|| {
+        ScriptError::plain(format!(
+            "{}: the script never declares a lab (call labrun.lab{{ name = ... }})",
+            script.name
+        ))
+    })?;
     let unused = vars.unused();
     if !unused.is_empty() {
         return Err(ScriptError::plain(format!(
-            "{shown}: --var {} given but the script never reads {} (labrun.var)",
+            "{}: --var {} given but the script never reads {} (labrun.var)",
+            script.name,
             unused.join(", --var "),
             if unused.len() == 1 { "it" } else { "them" }
-        ))
-        .into());
-    }
-    provider
-        .expand(&mut decl)
-        .map_err(|e| ScriptError::plain(e.to_string()))?;
-    decl.validate(&|k| provider.schema(k))
-        .map_err(|e| ScriptError::plain(e.to_string()))?;
-    provider
-        .validate(&decl)
-        .map_err(|e| ScriptError::plain(e.to_string()))?;
-    if let Some(store) = lua.app_data_ref::<secrets::LabSecrets>() {
-        store.save().context("cannot save the lab's secrets")?;
+        )));
     }
     let files = modules::files::take(&lua);
     Ok(Loaded { decl, files, lua })
+}
+
+/// The (name, region) of the lab a script declares, running it only up to
+/// `labrun.lab{...}`: no key or certificate is made.
+pub fn lab_of(script: &Script, opts: &LoadOptions<'_>) -> Result<(String, String), ScriptError> {
+    let vars = Vars {
+        given: opts.vars.clone(),
+        ..Default::default()
+    };
+    let lua = new_state(script, opts, &vars)?;
+    lua.set_app_data(NameOnly);
+    let result = lua
+        .load(script.code.as_str())
+        .set_name(format!("@{}", script.name))
+        .exec();
+    match (result, take_declared(&lua)) {
+        (_, Some(decl)) => Ok((decl.lab, decl.region)),
+        (Err(e), None) if !is_stop(&e) => Err(ScriptError::from(e)),
+        _ => Err(ScriptError::plain(format!(
+            "{}: the script never declares a lab (call labrun.lab{{ name = ... }})",
+            script.name
+        ))),
+    }
+}
+
+fn is_stop(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => is_stop(cause),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Stopped>().is_some(),
+        _ => false,
+    }
 }

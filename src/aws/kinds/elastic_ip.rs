@@ -4,12 +4,15 @@ use super::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::cost::{self, Price};
 use crate::engine::provider::{
     Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
+use indexmap::IndexMap;
 
 /// The `elastic_ip` kind.
 pub struct ElasticIp;
@@ -80,6 +83,17 @@ async fn disassociate(cx: &Cx, id: &str) -> Result<(), ProviderError> {
 impl Kind for ElasticIp {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        20
+    }
+
+    fn price(&self, _props: &IndexMap<String, Value>) -> Price {
+        Price {
+            hourly: cost::PUBLIC_IPV4_HOUR,
+            note: "public IPv4".into(),
+        }
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

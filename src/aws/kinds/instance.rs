@@ -5,10 +5,14 @@ use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
 use crate::aws::user_data;
+use crate::aws::validate::{check_private_ip, fail};
+use crate::cost::{self, Price};
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
     Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttributeValue, BlockDeviceMapping, EbsBlockDevice, InstanceMarketOptionsRequest,
@@ -16,6 +20,7 @@ use aws_sdk_ec2::types::{
     ShutdownBehavior, VolumeType,
 };
 use base64::Engine;
+use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::time::{Duration, Instant};
 
@@ -93,6 +98,48 @@ static SCHEMA: Schema = Schema {
     ],
     attrs: &["private_ip", "public_ip", "image_id", "az"],
 };
+
+/// Where an instance goes: a subnet or an interface, and an image labrun can find.
+fn check_placement(r: &ResourceDecl) -> Result<(), DeclError> {
+    let has = |k| r.props.get(k).is_some_and(|v| *v != Value::Null);
+    match (has("subnet"), has("network_interface")) {
+        (false, false) => return Err(fail(r, "needs a subnet or a network_interface".into())),
+        (true, true) => {
+            return Err(fail(
+                r,
+                "takes a subnet or a network_interface, not both".into(),
+            ));
+        }
+        (false, true) if has("security_groups") || has("private_ip") || has("public_ip") => {
+            return Err(fail(
+                r,
+                "with a network_interface, set security_groups and private_ip on the interface"
+                    .into(),
+            ));
+        }
+        _ => {}
+    }
+    match r.props.get("image") {
+        Some(Value::Str(id)) if id.starts_with("ami-") => Ok(()),
+        Some(Value::Map(m))
+            if m.contains_key("name")
+                && m.keys().all(|k| {
+                    ["name", "owner", "architecture", "description"].contains(&k.as_str())
+                }) =>
+        {
+            Ok(())
+        }
+        Some(Value::Ref(_)) => Ok(()),
+        Some(other) => Err(fail(
+            r,
+            format!(
+                "image must be an AMI ID (ami-...) or {{ name = ..., owner = ..., architecture = ... }}, got {}",
+                other.describe()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
 
 /// The image ID: as given, or the newest image matching a lookup.
 async fn image(cx: &Cx, image: &Json) -> Result<(String, Option<String>), ProviderError> {
@@ -190,6 +237,41 @@ const TEN_MINUTES: Duration = Duration::from_secs(600);
 impl Kind for Instance {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        10
+    }
+
+    fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
+        check_private_ip(r, decl)?;
+        check_placement(r)
+    }
+
+    fn price(&self, props: &IndexMap<String, Value>) -> Price {
+        let ty = props.get("type").and_then(Value::as_str).unwrap_or("?");
+        let gb = match props.get("root_volume_size") {
+            Some(Value::Int(i)) => *i,
+            _ => cost::DEFAULT_ROOT_GB,
+        };
+        let disk = gb as f64 * cost::GP3_GB_MONTH / cost::HOURS_PER_MONTH;
+        let public = matches!(props.get("public_ip"), Some(Value::Bool(true)));
+        let ip = if public { cost::PUBLIC_IPV4_HOUR } else { 0.0 };
+        let spot = matches!(props.get("spot"), Some(Value::Bool(true)));
+        match cost::instance_hourly(ty) {
+            Some(p) => Price {
+                hourly: p + disk + ip,
+                note: format!(
+                    "{ty}{} + {gb} GB gp3{}",
+                    if spot { " (spot: at most this)" } else { "" },
+                    if public { " + public IPv4" } else { "" }
+                ),
+            },
+            None => Price {
+                hourly: disk + ip,
+                note: format!("{ty}: not in the price table; {gb} GB gp3 only"),
+            },
+        }
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
@@ -344,5 +426,22 @@ impl Kind for Instance {
             .flat_map(|r| r.instances())
             .filter_map(|i| tagged("instance", i.instance_id(), i.tags()))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_an_instance_with_its_disk_and_public_address() {
+        let mut props = IndexMap::from([("type".to_string(), Value::Str("t4g.nano".into()))]);
+        let p = Instance.price(&props);
+        assert!(
+            (p.hourly - (0.0042 + 10.0 * 0.08 / 730.0)).abs() < 1e-9,
+            "{p:?}"
+        );
+        props.insert("public_ip".into(), Value::Bool(true));
+        assert!((Instance.price(&props).hourly - p.hourly - 0.005).abs() < 1e-9);
     }
 }

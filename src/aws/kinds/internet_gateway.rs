@@ -29,6 +29,10 @@ impl Kind for InternetGateway {
         &SCHEMA
     }
 
+    fn sweep_rank(&self) -> u8 {
+        50
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let out = cx
             .ec2

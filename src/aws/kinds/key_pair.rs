@@ -30,6 +30,10 @@ impl Kind for KeyPair {
         &SCHEMA
     }
 
+    fn sweep_rank(&self) -> u8 {
+        90
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let name = format!(
             "{}-{}",

@@ -12,9 +12,13 @@ pub mod security_group;
 pub mod subnet;
 pub mod vpc;
 
+use crate::cost::Price;
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
 use crate::engine::schema::Schema;
+use crate::engine::value::Value;
 use async_trait::async_trait;
+use indexmap::IndexMap;
 
 /// The clients a kind works with.
 #[derive(Debug, Clone)]
@@ -23,11 +27,25 @@ pub struct Cx {
     pub s3: aws_sdk_s3::Client,
 }
 
-/// One kind of AWS resource.
+/// One kind of AWS resource: its schema, checks, price, place in a sweep,
+/// and how it is created, updated, deleted and found by its tags. Adding a
+/// kind is its file plus one line in [`KINDS`].
 #[async_trait]
 pub trait Kind: Send + Sync {
     /// Its fields.
     fn schema(&self) -> &'static Schema;
+    /// When a sweep deletes it: lower first (whatever uses others goes first).
+    fn sweep_rank(&self) -> u8;
+    /// What one costs per hour, from its declared properties.
+    fn price(&self, props: &IndexMap<String, Value>) -> Price {
+        let _ = props;
+        Price::default()
+    }
+    /// Checks against the rest of the declaration (e.g. a CIDR inside its VPC).
+    fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
+        let _ = (r, decl);
+        Ok(())
+    }
     /// Creates it, tagged at creation; calls `req.record_id` as soon as the ID is known.
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError>;
     /// Updates the fields the schema marks in-place.
@@ -59,20 +77,12 @@ pub static KINDS: &[&dyn Kind] = &[
     &s3_object::S3Object,
 ];
 
-/// The order in which a sweep deletes kinds: whatever uses others first.
-pub static SWEEP_ORDER: &[&str] = &[
-    "instance",
-    "elastic_ip",
-    "network_interface",
-    "route_table",
-    "internet_gateway",
-    "security_group",
-    "subnet",
-    "vpc",
-    "key_pair",
-    "s3_object",
-    "s3_bucket",
-];
+/// Kinds in the order a sweep deletes them.
+pub fn sweep_order() -> Vec<&'static str> {
+    let mut kinds: Vec<&dyn Kind> = KINDS.to_vec();
+    kinds.sort_by_key(|k| k.sweep_rank());
+    kinds.iter().map(|k| k.schema().kind).collect()
+}
 
 /// The kind called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Kind> {

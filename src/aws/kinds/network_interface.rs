@@ -4,6 +4,8 @@ use super::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::validate::check_private_ip;
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
 use crate::engine::schema::{Field, Schema, Type};
 use async_trait::async_trait;
@@ -54,6 +56,14 @@ async fn set_check(cx: &Cx, id: &str, check: bool) -> Result<(), ProviderError> 
 impl Kind for NetworkInterface {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        30
+    }
+
+    fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
+        check_private_ip(r, decl)
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

@@ -4,10 +4,13 @@ use super::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::validate::fail;
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
     Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::ResourceType;
 use serde_json::Value as Json;
@@ -155,6 +158,32 @@ async fn disassociate(cx: &Cx, association: &str) -> Result<(), ProviderError> {
 impl Kind for RouteTable {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        40
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        if let Some(Value::List(routes)) = r.props.get("routes") {
+            for (i, route) in routes.iter().enumerate() {
+                let Value::Map(m) = route else { continue };
+                let targets = ["gateway", "network_interface"]
+                    .iter()
+                    .filter(|k| m.contains_key(**k))
+                    .count();
+                if targets != 1 {
+                    return Err(fail(
+                        r,
+                        format!(
+                            "routes[{}] needs exactly one of gateway, network_interface",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

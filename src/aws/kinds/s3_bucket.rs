@@ -8,12 +8,15 @@
 use super::{Cx, Kind};
 use crate::aws::errors::sdk;
 use crate::aws::tags;
+use crate::cost::Price;
 use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
 use crate::engine::schema::Schema;
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tag, Tagging,
 };
+use indexmap::IndexMap;
 
 /// The `s3_bucket` kind.
 pub struct S3Bucket;
@@ -135,6 +138,17 @@ async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
 impl Kind for S3Bucket {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        95
+    }
+
+    fn price(&self, _props: &IndexMap<String, Value>) -> Price {
+        Price {
+            hourly: 0.0,
+            note: "S3, a few KB: negligible".into(),
+        }
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

@@ -5,11 +5,14 @@ use super::{Cx, Kind, s3_bucket};
 use crate::aws::errors::sdk;
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::cost::Price;
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use indexmap::IndexMap;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use std::time::Duration;
 
@@ -53,6 +56,17 @@ pub async fn presign(cx: &Cx, id: &str, expires: Duration) -> Result<String, Pro
 impl Kind for S3Object {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        90
+    }
+
+    fn price(&self, _props: &IndexMap<String, Value>) -> Price {
+        Price {
+            hourly: 0.0,
+            note: "S3, a few KB: negligible".into(),
+        }
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

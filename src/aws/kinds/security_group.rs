@@ -175,6 +175,10 @@ impl Kind for SecurityGroup {
         &SCHEMA
     }
 
+    fn sweep_rank(&self) -> u8 {
+        60
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
         let name = req.address.split_once('.').map_or(req.address, |(_, n)| n);

@@ -4,6 +4,8 @@ use super::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::validate::{fail, literal_cidr, referenced_cidr};
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
 use crate::engine::schema::{Field, Schema, Type};
 use async_trait::async_trait;
@@ -48,6 +50,24 @@ async fn set_public(cx: &Cx, id: &str, public: bool) -> Result<(), ProviderError
 impl Kind for Subnet {
     fn schema(&self) -> &'static Schema {
         &SCHEMA
+    }
+
+    fn sweep_rank(&self) -> u8 {
+        70
+    }
+
+    fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
+        if let (Some((vpc, outer)), Some(inner)) = (
+            referenced_cidr(decl, r.props.get("vpc")),
+            literal_cidr(r.props.get("cidr")),
+        ) && !outer.contains(&inner)
+        {
+            return Err(fail(
+                r,
+                format!("cidr {inner} is not inside {vpc}'s {outer}"),
+            ));
+        }
+        Ok(())
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

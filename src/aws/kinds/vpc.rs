@@ -80,6 +80,10 @@ impl Kind for Vpc {
         &SCHEMA
     }
 
+    fn sweep_rank(&self) -> u8 {
+        80
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
         let cidr = p.req("cidr")?;

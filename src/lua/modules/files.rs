@@ -3,14 +3,23 @@
 //! into a folder and `labrun up` into the lab's own.
 
 use crate::engine::decl::Location;
+use crate::engine::value::{Ref, Resolved, Value};
+use crate::lua::convert::to_value;
 use crate::lua::location;
 use mlua::{Lua, Table};
+
+/// What a file holds: bytes known now, or text known only after apply.
+pub enum Contents {
+    Bytes(Vec<u8>),
+    /// A [`Value::Concat`] of text and references, resolved after apply.
+    Deferred(Value),
+}
 
 /// One generated file. No `Debug`: its contents may be a private key.
 pub struct LabFile {
     /// Relative path with `/` separators and no `.` or `..` parts.
     pub path: String,
-    pub contents: Vec<u8>,
+    pub contents: Contents,
     /// Permission bits, e.g. `0o600`.
     pub mode: u32,
     pub location: Location,
@@ -19,6 +28,59 @@ pub struct LabFile {
 /// The files declared so far in this load.
 #[derive(Default)]
 struct Declared(Vec<LabFile>);
+
+impl LabFile {
+    /// Its bytes, resolving what is known only after apply with `lookup`;
+    /// `Err` names what is not known (yet).
+    pub fn bytes(
+        &self,
+        lookup: &dyn Fn(&Ref) -> Option<serde_json::Value>,
+    ) -> Result<Vec<u8>, String> {
+        match &self.contents {
+            Contents::Bytes(b) => Ok(b.clone()),
+            Contents::Deferred(v) => match v.resolve(lookup) {
+                Resolved::Known(serde_json::Value::String(s)) => Ok(s.into_bytes()),
+                Resolved::Known(other) => Ok(other.to_string().into_bytes()),
+                Resolved::Unknown => {
+                    let mut missing = Vec::new();
+                    v.visit_refs(&mut |r| {
+                        if lookup(r).is_none() {
+                            missing.push(r.to_string());
+                        }
+                    });
+                    Err(format!(
+                        "{} needs {}, not known yet",
+                        self.path,
+                        missing.join(", ")
+                    ))
+                }
+            },
+        }
+    }
+}
+
+impl LabFile {
+    /// Its bytes with whatever `lookup` does not know yet shown as
+    /// `${address.attr}` (for `labrun render` of a lab that is not up).
+    pub fn preview(&self, lookup: &dyn Fn(&Ref) -> Option<serde_json::Value>) -> Vec<u8> {
+        let parts = match &self.contents {
+            Contents::Bytes(b) => return b.clone(),
+            Contents::Deferred(Value::Concat(parts)) => parts.clone(),
+            Contents::Deferred(other) => vec![other.clone()],
+        };
+        let mut text = String::new();
+        for part in parts {
+            match part.resolve(lookup) {
+                Resolved::Known(serde_json::Value::String(s)) => text.push_str(&s),
+                Resolved::Known(other) => text.push_str(&other.to_string()),
+                Resolved::Unknown => {
+                    part.visit_refs(&mut |r| text.push_str(&format!("${{{r}}}")));
+                }
+            }
+        }
+        text.into_bytes()
+    }
+}
 
 /// The files the script declared, in declaration order.
 pub fn take(lua: &Lua) -> Vec<LabFile> {
@@ -67,10 +129,34 @@ fn check_path(lua: &Lua, path: &str) -> mlua::Result<()> {
 fn declare(
     lua: &Lua,
     path: String,
-    contents: mlua::LuaString,
+    contents: mlua::Value,
     opts: Option<Table>,
 ) -> mlua::Result<()> {
     check_path(lua, &path)?;
+    let contents = match &contents {
+        mlua::Value::String(s) => Contents::Bytes(s.as_bytes().to_vec()),
+        mlua::Value::UserData(_) => match to_value(lua, &contents, &format!("lab:file {path}"))? {
+            v @ (Value::Concat(_) | Value::Ref(_)) => Contents::Deferred(v),
+            other => {
+                return Err(location::error(
+                    lua,
+                    format!(
+                        "lab:file {path}: contents must be text, got {}",
+                        other.describe()
+                    ),
+                ));
+            }
+        },
+        other => {
+            return Err(location::error(
+                lua,
+                format!(
+                    "lab:file {path}: contents must be text, got a {}",
+                    other.type_name()
+                ),
+            ));
+        }
+    };
     let mut file_mode = 0o644;
     let options = opts.map(|t| {
         t.pairs::<String, mlua::Value>()
@@ -102,7 +188,7 @@ fn declare(
     }
     declared.0.push(LabFile {
         path,
-        contents: contents.as_bytes().to_vec(),
+        contents,
         mode: file_mode,
         location,
     });
@@ -115,7 +201,7 @@ pub fn add_method(lua: &Lua, lab: &Table) -> mlua::Result<()> {
     lab.set(
         "file",
         lua.create_function(
-            |lua, (_this, path, contents, opts): (Table, String, mlua::LuaString, Option<Table>)| {
+            |lua, (_this, path, contents, opts): (Table, String, mlua::Value, Option<Table>)| {
                 declare(lua, path, contents, opts)
             },
         )?,

@@ -7,7 +7,7 @@
 use crate::engine::decl::{Declaration, ResourceDecl, address};
 use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
-use crate::lua::convert::{AttrRef, to_value};
+use crate::lua::convert::{AttrRef, add_concat, to_value};
 use crate::lua::location;
 use mlua::{IntoLua, Lua, LuaSerdeExt, MetaMethod, Table, UserData, UserDataMethods};
 use std::sync::{Arc, Mutex};
@@ -16,15 +16,30 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Default)]
 pub struct Declared(pub Arc<Mutex<Option<Declaration>>>);
 
-/// Looks up the schema of a kind.
-pub type SchemaLookup = fn(&str) -> Option<&'static Schema>;
-
-/// The kinds the lab table offers as methods.
+/// The kinds the lab table offers as methods (`lab:vpc(...)`), from the provider.
 #[derive(Clone)]
-pub struct Kinds {
-    pub names: Vec<&'static str>,
-    pub schema: SchemaLookup,
+pub struct Kinds(pub Arc<Vec<&'static Schema>>);
+
+impl Kinds {
+    /// The kinds of these schemas.
+    pub fn new(schemas: Vec<&'static Schema>) -> Kinds {
+        Kinds(Arc::new(schemas))
+    }
+
+    fn schema(&self, kind: &str) -> Option<&'static Schema> {
+        self.0.iter().copied().find(|s| s.kind == kind)
+    }
 }
+
+/// Set while a script runs only to learn its lab's name: `labrun.lab`
+/// stops the script there, before any key is made.
+#[derive(Debug, Clone, Copy)]
+pub struct NameOnly;
+
+/// The error that stops a script run in [`NameOnly`] mode.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped once the lab was declared")]
+pub struct Stopped;
 
 /// A declared resource, as seen from Lua.
 #[derive(Clone, Debug)]
@@ -81,18 +96,7 @@ impl UserData for Handle {
                 }
             },
         );
-        methods.add_meta_method(
-            MetaMethod::Concat,
-            |lua, this, _: mlua::Value| -> mlua::Result<()> {
-                Err(location::error(
-                    lua,
-                    format!(
-                        "{}'s ID is only known after apply and cannot be put inside a string",
-                        this.address()
-                    ),
-                ))
-            },
-        );
+        add_concat(methods);
     }
 }
 
@@ -142,7 +146,8 @@ fn declare(
     props: Option<Table>,
 ) -> mlua::Result<Handle> {
     check_name(lua, kind, &name)?;
-    let schema = (kinds.schema)(kind)
+    let schema = kinds
+        .schema(kind)
         .ok_or_else(|| location::error(lua, format!("unknown resource kind '{kind}'")))?;
     let mut values = match props {
         Some(t) => match to_value(lua, &mlua::Value::Table(t), &format!("{kind} '{name}'"))? {
@@ -220,7 +225,7 @@ fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result
     let lab = lua.create_table()?;
     lab.set("name", name)?;
     lab.set("region", region)?;
-    for &kind in &kinds.names {
+    for kind in kinds.0.iter().map(|s| s.kind) {
         let k = kinds.clone();
         lab.set(
             kind,
@@ -314,7 +319,10 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
                 ..Default::default()
             });
             drop(slot);
-            if let Some(store) = lua.app_data_ref::<crate::lua::secrets::LabSecrets>() {
+            if lua.app_data_ref::<NameOnly>().is_some() {
+                return Err(mlua::Error::external(Stopped));
+            }
+            if let Some(store) = lua.app_data_ref::<crate::secrets::LabSecrets>() {
                 store
                     .open(&name)
                     .map_err(|e| location::error(lua, format!("{e:#}")))?;

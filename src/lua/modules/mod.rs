@@ -5,6 +5,7 @@ pub mod files;
 pub mod ignition;
 pub mod json;
 pub mod lab;
+pub mod live;
 pub mod pki;
 pub mod ssh;
 pub mod steps;

@@ -3,8 +3,8 @@
 //! made from them.
 
 use crate::lua::location;
-use crate::lua::secrets::LabSecrets;
 use crate::pki::{self, Certificate, Kubeconfig, Material, PrivateKey, SetSpec};
+use crate::secrets::LabSecrets;
 use anyhow::Context;
 use mlua::{Lua, LuaSerdeExt, Table};
 use serde::Deserialize;

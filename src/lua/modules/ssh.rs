@@ -3,12 +3,11 @@
 //! files, through jump hosts, with host keys known in advance.
 
 use crate::engine::decl::NodeDecl;
-use crate::engine::state::NodeState;
 use crate::engine::value::Value;
 use crate::lua::convert::to_value;
 use crate::lua::location;
 use crate::lua::modules::lab::with_decl;
-use crate::lua::secrets::LabSecrets;
+use crate::secrets::LabSecrets;
 use crate::ssh::{Auth, ConnectOptions, Connection, KeyPair, PublicKey, Target};
 use mlua::{Lua, Table, UserData, UserDataMethods};
 use serde_json::Value as Json;
@@ -183,30 +182,6 @@ impl UserData for Node {
             },
         );
     }
-}
-
-/// The route to a node of the state: its jump hosts first, itself last.
-pub fn route(
-    nodes: &indexmap::IndexMap<String, NodeState>,
-    name: &str,
-) -> Result<Vec<Target>, String> {
-    let mut route = Vec::new();
-    let mut at = Some(name.to_string());
-    while let Some(n) = at {
-        let node = nodes
-            .get(&n)
-            .ok_or_else(|| format!("no node named '{n}' in this lab"))?;
-        let key = PublicKey::from_openssh(&node.host_key).map_err(|e| e.to_string())?;
-        route.insert(
-            0,
-            Target::new(node.host.clone(), node.user.clone(), key).with_port(node.port),
-        );
-        if route.len() > nodes.len() {
-            return Err(format!("node '{name}' jumps in a circle"));
-        }
-        at = node.jump.clone();
-    }
-    Ok(route)
 }
 
 /// Adds `labrun.ssh`.

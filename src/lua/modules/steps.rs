@@ -1,96 +1,258 @@
-//! `labrun.after_up(name, fn)`: steps run once the lab is up, with its
-//! nodes reachable over SSH and its live attributes (kubeadm init, copying
-//! files between nodes, waiting for an API to answer...).
+//! `labrun.after_up(name, fn, { after = {...}, timeout = 600 })`: steps run
+//! once the lab is up, with its nodes reachable over SSH and its live
+//! attributes (kubeadm init, copying files between nodes, waiting for an
+//! API to answer...). Steps that do not wait for each other run at the same
+//! time; each has its own deadline; each finished step is recorded by the
+//! caller, so a failed one reruns from itself. `labrun.parallel` runs
+//! functions at the same time inside a step.
 
-use super::ssh::{Node, route};
-use crate::engine::state::State;
+use super::live::Live;
+use crate::engine::decl::Location;
+use crate::engine::walk::{Outcome, walk};
 use crate::lua::error::ScriptError;
 use crate::lua::location;
-use crate::ssh::KeyPair;
-use mlua::{Function, Lua, LuaSerdeExt, Table};
-use std::time::Duration;
+use mlua::{Function, Lua, Table};
+use std::time::{Duration, Instant};
 
-const REGISTRY: &str = "labrun.steps";
+/// A step's deadline unless it sets `timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Adds `labrun.after_up`.
-pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
-    lua.set_named_registry_value(REGISTRY, lua.create_table()?)?;
-    labrun.set(
-        "after_up",
-        lua.create_function(|lua, (name, f): (String, Function)| {
-            let steps: Table = lua.named_registry_value(REGISTRY)?;
-            for pair in steps.sequence_values::<Table>() {
-                if pair?.get::<String>(1)? == name {
-                    return Err(location::error(
-                        lua,
-                        format!("after_up step '{name}' is already declared"),
-                    ));
+/// One declared step.
+#[derive(Clone)]
+struct Step {
+    name: String,
+    f: Function,
+    after: Vec<String>,
+    timeout: Duration,
+    location: Location,
+}
+
+/// The steps a script declared, in order.
+#[derive(Default, Clone)]
+struct Declared(Vec<Step>);
+
+/// How one step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    /// Finished in a run before this one.
+    AlreadyDone,
+    Done(Duration),
+    Failed(String),
+    /// Not run: a step it waits for failed.
+    Skipped(String),
+}
+
+fn options(lua: &Lua, name: &str, opts: Option<Table>) -> mlua::Result<(Vec<String>, Duration)> {
+    let (mut after, mut timeout) = (Vec::new(), DEFAULT_TIMEOUT);
+    let Some(opts) = opts else {
+        return Ok((after, timeout));
+    };
+    for pair in opts.pairs::<String, mlua::Value>() {
+        let (key, value) = pair?;
+        match (key.as_str(), value) {
+            ("after", mlua::Value::String(s)) => after.push(s.to_str()?.to_string()),
+            ("after", mlua::Value::Table(t)) => {
+                for s in t.sequence_values::<String>() {
+                    after.push(s?);
                 }
             }
-            let step = lua.create_table()?;
-            step.push(name)?;
-            step.push(f)?;
-            steps.push(step)
+            ("timeout", mlua::Value::Integer(n)) if n > 0 => {
+                timeout = Duration::from_secs(n as u64)
+            }
+            ("timeout", mlua::Value::Number(n)) if n > 0.0 => timeout = Duration::from_secs_f64(n),
+            (key @ ("after" | "timeout"), v) => {
+                return Err(location::error(
+                    lua,
+                    format!(
+                        "after_up '{name}': {key} must be {}, got a {}",
+                        if key == "after" {
+                            "a step name or a list of them"
+                        } else {
+                            "a positive number of seconds"
+                        },
+                        v.type_name()
+                    ),
+                ));
+            }
+            (other, _) => {
+                return Err(location::error(
+                    lua,
+                    format!("after_up '{name}': unknown option '{other}' (known: after, timeout)"),
+                ));
+            }
+        }
+    }
+    Ok((after, timeout))
+}
+
+/// Adds `labrun.after_up` and `labrun.parallel`.
+pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
+    lua.set_app_data(Declared::default());
+    labrun.set(
+        "after_up",
+        lua.create_function(|lua, (name, f, opts): (String, Function, Option<Table>)| {
+            let (after, timeout) = options(lua, &name, opts)?;
+            let location = location::caller(lua);
+            let mut declared = lua
+                .app_data_mut::<Declared>()
+                .ok_or_else(|| location::error(lua, "after_up: no lab is being declared"))?;
+            if let Some(other) = declared.0.iter().find(|s| s.name == name) {
+                return Err(location::error(
+                    lua,
+                    format!(
+                        "after_up step '{name}' is already declared at {}",
+                        other.location
+                    ),
+                ));
+            }
+            declared.0.push(Step {
+                name,
+                f,
+                after,
+                timeout,
+                location,
+            });
+            Ok(())
+        })?,
+    )?;
+    labrun.set(
+        "parallel",
+        lua.create_async_function(|lua, tasks: Table| async move {
+            let fs = tasks
+                .sequence_values::<Function>()
+                .collect::<mlua::Result<Vec<_>>>()?;
+            let results =
+                futures::future::join_all(fs.iter().map(|f| f.call_async::<mlua::Value>(()))).await;
+            let out = lua.create_table()?;
+            let mut failures = Vec::new();
+            for (i, r) in results.into_iter().enumerate() {
+                match r {
+                    Ok(v) => out.raw_set(i + 1, v)?,
+                    Err(e) => {
+                        failures.push(format!("task {}: {}", i + 1, ScriptError::from(e).message))
+                    }
+                }
+            }
+            if failures.is_empty() {
+                Ok(out)
+            } else {
+                Err(mlua::Error::runtime(format!(
+                    "labrun.parallel: {} of {} failed: {}",
+                    failures.len(),
+                    fs.len(),
+                    failures.join("; ")
+                )))
+            }
         })?,
     )
 }
 
-/// Names of the declared steps, in order.
-pub fn names(lua: &Lua) -> Vec<String> {
-    lua.named_registry_value::<Table>(REGISTRY)
-        .map(|t| {
-            t.sequence_values::<Table>()
-                .filter_map(|s| s.ok()?.get(1).ok())
-                .collect()
-        })
+fn declared(lua: &Lua) -> Vec<Step> {
+    lua.app_data_ref::<Declared>()
+        .map(|d| d.0.clone())
         .unwrap_or_default()
 }
 
-/// Runs every step with a table `{ nodes = {name = node}, attrs = {address = {attr = value}}, outputs = {...} }`.
-pub async fn run(
-    lua: &Lua,
-    state: &State,
-    key: Option<KeyPair>,
-    on_step: impl Fn(&str),
-) -> Result<(), ScriptError> {
-    let live = lua.create_table().map_err(ScriptError::from)?;
-    let nodes = lua.create_table().map_err(ScriptError::from)?;
-    if let Some(key) = key {
-        for name in state.nodes.keys() {
-            let r = route(&state.nodes, name).map_err(ScriptError::plain)?;
-            let node = Node::new(r, key.clone(), Duration::from_secs(600));
-            nodes.set(name.as_str(), node).map_err(ScriptError::from)?;
+/// Names of the declared steps, in order.
+pub fn names(lua: &Lua) -> Vec<String> {
+    declared(lua).into_iter().map(|s| s.name).collect()
+}
+
+/// Checks that every step waits only for declared steps, without a cycle.
+pub fn check(lua: &Lua) -> Result<(), ScriptError> {
+    let steps = declared(lua);
+    for s in &steps {
+        for a in &s.after {
+            if !steps.iter().any(|o| o.name == *a) {
+                return Err(ScriptError::plain(format!(
+                    "{}: after_up '{}' waits for '{a}', which is not a declared step",
+                    s.location, s.name
+                )));
+            }
         }
     }
-    let attrs: serde_json::Map<String, serde_json::Value> = state
-        .resources
-        .iter()
-        .map(|(a, r)| {
-            let mut m = serde_json::Map::from_iter(r.attrs.clone());
-            m.insert("id".into(), r.id.clone().into());
-            (a.clone(), serde_json::Value::Object(m))
-        })
-        .collect();
-    let fill = || -> mlua::Result<()> {
-        live.set("nodes", nodes.clone())?;
-        live.set("attrs", lua.to_value(&attrs)?)?;
-        live.set("outputs", lua.to_value(&state.outputs)?)?;
-        Ok(())
-    };
-    fill().map_err(ScriptError::from)?;
-    let steps: Table = lua
-        .named_registry_value(REGISTRY)
-        .map_err(ScriptError::from)?;
-    for step in steps.sequence_values::<Table>() {
-        let step = step.map_err(ScriptError::from)?;
-        let name: String = step.get(1).map_err(ScriptError::from)?;
-        let f: Function = step.get(2).map_err(ScriptError::from)?;
-        on_step(&name);
-        f.call_async::<()>(live.clone()).await.map_err(|e| {
-            let mut err = ScriptError::from(e);
-            err.message = format!("after_up step '{name}': {}", err.message);
-            err
-        })?;
+    let deps = dependencies(&steps);
+    // A step may only wait for steps declared before it: no cycle possible.
+    for (i, ds) in deps.iter().enumerate() {
+        if let Some(&j) = ds.iter().find(|&&j| j >= i) {
+            return Err(ScriptError::plain(format!(
+                "{}: after_up '{}' waits for '{}', declared after it",
+                steps[i].location, steps[i].name, steps[j].name
+            )));
+        }
     }
     Ok(())
+}
+
+fn dependencies(steps: &[Step]) -> Vec<Vec<usize>> {
+    steps
+        .iter()
+        .map(|s| {
+            s.after
+                .iter()
+                .filter_map(|a| steps.iter().position(|o| o.name == *a))
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs the steps not in `done`, each once the steps it waits for are done,
+/// independent ones at the same time, each within its deadline. `on_start`
+/// and `on_done` see each step begin and end (so the caller can record it
+/// before a dependent starts). Returns each step's outcome, in order.
+pub async fn run(
+    lua: &Lua,
+    live: &Live,
+    done: &[String],
+    on_start: impl Fn(&str),
+    on_done: impl Fn(&str, &StepOutcome),
+) -> Result<Vec<(String, StepOutcome)>, ScriptError> {
+    let steps = declared(lua);
+    let table = live.table(lua).map_err(ScriptError::from)?;
+    let deps = dependencies(&steps);
+    let times = std::sync::Mutex::new(vec![Duration::ZERO; steps.len()]);
+    let outcomes = walk(&deps, steps.len().max(1), |i| {
+        let (step, table) = (&steps[i], table.clone());
+        let (on_start, on_done, times) = (&on_start, &on_done, &times);
+        async move {
+            if done.contains(&step.name) {
+                return Ok(());
+            }
+            on_start(&step.name);
+            let started = Instant::now();
+            let result = tokio::time::timeout(step.timeout, step.f.call_async::<()>(table)).await;
+            if let Ok(mut t) = times.lock() {
+                t[i] = started.elapsed();
+            }
+            let outcome = match result {
+                Ok(Ok(())) => StepOutcome::Done(started.elapsed()),
+                Ok(Err(e)) => StepOutcome::Failed(ScriptError::from(e).to_string()),
+                Err(_) => StepOutcome::Failed(format!(
+                    "did not finish within {} s (its timeout)",
+                    step.timeout.as_secs()
+                )),
+            };
+            on_done(&step.name, &outcome);
+            match outcome {
+                StepOutcome::Failed(e) => Err(e),
+                _ => Ok(()),
+            }
+        }
+    })
+    .await;
+    let times = times.into_inner().unwrap_or_default();
+    Ok(steps
+        .iter()
+        .zip(outcomes)
+        .zip(times)
+        .map(|((s, o), t)| {
+            let outcome = match o {
+                Outcome::Done if done.contains(&s.name) => StepOutcome::AlreadyDone,
+                Outcome::Done => StepOutcome::Done(t),
+                Outcome::Failed(e) => StepOutcome::Failed(e),
+                Outcome::Skipped(j) => StepOutcome::Skipped(steps[j].name.clone()),
+            };
+            (s.name.clone(), outcome)
+        })
+        .collect())
 }

@@ -1,6 +1,8 @@
 //! `labrun.template(text, vars)`, `labrun.indent(n, text)` and
 //! `labrun.file(path)`: building config files from templates.
 
+use crate::engine::value::Value;
+use crate::lua::convert::{Deferred, piece};
 use crate::lua::location;
 use mlua::{Lua, Table};
 use std::collections::HashMap;
@@ -11,18 +13,18 @@ use std::path::PathBuf;
 pub struct ScriptDir(pub PathBuf);
 
 /// Substitutes `${name}` with `vars[name]`; `$${` stands for a literal `${`.
-/// An undefined name is an error naming it.
-pub fn render(text: &str, vars: &HashMap<String, String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
+/// An undefined name is an error naming it. A value known only after apply
+/// makes the whole text [`Deferred`].
+pub fn render(text: &str, vars: &HashMap<String, Value>) -> Result<Deferred, String> {
+    let mut out = Deferred::default();
     let mut rest = text;
     while let Some(i) = rest.find("${") {
         if rest[..i].ends_with('$') {
-            out.push_str(&rest[..i]);
-            out.push('{');
+            out.push(Value::Str(format!("{}{{", &rest[..i])));
             rest = &rest[i + 2..];
             continue;
         }
-        out.push_str(&rest[..i]);
+        out.push(Value::Str(rest[..i].to_string()));
         let after = &rest[i + 2..];
         let end = after
             .find('}')
@@ -31,10 +33,10 @@ pub fn render(text: &str, vars: &HashMap<String, String>) -> Result<String, Stri
         let value = vars
             .get(name)
             .ok_or_else(|| format!("template uses ${{{name}}}, which is not defined"))?;
-        out.push_str(value);
+        out.push(value.clone());
         rest = &after[end + 1..];
     }
-    out.push_str(rest);
+    out.push(Value::Str(rest.to_string()));
     Ok(out)
 }
 
@@ -65,10 +67,11 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
                     .into_iter()
                     .map(|(k, v)| {
                         let s = match &v {
-                            mlua::Value::String(s) => s.to_str()?.to_string(),
-                            mlua::Value::Integer(i) => i.to_string(),
-                            mlua::Value::Number(n) => n.to_string(),
-                            mlua::Value::Boolean(b) => b.to_string(),
+                            mlua::Value::Boolean(b) => Value::Str(b.to_string()),
+                            mlua::Value::String(_)
+                            | mlua::Value::Integer(_)
+                            | mlua::Value::Number(_)
+                            | mlua::Value::UserData(_) => piece(lua, &v)?,
                             other => {
                                 return Err(location::error(
                                     lua,
@@ -82,7 +85,9 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
                         Ok((k, s))
                     })
                     .collect::<mlua::Result<_>>()?;
-                render(&text, &vars).map_err(|e| location::error(lua, e))
+                render(&text, &vars)
+                    .map_err(|e| location::error(lua, e))?
+                    .into_lua(lua)
             },
         )?,
     )?;
@@ -110,14 +115,31 @@ mod tests {
 
     #[test]
     fn substitutes_and_rejects_undefined_names() {
-        let vars = HashMap::from([("host".to_string(), "gw".to_string())]);
+        let vars = HashMap::from([("host".to_string(), Value::Str("gw".into()))]);
         assert_eq!(
-            render("name: ${host} $${literal}", &vars).unwrap(),
-            "name: gw ${literal}"
+            render("name: ${host} $${literal}", &vars).unwrap().0,
+            [Value::Str("name: gw ${literal}".into())]
         );
         assert_eq!(
             render("${ nope }", &vars).unwrap_err(),
             "template uses ${nope}, which is not defined"
+        );
+    }
+
+    #[test]
+    fn a_value_known_after_apply_defers_the_text() {
+        let ip = crate::engine::value::Ref {
+            address: "elastic_ip.gw".into(),
+            attr: "public_ip".into(),
+        };
+        let vars = HashMap::from([("ip".to_string(), Value::Ref(ip.clone()))]);
+        assert_eq!(
+            render("Endpoint = ${ip}:51820\n", &vars).unwrap().0,
+            [
+                Value::Str("Endpoint = ".into()),
+                Value::Ref(ip),
+                Value::Str(":51820\n".into())
+            ]
         );
     }
 

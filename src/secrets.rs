@@ -4,7 +4,7 @@
 //! host module keeps its secrets under its own entry (`pki`, ...), and
 //! entries are renewed one by one.
 
-use crate::engine::state::{create_private_dir, lab_dir, write_private_file};
+use crate::lab_folder::{LabFolder, SECRETS};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -26,11 +26,6 @@ struct Inner {
 #[derive(Debug, Clone, Default)]
 pub struct LabSecrets(Arc<Mutex<Inner>>);
 
-/// The file holding a lab's secrets.
-pub fn path(lab: &str) -> Result<std::path::PathBuf> {
-    Ok(lab_dir(lab)?.join("secrets.json"))
-}
-
 impl LabSecrets {
     /// A store whose `renew` entries are ignored and replaced; the others
     /// are reused.
@@ -47,12 +42,11 @@ impl LabSecrets {
 
     /// Reads what lab `lab` already has.
     pub fn open(&self, lab: &str) -> Result<()> {
-        let file = path(lab)?;
-        let data = match std::fs::read(&file) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not valid JSON", file.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => IndexMap::new(),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+        let folder = LabFolder::of(lab)?;
+        let data = match folder.read(SECRETS)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not valid JSON", folder.path(SECRETS).display()))?,
+            None => IndexMap::new(),
         };
         let mut inner = self.inner();
         inner.lab = Some(lab.to_string());
@@ -91,8 +85,7 @@ impl LabSecrets {
         let (Some(lab), true) = (&inner.lab, inner.changed) else {
             return Ok(());
         };
-        let dir = lab_dir(lab)?;
-        create_private_dir(&dir)?;
-        write_private_file(&path(lab)?, &serde_json::to_vec_pretty(&inner.data)?)
+        LabFolder::of(lab)?.write(SECRETS, &serde_json::to_vec_pretty(&inner.data)?)?;
+        Ok(())
     }
 }

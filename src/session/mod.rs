@@ -1,0 +1,150 @@
+//! Opening a lab: find its script, run it, prepare the declaration, read
+//! the state, and (once it is up) build its live context. Every command and
+//! the REPL stand on this; nothing here prints but progress on stderr.
+
+pub mod deliver;
+pub mod live;
+pub mod resolve;
+
+use crate::aws::{self, Aws};
+use crate::cost::Price;
+use crate::engine::decl::Declaration;
+use crate::engine::plan::{self, Plan};
+use crate::engine::prepare::prepare;
+use crate::engine::provider::Provider;
+use crate::engine::state::{self, State};
+use crate::engine::value::Resolved;
+use crate::lua::error::ScriptError;
+use crate::lua::modules::files::LabFile;
+use crate::lua::modules::lab::Kinds;
+use crate::lua::modules::{pki, steps};
+use crate::lua::{self, LoadOptions, Script};
+use crate::secrets::LabSecrets;
+use anyhow::{Context, Result};
+use indexmap::IndexMap;
+use mlua::Lua;
+use std::collections::BTreeMap;
+
+/// Bad input (a script, an argument, a config): exit code 2, nothing touched.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// The kinds scripts can declare: the provider's.
+pub fn kinds() -> Kinds {
+    Kinds::new(Aws::offline().schemas())
+}
+
+/// How to open a lab.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--var` values.
+    pub vars: BTreeMap<String, String>,
+    /// Make the lab's PKI anew instead of reusing the stored one.
+    pub renew_pki: bool,
+    /// Save keys and certificates made while the script ran.
+    pub save_secrets: bool,
+}
+
+/// An opened lab: its script run, its declaration prepared.
+pub struct Session {
+    pub script: Script,
+    /// What the state records as where the lab came from.
+    pub origin: String,
+    pub decl: Declaration,
+    /// Files the lab declares (`lab:file`).
+    pub files: Vec<LabFile>,
+    /// The Lua state that ran the script: its after-up steps live here.
+    pub lua: Lua,
+}
+
+impl Session {
+    /// Finds the script `lab` names, runs it and prepares what it declared.
+    /// Script errors are [`ScriptError`]s; nothing is called in AWS.
+    pub fn open(lab: &str, opts: &Options) -> Result<Session> {
+        let path = resolve::script(lab)?;
+        let script = Script::read(&path)?;
+        let renew: &[&str] = if opts.renew_pki { &[pki::SECRET] } else { &[] };
+        let load = LoadOptions {
+            vars: &opts.vars,
+            renew,
+            kinds: kinds(),
+        };
+        let loaded = lua::load_lab(&script, &load)?;
+        let mut decl = loaded.decl;
+        prepare(&mut decl, &Aws::offline()).map_err(|e| ScriptError::plain(e.to_string()))?;
+        steps::check(&loaded.lua)?;
+        if let Some(line) = pki::report(&loaded.lua) {
+            eprintln!("{line}");
+        }
+        if opts.save_secrets
+            && let Some(store) = loaded.lua.app_data_ref::<LabSecrets>()
+        {
+            store.save().context("cannot save the lab's secrets")?;
+        }
+        Ok(Session {
+            origin: resolve::recorded_path(&path),
+            script,
+            decl,
+            files: loaded.files,
+            lua: loaded.lua,
+        })
+    }
+
+    /// The lab's name.
+    pub fn lab(&self) -> &str {
+        &self.decl.lab
+    }
+
+    /// The lab's state (empty if it was never up); an error if it is up in
+    /// another region than the script now says.
+    pub fn state(&self) -> Result<State> {
+        let decl = &self.decl;
+        let state = state::load(&decl.lab)?.unwrap_or_else(|| State::new(&decl.lab, &decl.region));
+        if state.region != decl.region && !state.resources.is_empty() {
+            return Err(InputError(format!(
+                "lab {} is up in {} but its script now says {}: run `labrun down {}` first",
+                decl.lab, state.region, decl.region, decl.lab
+            ))
+            .into());
+        }
+        Ok(state)
+    }
+
+    /// What `up` would do against `state`.
+    pub fn plan(&self, state: &State) -> Plan {
+        plan::plan(&self.decl, state, &Aws::offline())
+    }
+
+    /// The price of every declared resource and the total per hour.
+    pub fn prices(&self) -> (Vec<(String, Price)>, f64) {
+        let list: Vec<(String, Price)> = (self.decl.resources.iter())
+            .map(|(a, r)| (a.clone(), aws::price(&r.kind, &r.props)))
+            .collect();
+        let total = list.iter().map(|(_, p)| p.hourly).sum();
+        (list, total)
+    }
+
+    /// The lab's outputs resolved against `state` (null where not known).
+    pub fn outputs(&self, state: &State) -> IndexMap<String, serde_json::Value> {
+        (self.decl.outputs.iter())
+            .map(|(name, (v, _))| {
+                let resolved = match v.resolve(&|r| state.attr(&r.address, &r.attr)) {
+                    Resolved::Known(j) => j,
+                    Resolved::Unknown => serde_json::Value::Null,
+                };
+                (name.clone(), resolved)
+            })
+            .collect()
+    }
+
+    /// Names of the after-up steps the script declares.
+    pub fn steps(&self) -> Vec<String> {
+        steps::names(&self.lua)
+    }
+
+    /// The lab's secret store as this run left it.
+    pub fn secrets(&self) -> Option<LabSecrets> {
+        self.lua.app_data_ref::<LabSecrets>().map(|s| s.clone())
+    }
+}
