@@ -115,7 +115,12 @@ impl Provider for Aws {
     }
 
     fn validate(&self, decl: &Declaration) -> Result<(), DeclError> {
-        validate::validate(decl)
+        for r in decl.resources.values() {
+            if let Some(kind) = kinds::find(&r.kind) {
+                kind.check(r, decl)?;
+            }
+        }
+        Ok(())
     }
 
     fn sweep_order(&self) -> Vec<&'static str> {

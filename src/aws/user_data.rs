@@ -5,7 +5,8 @@
 //! fetches it by presigned HTTPS URL and checks its sha512. No secret stays
 //! in user data.
 
-use super::kinds::{Cx, s3_object};
+use super::kinds::kind::Cx;
+use super::kinds::s3_object;
 use super::props::Props;
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl, address};
 use crate::engine::provider::ProviderError;

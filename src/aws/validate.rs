@@ -1,7 +1,7 @@
-//! Cross-resource checks before anything reaches AWS: each kind's own
-//! [`Kind::check`](super::kinds::Kind::check), and the helpers they share.
+//! Helpers the kinds' cross-resource checks share
+//! ([`Kind::check`](super::kinds::Kind::check)): errors at a resource's
+//! declaration, CIDRs and addresses inside their blocks.
 
-use super::kinds;
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::value::Value;
 use ipnet::Ipv4Net;
@@ -49,16 +49,6 @@ pub fn check_private_ip(r: &ResourceDecl, decl: &Declaration) -> Result<(), Decl
                 r,
                 format!("private_ip {ip} is reserved by AWS in {net}"),
             ));
-        }
-    }
-    Ok(())
-}
-
-/// Runs every kind's checks on a declaration.
-pub fn validate(decl: &Declaration) -> Result<(), DeclError> {
-    for r in decl.resources.values() {
-        if let Some(kind) = kinds::find(&r.kind) {
-            kind.check(r, decl)?;
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ pub mod error;
 pub mod loader;
 pub mod location;
 pub mod modules;
+pub mod values;
 
 use crate::engine::decl::Declaration;
 use error::ScriptError;

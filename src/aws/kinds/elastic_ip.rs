@@ -1,6 +1,6 @@
 //! `elastic_ip`: an Elastic IP address and its association.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

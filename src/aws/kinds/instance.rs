@@ -1,6 +1,6 @@
 //! `instance`: an EC2 instance, its image looked up at apply time if asked.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

@@ -1,6 +1,6 @@
 //! `internet_gateway`: an internet gateway attached to a VPC.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

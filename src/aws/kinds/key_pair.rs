@@ -1,6 +1,6 @@
 //! `key_pair`: an imported SSH public key.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

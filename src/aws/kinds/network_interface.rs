@@ -1,6 +1,6 @@
 //! `network_interface`: an elastic network interface with a fixed address.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

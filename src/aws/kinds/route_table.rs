@@ -1,6 +1,6 @@
 //! `route_table`: a route table with its routes and subnet associations.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

@@ -5,7 +5,7 @@
 //! cannot find; buckets so named are the lab's even if the crash came before
 //! their tags.
 
-use super::{Cx, Kind};
+use super::kind::{Cx, Kind};
 use crate::aws::errors::sdk;
 use crate::aws::tags;
 use crate::cost::Price;

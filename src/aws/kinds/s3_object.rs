@@ -1,7 +1,8 @@
 //! `s3_object`: a file in a bucket of the lab. Its ID, `bucket/key`, is known
 //! before the upload and journaled first.
 
-use super::{Cx, Kind, s3_bucket};
+use super::kind::{Cx, Kind};
+use super::s3_bucket;
 use crate::aws::errors::sdk;
 use crate::aws::props::Props;
 use crate::aws::tags;

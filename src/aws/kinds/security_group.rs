@@ -1,6 +1,6 @@
 //! `security_group`: a security group with its ingress and egress rules.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

@@ -1,6 +1,6 @@
 //! `subnet`: a subnet of a VPC.
 
-use super::{Cx, Kind, tagged};
+use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;

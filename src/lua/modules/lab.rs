@@ -7,9 +7,10 @@
 use crate::engine::decl::{Declaration, ResourceDecl, address};
 use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
-use crate::lua::convert::{AttrRef, add_concat, to_value};
+use crate::lua::convert::to_value;
+use crate::lua::values::{AttrRef, Handle};
 use crate::lua::location;
-use mlua::{IntoLua, Lua, LuaSerdeExt, MetaMethod, Table, UserData, UserDataMethods};
+use mlua::{Lua, Table};
 use std::sync::{Arc, Mutex};
 
 /// The declaration a script builds, shared with the loader.
@@ -40,65 +41,6 @@ pub struct NameOnly;
 #[derive(Debug, thiserror::Error)]
 #[error("stopped once the lab was declared")]
 pub struct Stopped;
-
-/// A declared resource, as seen from Lua.
-#[derive(Clone, Debug)]
-pub struct Handle {
-    pub kind: String,
-    pub name: String,
-    attrs: &'static [&'static str],
-    /// Declared properties that hold no reference, readable from Lua.
-    literals: Arc<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl Handle {
-    /// The resource's address.
-    pub fn address(&self) -> String {
-        address(&self.kind, &self.name)
-    }
-    /// What the handle stands for in properties: the resource's ID.
-    pub fn reference(&self) -> Ref {
-        Ref {
-            address: self.address(),
-            attr: "id".into(),
-        }
-    }
-}
-
-impl UserData for Handle {
-    fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(this.address()));
-        methods.add_meta_method(
-            MetaMethod::Index,
-            |lua, this, key: String| -> mlua::Result<mlua::Value> {
-                match key.as_str() {
-                    "address" => this.address().into_lua(lua),
-                    "name" => this.name.clone().into_lua(lua),
-                    "kind" => this.kind.clone().into_lua(lua),
-                    prop if this.literals.contains_key(prop) => lua.to_value(&this.literals[prop]),
-                    attr if attr == "id" || this.attrs.contains(&attr) => lua
-                        .create_userdata(AttrRef(Ref {
-                            address: this.address(),
-                            attr: attr.into(),
-                        }))
-                        .map(mlua::Value::UserData),
-                    other => Err(location::error(
-                        lua,
-                        format!(
-                            "{} has no attribute '{other}' (it has: address, name, kind, id{})",
-                            this.address(),
-                            this.attrs
-                                .iter()
-                                .map(|a| format!(", {a}"))
-                                .collect::<String>()
-                        ),
-                    )),
-                }
-            },
-        );
-        add_concat(methods);
-    }
-}
 
 fn check_name(lua: &Lua, what: &str, name: &str) -> mlua::Result<()> {
     let ok = !name.is_empty()
@@ -212,12 +154,7 @@ fn declare(
         decl.resources.insert(addr, r);
         Ok(())
     })?;
-    Ok(Handle {
-        kind: kind.to_string(),
-        name,
-        attrs: schema.attrs,
-        literals: Arc::new(literals),
-    })
+    Ok(Handle::new(kind, &name, schema.attrs, literals))
 }
 
 /// Builds the Lua table for a lab.

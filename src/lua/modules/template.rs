@@ -2,7 +2,7 @@
 //! `labrun.file(path)`: building config files from templates.
 
 use crate::engine::value::Value;
-use crate::lua::convert::{Deferred, piece};
+use crate::lua::values::{Deferred, piece};
 use crate::lua::location;
 use mlua::{Lua, Table};
 use std::collections::HashMap;
