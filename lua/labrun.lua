@@ -10,7 +10,14 @@ labrun = {}
 ---@field region? string AWS region (default "us-east-1")
 
 ---A reference to an attribute of a resource, resolved by the engine at apply time.
+---`..` with text (or `labrun.template` with it among the values) gives a
+---DeferredString.
 ---@class AttrRef
+
+---Text known only after apply, e.g. `"https://" .. lb.dns_name .. ":6443"`.
+---Usable in resource properties (the resource then waits for what it
+---names), `lab:output`, `lab:file` contents and `labrun.ssh.node` hosts.
+---@class DeferredString
 
 ---A declared resource. Pass it (or one of its attributes) in another resource's
 ---properties to make a dependency. Literal properties read back as values.
@@ -106,7 +113,8 @@ function Lab:key_pair(name, props) end
 ---@field private_ip? string
 ---@field security_groups? Handle[]
 ---@field public_ip? boolean
----@field user_data? string          e.g. Ignition JSON (a change replaces the instance)
+---@field user_data? string|DeferredString  e.g. Ignition JSON (a change replaces the instance)
+---@field user_data_expires? integer  seconds the presigned URL of user data served from S3 stays valid (default 3600)
 ---@field key_pair? string|AttrRef   key pair name
 ---@field root_volume_size? integer  GB, gp3
 ---@field shutdown_behavior? "stop"|"terminate"
@@ -117,6 +125,16 @@ function Lab:key_pair(name, props) end
 ---@param props InstanceProps
 ---@return Handle # attributes: id, private_ip, public_ip, image_id, az
 function Lab:instance(name, props) end
+
+---@param name string
+---@param props { depends_on?: Handle[] }
+---@return Handle # a private bucket; labrun declares one for user data over 16 KB
+function Lab:s3_bucket(name, props) end
+
+---@param name string
+---@param props { bucket: Handle, key: string, content: string, depends_on?: Handle[] }
+---@return Handle # emptied and deleted by `down`
+function Lab:s3_object(name, props) end
 
 ---Declares a resource of any kind by name.
 ---@param kind string
@@ -135,6 +153,7 @@ function Lab:ref(address) end
 ---@param value any
 function Lab:output(name, value) end
 
+
 ---Declares the lab. A script declares exactly one.
 ---@param opts LabOptions
 ---@return Lab
@@ -148,9 +167,10 @@ function labrun.lab(opts) end
 function labrun.var(name, default) end
 
 ---`${name}` substitution; an undefined name is an error. `$${` is a literal `${`.
+---A value known only after apply (an AttrRef) makes the result a DeferredString.
 ---@param text string
----@param vars table<string, string|number|boolean>
----@return string
+---@param vars table<string, string|number|boolean|AttrRef|DeferredString>
+---@return string|DeferredString
 function labrun.template(text, vars) end
 
 ---Indents every line but the first by `n` spaces.
@@ -172,8 +192,31 @@ function labrun.json.encode(value) end
 ---@return any
 function labrun.json.decode(text) end
 
+---@class Live
+---@field lab string
+---@field nodes table<string, SshNode>      every node declared with labrun.ssh.node
+---@field attrs table<string, table>        attributes (and `id`) by resource address
+---@field outputs table<string, any>
+
+---@class StepOptions
+---@field after? string|string[]  steps that must finish first (declared before this one)
+---@field timeout? number         seconds before the step counts as failed (default 600)
+
 ---A step run after `up`, with live attributes and SSH access to the nodes.
----Steps run again after any change, or when the last run failed.
+---Steps that do not wait for each other run at the same time. Each finished
+---step is recorded; after a change to the lab all run again, and after a
+---failure only those that did not finish.
 ---@param name string
----@param fn fun(live: { nodes: table<string, SshNode>, attrs: table<string, table>, outputs: table })
-function labrun.after_up(name, fn) end
+---@param fn fun(live: Live)
+---@param opts? StepOptions
+function labrun.after_up(name, fn, opts) end
+
+---Runs functions at the same time (e.g. one per node) and returns their
+---results in order; fails naming every task that failed.
+---@param tasks (fun(): any)[]
+---@return any[]
+function labrun.parallel(tasks) end
+
+---Waits without holding up other steps.
+---@param seconds number
+function labrun.sleep(seconds) end

@@ -67,9 +67,10 @@ local Lab = {}
 
 ---Declares a file the lab generates (a certificate, a kubeconfig, a manifest), which
 ---`labrun render LAB DIR` writes as DIR/PATH with its mode, and `labrun up` into `files/`
----of the lab's private folder. PATH is relative, with `/`
+---of the lab's private folder (after apply, so a DeferredString is known;
+---a file already right is not rewritten). PATH is relative, with `/`
 ---separators and no `.` or `..` parts; each is declared once.
 ---@param path string
----@param contents string
+---@param contents string|DeferredString
 ---@param opts? FileOptions
 function Lab:file(path, contents, opts) end

@@ -46,33 +46,6 @@ fn sha512_hex(bytes: &[u8]) -> String {
     hex::encode(Sha512::digest(bytes))
 }
 
-/// The user data of the instance at `address`, decoded.
-async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> String {
-    let f = |k: &str, v: &str| Filter::builder().name(format!("tag:{k}")).values(v).build();
-    let out = ec2
-        .describe_instances()
-        .filters(f("labrun:lab", lab))
-        .filters(f("labrun:resource", address))
-        .send()
-        .await
-        .unwrap();
-    let id = out.reservations()[0].instances()[0].instance_id().unwrap();
-    let attr = ec2
-        .describe_instance_attribute()
-        .instance_id(id)
-        .attribute(InstanceAttributeName::UserData)
-        .send()
-        .await
-        .unwrap();
-    let b64 = attr.user_data().and_then(|v| v.value()).unwrap();
-    String::from_utf8(
-        base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_config_over_16_kb_is_served_from_s3_by_a_stub_and_down_removes_it() {
     let moto = Moto::start();
@@ -122,7 +95,7 @@ async fn a_config_over_16_kb_is_served_from_s3_by_a_stub_and_down_removes_it() {
 
     // The instance gets a stub: small, valid, pointing to the object by hash.
     let ec2 = moto.ec2().await;
-    let stub_text = user_data(&ec2, "big", "instance.control-01").await;
+    let stub_text = common::user_data(&ec2, "big", "instance.control-01").await;
     assert!(stub_text.len() < 16 * 1024, "{} bytes", stub_text.len());
     assert!(!stub_text.contains("PRIVATE KEY"), "{stub_text}");
     labrun::ignition::validate(&stub_text).expect("the stub is valid Ignition");
@@ -158,7 +131,7 @@ async fn a_config_over_16_kb_is_served_from_s3_by_a_stub_and_down_removes_it() {
     assert_eq!(sha512_hex(fetched.as_bytes()), hex);
 
     // The small node keeps its config in user data.
-    let small = user_data(&ec2, "big", "instance.small").await;
+    let small = common::user_data(&ec2, "big", "instance.small").await;
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&small).unwrap()["storage"]["files"][0]["path"],
         "/etc/hostname"

@@ -107,7 +107,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
 /// what the user got.
 async fn finish(session: &Session, journal: &Journal) -> Result<ExitCode> {
     let delivered = session
-        .deliver(journal, |name| eprintln!("  > step {name}"))
+        .deliver(journal, |name| eprintln!("  > step {name}"), print_step)
         .await?;
     print_delivered(&delivered);
     if delivered.failed() {
@@ -134,11 +134,16 @@ fn print_delivered(d: &Delivered) {
         );
     }
     for (name, outcome) in &d.steps {
-        match outcome {
-            StepOutcome::AlreadyDone => {}
-            StepOutcome::Done(t) => eprintln!("  ✓ step {name} ({:.1}s)", t.as_secs_f64()),
-            StepOutcome::Failed(e) => eprintln!("  ✗ step {name}: {e}"),
-            StepOutcome::Skipped(by) => eprintln!("  - step {name}: not run, {by} failed"),
+        if let StepOutcome::Skipped(by) = outcome {
+            eprintln!("  - step {name}: not run, {by} failed");
         }
+    }
+}
+
+fn print_step(name: &str, outcome: &StepOutcome) {
+    match outcome {
+        StepOutcome::Done(t) => eprintln!("  ✓ step {name} ({:.1}s)", t.as_secs_f64()),
+        StepOutcome::Failed(e) => eprintln!("  ✗ step {name}: {e}"),
+        StepOutcome::AlreadyDone | StepOutcome::Skipped(_) => {}
     }
 }

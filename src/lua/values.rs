@@ -84,7 +84,10 @@ pub fn piece(lua: &Lua, v: &mlua::Value) -> mlua::Result<Value> {
             } else if let Ok(d) = ud.borrow::<Deferred>() {
                 Value::Concat(d.0.clone())
             } else {
-                return Err(location::error(lua, "this userdata cannot be part of a string"));
+                return Err(location::error(
+                    lua,
+                    "this userdata cannot be part of a string",
+                ));
             }
         }
         other => {
@@ -169,4 +172,3 @@ impl UserData for Handle {
         add_concat(methods);
     }
 }
-

@@ -72,8 +72,13 @@ pub fn write_access(
 impl Session {
     /// After an apply: records nodes and outputs, writes the files to reach
     /// the nodes and the lab's own files, and runs the after-up steps not
-    /// yet done (`on_step` sees each start).
-    pub async fn deliver(&self, journal: &Journal, on_step: impl Fn(&str)) -> Result<Delivered> {
+    /// yet done (`on_start` and `on_done` see each begin and end).
+    pub async fn deliver(
+        &self,
+        journal: &Journal,
+        on_start: impl Fn(&str),
+        on_done: impl Fn(&str, &StepOutcome),
+    ) -> Result<Delivered> {
         let decl = &self.decl;
         let folder = LabFolder::of(&decl.lab)?;
         let nodes = journal.update(|s| {
@@ -92,20 +97,16 @@ impl Session {
         if !self.steps().is_empty() {
             let state = journal.snapshot();
             let live = live(&state, key).map_err(ScriptError::plain)?;
-            delivered.steps = steps::run(
-                &self.lua,
-                &live,
-                &state.done_steps,
-                on_step,
-                |name, outcome| {
-                    if matches!(outcome, StepOutcome::Done(_))
-                        && let Err(e) = journal.update(|s| s.done_steps.push(name.to_string()))
-                    {
-                        tracing::error!("cannot record step {name}: {e:#}");
-                    }
-                },
-            )
-            .await?;
+            let record = |name: &str, outcome: &StepOutcome| {
+                if matches!(outcome, StepOutcome::Done(_))
+                    && let Err(e) = journal.update(|s| s.done_steps.push(name.to_string()))
+                {
+                    tracing::error!("cannot record step {name}: {e:#}");
+                }
+                on_done(name, outcome);
+            };
+            delivered.steps =
+                steps::run(&self.lua, &live, &state.done_steps, on_start, record).await?;
         }
         Ok(delivered)
     }

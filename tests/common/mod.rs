@@ -388,3 +388,37 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     std::fs::write(&p, body).expect("write script");
     p
 }
+
+/// The user data of the instance at `address`, decoded.
+pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> String {
+    let f = |k: &str, v: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(format!("tag:{k}"))
+            .values(v)
+            .build()
+    };
+    let out = ec2
+        .describe_instances()
+        .filters(f("labrun:lab", lab))
+        .filters(f("labrun:resource", address))
+        .send()
+        .await
+        .unwrap();
+    let id = out.reservations()[0].instances()[0].instance_id().unwrap();
+    let attr = ec2
+        .describe_instance_attribute()
+        .instance_id(id)
+        .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+        .send()
+        .await
+        .unwrap();
+    let b64 = attr.user_data().and_then(|v| v.value()).unwrap();
+    String::from_utf8(
+        <base64::engine::general_purpose::GeneralPurpose as base64::Engine>::decode(
+            &base64::engine::general_purpose::STANDARD,
+            b64,
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}

@@ -42,4 +42,3 @@ pub fn sweep_order() -> Vec<&'static str> {
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.schema().kind == name)
 }
-

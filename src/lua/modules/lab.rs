@@ -8,8 +8,8 @@ use crate::engine::decl::{Declaration, ResourceDecl, address};
 use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
 use crate::lua::convert::to_value;
-use crate::lua::values::{AttrRef, Handle};
 use crate::lua::location;
+use crate::lua::values::{AttrRef, Handle};
 use mlua::{Lua, Table};
 use std::sync::{Arc, Mutex};
 

@@ -4,7 +4,8 @@
 //! API to answer...). Steps that do not wait for each other run at the same
 //! time; each has its own deadline; each finished step is recorded by the
 //! caller, so a failed one reruns from itself. `labrun.parallel` runs
-//! functions at the same time inside a step.
+//! functions at the same time inside a step; `labrun.sleep` waits without
+//! holding up the other steps.
 
 use super::live::Live;
 use crate::engine::decl::Location;
@@ -85,7 +86,7 @@ fn options(lua: &Lua, name: &str, opts: Option<Table>) -> mlua::Result<(Vec<Stri
     Ok((after, timeout))
 }
 
-/// Adds `labrun.after_up` and `labrun.parallel`.
+/// Adds `labrun.after_up`, `labrun.parallel` and `labrun.sleep`.
 pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
     lua.set_app_data(Declared::default());
     labrun.set(
@@ -112,6 +113,19 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
                 timeout,
                 location,
             });
+            Ok(())
+        })?,
+    )?;
+    labrun.set(
+        "sleep",
+        lua.create_async_function(|lua, secs: f64| async move {
+            if !(0.0..=86_400.0).contains(&secs) {
+                return Err(location::error(
+                    &lua,
+                    format!("labrun.sleep: {secs} is not 0 to 86400 seconds"),
+                ));
+            }
+            tokio::time::sleep(Duration::from_secs_f64(secs)).await;
             Ok(())
         })?,
     )?;

@@ -2,8 +2,8 @@
 //! `labrun.file(path)`: building config files from templates.
 
 use crate::engine::value::Value;
-use crate::lua::values::{Deferred, piece};
 use crate::lua::location;
+use crate::lua::values::{Deferred, piece};
 use mlua::{Lua, Table};
 use std::collections::HashMap;
 use std::path::PathBuf;
