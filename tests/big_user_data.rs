@@ -3,8 +3,6 @@
 
 mod common;
 
-use aws_sdk_ec2::types::{Filter, InstanceAttributeName};
-use base64::Engine;
 use common::{Labrun, Moto, lab_buckets, tagged, text};
 use sha2::{Digest, Sha512};
 use std::path::{Path, PathBuf};
