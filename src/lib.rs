@@ -8,3 +8,4 @@ pub mod ignition;
 pub mod lua;
 pub mod pki;
 pub mod ssh;
+pub mod wireguard;
