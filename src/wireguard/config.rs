@@ -3,6 +3,7 @@
 
 use super::{Error, PresharedKey, PrivateKey, PublicKey, Result};
 use ipnet::{IpNet, Ipv4Net};
+use serde::Deserialize;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -12,18 +13,22 @@ pub const PERSISTENT_KEEPALIVE: u16 = 25;
 
 /// The server side of the tunnel: it forwards for the tunnel net and
 /// masquerades what leaves it, so the lab sees the gateway's address.
-#[derive(Debug, Clone)]
+/// Read from scripts with these field names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// The server's address with the tunnel net's prefix, e.g. `10.200.0.1/24`.
     pub address: Ipv4Net,
     /// The UDP port it listens on.
     pub listen_port: u16,
     pub private_key: PrivateKey,
+    #[serde(default)]
     pub peers: Vec<ServerPeer>,
 }
 
 /// One client as the server knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerPeer {
     /// Shown as a comment above the peer.
     pub name: String,
@@ -34,12 +39,15 @@ pub struct ServerPeer {
 }
 
 /// A client: its address in the tunnel, the server's key and endpoint, and
-/// the networks reached through the tunnel.
-#[derive(Debug, Clone)]
+/// the networks reached through the tunnel. Read from scripts with these
+/// field names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// The client's address in the tunnel net.
     pub address: Ipv4Addr,
     /// Name servers to use while the tunnel is up (none: keep the local ones).
+    #[serde(default)]
     pub dns: Vec<IpAddr>,
     pub private_key: PrivateKey,
     pub server_public_key: PublicKey,

@@ -19,6 +19,26 @@ fn decode(what: &'static str, text: &str) -> Result<[u8; 32]> {
     })
 }
 
+/// Serde as base64 text for a key type with `from_base64` and `to_base64`.
+macro_rules! base64_text {
+    ($($ty:ident),*) => {$(
+        impl TryFrom<String> for $ty {
+            type Error = Error;
+            fn try_from(text: String) -> Result<$ty> {
+                $ty::from_base64(&text)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(key: $ty) -> String {
+                key.to_base64()
+            }
+        }
+    )*};
+}
+
+base64_text!(PrivateKey, PublicKey, PresharedKey);
+
 /// 32 bytes of the operating system's randomness.
 fn random(what: &'static str) -> Result<[u8; 32]> {
     let mut bytes = [0u8; 32];
@@ -71,21 +91,9 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
-impl TryFrom<String> for PrivateKey {
-    type Error = Error;
-    fn try_from(text: String) -> Result<PrivateKey> {
-        PrivateKey::from_base64(&text)
-    }
-}
-
-impl From<PrivateKey> for String {
-    fn from(key: PrivateKey) -> String {
-        key.to_base64()
-    }
-}
-
-/// A public key; `Display` gives its base64 text.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// A public key; `Display` gives its base64 text. Serialized as base64.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
@@ -93,11 +101,16 @@ impl PublicKey {
     pub fn from_base64(text: &str) -> Result<PublicKey> {
         decode("public key", text).map(PublicKey)
     }
+
+    /// The base64 text, as in a config's `PublicKey =` line.
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
 }
 
 impl fmt::Display for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&STANDARD.encode(self.0))
+        f.write_str(&self.to_base64())
     }
 }
 
@@ -133,18 +146,5 @@ impl PresharedKey {
 impl fmt::Debug for PresharedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PresharedKey(<redacted>)")
-    }
-}
-
-impl TryFrom<String> for PresharedKey {
-    type Error = Error;
-    fn try_from(text: String) -> Result<PresharedKey> {
-        PresharedKey::from_base64(&text)
-    }
-}
-
-impl From<PresharedKey> for String {
-    fn from(key: PresharedKey) -> String {
-        key.to_base64()
     }
 }

@@ -10,6 +10,7 @@ pub mod ssh;
 pub mod steps;
 pub mod template;
 pub mod vars;
+pub mod wireguard;
 
 use mlua::{Lua, Table};
 
@@ -31,5 +32,6 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     pki::register(lua, labrun)?;
     ssh::register(lua, labrun)?;
     steps::register(lua, labrun)?;
+    wireguard::register(lua, labrun)?;
     Ok(())
 }
