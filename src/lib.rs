@@ -11,3 +11,4 @@ pub mod pki;
 pub mod secrets;
 pub mod session;
 pub mod ssh;
+pub mod wireguard;

@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod netns;
 pub mod openssl;
 pub mod sshd;
+pub mod wireguard;
 pub mod x509;
 
 use labrun::ssh::{KeyPair, PublicKey, Target};

@@ -11,6 +11,7 @@ pub mod ssh;
 pub mod steps;
 pub mod template;
 pub mod vars;
+pub mod wireguard;
 
 use mlua::{Lua, Table};
 
@@ -32,5 +33,6 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     pki::register(lua, labrun)?;
     ssh::register(lua, labrun)?;
     steps::register(lua, labrun)?;
+    wireguard::register(lua, labrun)?;
     Ok(())
 }
