@@ -113,7 +113,8 @@ impl Session {
 
     /// What `up` would do against `state`.
     pub fn plan(&self, state: &State) -> Plan {
-        plan::plan(&self.decl, state, &Aws::offline())
+        let aws = Aws::offline();
+        plan::plan(&self.decl, state, &|k| aws.schema(k))
     }
 
     /// The price of every declared resource and the total per hour.
