@@ -288,6 +288,12 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
+/// The median of some measurements.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
 /// A deterministic random number generator for a test's seeded choices.
 pub fn seeded(seed: u64) -> proptest::test_runner::TestRng {
     use proptest::test_runner::{RngAlgorithm, TestRng};
