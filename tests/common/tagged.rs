@@ -140,15 +140,17 @@ pub async fn tagged(moto: &Moto, lab: &str) -> Vec<String> {
         .collect()
 }
 
-/// The logical resources of `lab` that exist more than once (terminated
-/// instances count: they were launched), with their IDs.
+/// The logical resources of `lab` (by `labrun:resource` tag) that exist
+/// more than once (terminated instances count: they were launched), with their IDs.
 pub async fn made_twice(moto: &Moto, lab: &str) -> BTreeMap<String, Vec<String>> {
     let mut by_resource: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for f in found(moto, lab).await {
-        by_resource
-            .entry(format!("{}.{}", f.kind, f.resource))
-            .or_default()
-            .push(f.id);
+        let key = if f.resource.is_empty() {
+            format!("{} without labrun:resource", f.kind)
+        } else {
+            f.resource
+        };
+        by_resource.entry(key).or_default().push(f.id);
     }
     by_resource.retain(|_, ids| ids.len() > 1);
     by_resource

@@ -271,6 +271,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # labrun opens up to --parallelism connections at once; a short listen
+    # backlog would drop SYNs and add 1 s retransmits to the timings.
+    request_queue_size = 128
 
     def __init__(self, address, upstream, faults, latency, log_path):
         super().__init__(address, Handler)
