@@ -57,7 +57,7 @@ fn row(file: &str, issuer: Issuer, subject: &str, eku: &'static str, sans: Strin
 fn table(node: &str, ip: &str) -> Vec<Row> {
     use Issuer::*;
     let none = String::new;
-    let etcd_sans = format!("DNS:{node}, DNS:localhost, IP Address:{ip}, IP Address:127.0.0.1");
+    let etcd_sans = format!("DNS:{node}, DNS:localhost, IP Address:{ip}, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
     vec![
         row(
             "root-ca.crt",

@@ -1,0 +1,94 @@
+-- Kubernetes with kubeadm, the write-up's lab without its manual steps: three
+-- Fedora CoreOS control nodes get the lab's CAs and certificates by Ignition
+-- (so no CA file is copied between nodes), kubeadm init runs on the first
+-- with a rendered config, the two others join as control nodes in parallel,
+-- and the API answers at api.kubelius:6443 (HAProxy on the gateway).
+-- --var install=rpm-ostree layers kubelet/kubeadm/cri-o as the write-up did.
+local kube_lab, kubeadm = require "labrun.kube.lab", require "labrun.kube.kubeadm"
+local kube_pki = require "labrun.kube.pki"
+
+local lab = labrun.lab { name = labrun.var("name", "kube-kubeadm"), region = labrun.var("region", "us-east-1") }
+local nodes = kube_lab.nodes(labrun.var("nodes", "control-01,control-02,control-03"),
+                             labrun.var("ips", "10.10.16.11,10.10.16.12,10.10.16.13"))
+local install = labrun.var("install", "binaries")
+local user_key = labrun.ssh.user_key()
+local key_pair = lab:key_pair("lab", { public_key = user_key.public })
+
+local network = kube_lab.network(lab, {
+  nodes = nodes, api_name = labrun.var("api_name", "api.kubelius"), ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
+  type = labrun.var("gateway_type", "t4g.nano"), spot = labrun.var("gateway_spot", false),
+  user_key = user_key, key_pair = key_pair.key_name,
+})
+
+-- kubeadm's PKI from the lab: every node has the CAs and its own certificates;
+-- kubelet.conf is kubeadm's to make (init) or to bootstrap (join).
+local kube = kube_pki.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca", kubelet_conf = false }
+kube_pki.declare_files(lab, kube)
+local token = kubeadm.token()
+local init_config = kubeadm.init_config { nodes = nodes, endpoint = network.api, token = token, install = install }
+lab:file(nodes[1].name .. kubeadm.INIT_CONFIG, init_config, { mode = "0600" })
+
+kube_lab.control_nodes(lab, network, {
+  nodes = nodes, type = labrun.var("type", "t4g.small"), spot = labrun.var("spot", true), install = install,
+  files = function(n) return kube.files[n.name] end, user_key = user_key, key_pair = key_pair.key_name,
+})
+
+local first = nodes[1]
+-- sudo's PATH lacks /usr/local/bin, where kubeadm looks for crictl too
+local sudo = "sudo env PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin "
+
+-- Each node: the container runtime up and kubeadm installed (after the reboot,
+-- with rpm-ostree).
+labrun.after_up("runtime-ready", function(live)
+  local test = install == "rpm-ostree" and "systemctl is-active --quiet crio && command -v kubeadm"
+    or "systemctl is-active --quiet containerd && test -x /usr/local/bin/kubeadm && test -x /usr/local/bin/crictl"
+  local waits = {}
+  for _, n in ipairs(nodes) do
+    waits[#waits + 1] = function()
+      live.nodes[n.name]:run(("timeout 900 sh -c 'until %s; do sleep 5; done'"):format(test), { timeout = 930 })
+    end
+  end
+  labrun.parallel(waits)
+end, { timeout = 960 })
+
+-- kubeadm init on the first node, once.
+labrun.after_up("kubeadm-init", function(live)
+  local n = live.nodes[first.name]
+  n:put(kubeadm.INIT_CONFIG, init_config, { mode = "0600", sudo = true })
+  n:run("sudo test -f /etc/kubernetes/manifests/kube-apiserver.yaml || "
+    .. sudo .. "kubeadm init --config " .. kubeadm.INIT_CONFIG, { timeout = 600 })
+end, { after = { "runtime-ready" }, timeout = 660 })
+
+-- The other nodes join as control nodes, in parallel; the token is made again
+-- if it expired since init.
+labrun.after_up("kubeadm-join", function(live)
+  local ca_hash = kube.pki.ca.public_fingerprint
+  if not ca_hash then
+    error("kubeadm join needs the CA's public key hash: labrun.pki.set entries have no public_fingerprint yet")
+  end
+  live.nodes[first.name]:run(sudo .. "kubeadm token list -o name | grep -q " .. token:sub(1, 6)
+    .. " || " .. sudo .. "kubeadm token create " .. token)
+  local joins = {}
+  for i = 2, #nodes do
+    local me = nodes[i]
+    joins[#joins + 1] = function()
+      local n = live.nodes[me.name]
+      n:put(kubeadm.JOIN_CONFIG, kubeadm.join_config {
+        nodes = nodes, node = me.name, endpoint = network.api, token = token, ca_cert_hash = ca_hash, install = install,
+      }, { mode = "0600", sudo = true })
+      n:run("sudo test -f /etc/kubernetes/kubelet.conf || " .. sudo .. "kubeadm join --config " .. kubeadm.JOIN_CONFIG,
+            { timeout = 600 })
+    end
+  end
+  labrun.parallel(joins)
+end, { after = { "kubeadm-init" }, timeout = 660 })
+
+-- The API through the endpoint, and every node registered.
+labrun.after_up("api-ready", function(live)
+  local kubectl = sudo .. "kubectl --kubeconfig=/etc/kubernetes/admin.conf "
+  live.nodes[first.name]:run(kubectl .. "get --raw /readyz")
+  live.nodes[first.name]:run(kubectl .. "get nodes")
+end, { after = { "kubeadm-join" }, timeout = 120 })
+
+lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
+lab:output("gateway_ip", network.gateway.eip.public_ip)
