@@ -23,10 +23,11 @@ local network = kube_lab.network(lab, {
 -- kubeadm's PKI from the lab: every node has the CAs and its own certificates;
 -- kubelet.conf is kubeadm's to make (init) or to bootstrap (join).
 local kube = kube_pki.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca", kubelet_conf = false }
-kube_pki.declare_files(lab, kube)
 local token = kubeadm.token()
 local init_config = kubeadm.init_config { nodes = nodes, endpoint = network.api, token = token, install = install }
-lab:file(nodes[1].name .. kubeadm.INIT_CONFIG, init_config, { mode = "0600" })
+-- control-01 gets its init config by Ignition, like every other file
+kube.files[nodes[1].name][kubeadm.INIT_CONFIG] = { contents = init_config, mode = "0600" }
+kube_pki.declare_files(lab, kube)
 
 kube_lab.control_nodes(lab, network, {
   nodes = nodes, type = labrun.var("type", "t4g.small"), spot = labrun.var("spot", true), install = install,
@@ -53,9 +54,7 @@ end, { timeout = 960 })
 
 -- kubeadm init on the first node, once.
 labrun.after_up("kubeadm-init", function(live)
-  local n = live.nodes[first.name]
-  n:put(kubeadm.INIT_CONFIG, init_config, { mode = "0600", sudo = true })
-  n:run("sudo test -f /etc/kubernetes/manifests/kube-apiserver.yaml || "
+  live.nodes[first.name]:run("sudo test -f /etc/kubernetes/manifests/kube-apiserver.yaml || "
     .. sudo .. "kubeadm init --config " .. kubeadm.INIT_CONFIG, { timeout = 600 })
 end, { after = { "runtime-ready" }, timeout = 660 })
 
