@@ -74,15 +74,48 @@ local function endpoint(o)
   return ("%s:%d"):format(o.endpoint.name or o.endpoint.ip, o.port)
 end
 
+--- Options checked; errors name the caller of the public function calling this.
+local function options(opts)
+  local o = cluster.options(opts, "kube.kubeadm", 4)
+  if type(opts.token) ~= "string" or not opts.token:match("^[a-z0-9]+%.[a-z0-9]+$") or #opts.token ~= 23 then
+    error("kube.kubeadm: token must look like abcdef.0123456789abcdef (kubeadm.token())", 4)
+  end
+  return o
+end
+
+local init_documents, join_document
+
 --- The configuration tables of `kubeadm init` on `opts.node` (default: the first node):
 --- InitConfiguration, ClusterConfiguration, KubeletConfiguration. opts: those of
 --- labrun.kube.cluster.options, plus token (kubeadm.token()), install ("binaries"
 --- or "rpm-ostree": the container runtime) and ttl (the token's, "24h").
 function kubeadm.init_documents(opts)
-  local o = cluster.options(opts, "kube.kubeadm", 2)
-  if type(opts.token) ~= "string" or not opts.token:match("^[a-z0-9]+%.[a-z0-9]+$") or #opts.token ~= 23 then
-    error("kube.kubeadm: token must look like abcdef.0123456789abcdef (kubeadm.token())", 2)
-  end
+  local docs = init_documents(opts)
+  return docs
+end
+
+--- kubeadm.init_documents(opts) as one YAML file, for `kubeadm init --config`.
+function kubeadm.init_config(opts)
+  local docs = init_documents(opts)
+  return yaml.documents(docs)
+end
+
+--- The JoinConfiguration (a table) of control node `opts.node` joining as a control
+--- node. opts as kubeadm.init_documents, plus ca_cert_hash: "sha256:<hex>" of the
+--- SubjectPublicKeyInfo of the cluster's CA (ca.crt), which discovery pins.
+function kubeadm.join_document(opts)
+  local doc = join_document(opts)
+  return doc
+end
+
+--- kubeadm.join_document(opts) as YAML, for `kubeadm join --config`.
+function kubeadm.join_config(opts)
+  local doc = join_document(opts)
+  return yaml.encode(doc)
+end
+
+init_documents = function(opts)
+  local o = options(opts)
   local sans = {}
   if o.endpoint.name then sans[#sans + 1] = o.endpoint.name end
   if o.endpoint.ip then sans[#sans + 1] = o.endpoint.ip end
@@ -120,18 +153,10 @@ function kubeadm.init_documents(opts)
   return { init, config, kubelet.base { runtime = node.runtime(opts.install) } }
 end
 
---- kubeadm.init_documents(opts) as one YAML file, for `kubeadm init --config`.
-function kubeadm.init_config(opts)
-  return yaml.documents(kubeadm.init_documents(opts))
-end
-
---- The JoinConfiguration (a table) of control node `opts.node` joining as a control
---- node. opts as kubeadm.init_documents, plus ca_cert_hash: "sha256:<hex>" of the
---- SubjectPublicKeyInfo of the cluster's CA (ca.crt), which discovery pins.
-function kubeadm.join_document(opts)
-  local o = cluster.options(opts, "kube.kubeadm", 2)
+join_document = function(opts)
+  local o = options(opts)
   if type(opts.ca_cert_hash) ~= "string" or not opts.ca_cert_hash:match("^sha256:%x+$") or #opts.ca_cert_hash ~= 71 then
-    error("kube.kubeadm: ca_cert_hash must be sha256:<64 hex digits> of the CA's public key", 2)
+    error("kube.kubeadm: ca_cert_hash must be sha256:<64 hex digits> of the CA's public key", 3)
   end
   return {
     apiVersion = kubeadm.API_VERSION,
@@ -147,11 +172,6 @@ function kubeadm.join_document(opts)
     controlPlane = { localAPIEndpoint = { advertiseAddress = o.node.ip, bindPort = o.port } },
     nodeRegistration = registration(o, opts.install, kubeadm.IGNORE_PREFLIGHT.join),
   }
-end
-
---- kubeadm.join_document(opts) as YAML, for `kubeadm join --config`.
-function kubeadm.join_config(opts)
-  return yaml.encode(kubeadm.join_document(opts))
 end
 
 return kubeadm

@@ -57,6 +57,7 @@ end
 --- kind), else of kubelet.configuration(config).
 function kubelet.config(config)
   if type(config) ~= "table" or config.kind ~= "KubeletConfiguration" then
+    cluster.options(config, "kube.kubelet", 2)
     config = kubelet.configuration(config)
   end
   return yaml.encode(config)

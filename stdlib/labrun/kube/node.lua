@@ -16,8 +16,15 @@ local node = {}
 
 local function mode(octal) return tonumber(octal, 8) end
 
-local function check(ok, message)
-  if not ok then error("kube.node: " .. message, 3) end
+--- Checks node.butane's options; errors name the line `level` frames up.
+local function validate(opts, level)
+  local function check(ok, message)
+    if not ok then error("kube.node: " .. message, level + 1) end
+  end
+  check(type(opts) == "table" and type(opts.name) == "string", "takes { name = <hostname>, ... }")
+  local install = opts.install or "binaries"
+  check(install == "binaries" or install == "rpm-ostree",
+        ("install must be \"binaries\" or \"rpm-ostree\", not %q"):format(tostring(install)))
 end
 
 --- The CRI socket of an install way.
@@ -180,10 +187,8 @@ end
 ---   files     more files, { [path] = { contents = ..., mode = "0600" } } (e.g. kube.files[name])
 ---   ssh_keys, host_key   as coreos.fragment
 function node.butane(opts)
-  check(type(opts) == "table" and type(opts.name) == "string", "takes { name = <hostname>, ... }")
+  validate(opts, 3)
   local install = opts.install or "binaries"
-  check(install == "binaries" or install == "rpm-ostree",
-        ("install must be \"binaries\" or \"rpm-ostree\", not %q"):format(tostring(install)))
   local base = coreos.fragment {
     hostname = opts.name, ssh_keys = opts.ssh_keys, host_key = opts.host_key, files = opts.files,
     sysctl = {
@@ -219,6 +224,7 @@ end
 
 --- Ignition JSON of node.butane(opts), merged with opts.butane (more Butane, as a table).
 function node.config(opts)
+  validate(opts, 3)
   local config = node.butane(opts)
   if opts.butane then config = labrun.ignition.merge(config, opts.butane) end
   return labrun.ignition.translate(config)
