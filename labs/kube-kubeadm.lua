@@ -38,15 +38,22 @@ local first = nodes[1]
 -- sudo's PATH lacks /usr/local/bin, where kubeadm looks for crictl too
 local sudo = "sudo env PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin "
 
--- Each node: the container runtime up and kubeadm installed (after the reboot,
--- with rpm-ostree).
+-- Each node: the container runtime up and kubeadm installed. With rpm-ostree
+-- the node reboots on the way, dropping SSH: each try is retried, waiting on
+-- the gateway in between, for at most 15 minutes.
 labrun.after_up("runtime-ready", function(live)
   local test = install == "rpm-ostree" and "systemctl is-active --quiet crio && command -v kubeadm"
     or "systemctl is-active --quiet containerd && test -x /usr/local/bin/kubeadm && test -x /usr/local/bin/crictl"
   local waits = {}
   for _, n in ipairs(nodes) do
     waits[#waits + 1] = function()
-      live.nodes[n.name]:run(("timeout 900 sh -c 'until %s; do sleep 5; done'"):format(test), { timeout = 930 })
+      for _ = 1, 15 do
+        local ok, result = pcall(live.nodes[n.name].run, live.nodes[n.name],
+          ("timeout 50 sh -c 'until %s; do sleep 5; done'"):format(test), { timeout = 60, check = false })
+        if ok and result.ok then return end
+        live.nodes.gateway:run("sleep 10")
+      end
+      error(n.name .. ": the container runtime and kubeadm are not ready after 15 minutes")
     end
   end
   labrun.parallel(waits)
