@@ -8,17 +8,15 @@ local kube_lab, kubeadm = require "labrun.kube.lab", require "labrun.kube.kubead
 local kube_pki = require "labrun.kube.pki"
 
 local lab = labrun.lab { name = labrun.var("name", "kube-kubeadm"), region = labrun.var("region", "us-east-1") }
-local nodes = kube_lab.nodes(labrun.var("nodes", "control-01,control-02,control-03"),
-                             labrun.var("ips", "10.10.16.11,10.10.16.12,10.10.16.13"))
-local install = labrun.var("install", "binaries")
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local nodes = settings.nodes
+local install = labrun.var("install", "binaries")   -- or "rpm-ostree"
+settings.install = install
 local user_key = labrun.ssh.user_key()
 local key_pair = lab:key_pair("lab", { public_key = user_key.public })
 
-local network = kube_lab.network(lab, {
-  nodes = nodes, api_name = labrun.var("api_name", "api.kubelius"), ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
-  type = labrun.var("gateway_type", "t4g.nano"), spot = labrun.var("gateway_spot", false),
-  user_key = user_key, key_pair = key_pair.key_name,
-})
+settings.user_key, settings.key_pair = user_key, key_pair.key_name
+local network = kube_lab.network(lab, settings)
 
 -- kubeadm's PKI from the lab: every node has the CAs and its own certificates;
 -- kubelet.conf is kubeadm's to make (init) or to bootstrap (join).
@@ -29,10 +27,8 @@ local init_config = kubeadm.init_config { nodes = nodes, endpoint = network.api,
 kube.files[nodes[1].name][kubeadm.INIT_CONFIG] = { contents = init_config, mode = "0600" }
 kube_pki.declare_files(lab, kube)
 
-kube_lab.control_nodes(lab, network, {
-  nodes = nodes, type = labrun.var("type", "t4g.small"), spot = labrun.var("spot", true), install = install,
-  files = function(n) return kube.files[n.name] end, user_key = user_key, key_pair = key_pair.key_name,
-})
+settings.files = function(n) return kube.files[n.name] end
+kube_lab.control_nodes(lab, network, settings)
 
 local first = nodes[1]
 -- sudo's PATH lacks /usr/local/bin, where kubeadm looks for crictl too

@@ -9,25 +9,20 @@ local kube_lab, hard_way = require "labrun.kube.lab", require "labrun.kube.hard_
 local kube_pki = require "labrun.kube.pki"
 
 local lab = labrun.lab { name = labrun.var("name", "kube"), region = labrun.var("region", "us-east-1") }
-local nodes = kube_lab.nodes(labrun.var("nodes", "control-01,control-02,control-03"),
-                             labrun.var("ips", "10.10.16.11,10.10.16.12,10.10.16.13"))
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local nodes = settings.nodes
 local user_key = labrun.ssh.user_key()
 local key_pair = lab:key_pair("lab", { public_key = user_key.public })
 
-local network = kube_lab.network(lab, {
-  nodes = nodes, api_name = labrun.var("api_name", "api.kubelius"), ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
-  type = labrun.var("gateway_type", "t4g.nano"), spot = labrun.var("gateway_spot", false),
-  user_key = user_key, key_pair = key_pair.key_name,
-})
+settings.user_key, settings.key_pair = user_key, key_pair.key_name
+local network = kube_lab.network(lab, settings)
 
 -- Every node's files: the PKI, the static pods, the kubelet's configuration.
 local kube = hard_way.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca" }
 kube_pki.declare_files(lab, kube)
 
-kube_lab.control_nodes(lab, network, {
-  nodes = nodes, type = labrun.var("type", "t4g.small"), spot = labrun.var("spot", true),
-  files = function(n) return kube.files[n.name] end, user_key = user_key, key_pair = key_pair.key_name,
-})
+settings.files = function(n) return kube.files[n.name] end
+kube_lab.control_nodes(lab, network, settings)
 
 local first = nodes[1].name
 local kubectl = "sudo /usr/local/bin/kubectl --kubeconfig=/etc/kubernetes/admin.conf "

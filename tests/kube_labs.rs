@@ -231,6 +231,19 @@ fn verify(ca: &Path, purpose: &str, cert: &Path) {
     assert!(out.trim().ends_with(": OK"), "{}: {out}", cert.display());
 }
 
+/// Whether a certificate names `value`: `check` is -checkhost or -checkip.
+fn names(cert: &Path, check: &str, value: &str) -> bool {
+    let out = openssl(&[
+        "x509",
+        "-in",
+        cert.to_str().unwrap(),
+        "-noout",
+        check,
+        value,
+    ]);
+    out.contains("does match")
+}
+
 fn is_ca(cert: &Path) -> bool {
     let ext = extensions(cert);
     ext.get("X509v3 Basic Constraints")
@@ -363,26 +376,10 @@ fn every_file_a_control_plane_flag_names_is_on_the_node_with_the_usage_the_flag_
         verify(&pki("ca.crt"), "sslserver", &serving);
         verify(&f(cm, "root-ca-file"), "sslserver", &serving);
         for host in ["api.kubelius", "kubernetes.default.svc.cluster.local", node] {
-            let out = openssl(&[
-                "x509",
-                "-in",
-                serving.to_str().unwrap(),
-                "-noout",
-                "-checkhost",
-                host,
-            ]);
-            assert!(out.contains("does match"), "{node}: {out}");
+            assert!(names(&serving, "-checkhost", host), "{node}: {host}");
         }
         for addr in [ip, "10.10.31.10", "10.96.0.1"] {
-            let out = openssl(&[
-                "x509",
-                "-in",
-                serving.to_str().unwrap(),
-                "-noout",
-                "-checkip",
-                addr,
-            ]);
-            assert!(out.contains("does match"), "{node}: {out}");
+            assert!(names(&serving, "-checkip", addr), "{node}: {addr}");
         }
         // etcd accepts the API server's client certificate; the API server etcd's.
         verify(
@@ -494,15 +491,7 @@ fn the_kubelet_runs_the_static_pods_with_the_labs_certificates() {
         assert_eq!(server, "https://api.kubelius:6443");
         // Its serving certificate names the node as the API server reaches it.
         let serving = on(&root, config["tlsCertFile"].as_str().unwrap());
-        let out = openssl(&[
-            "x509",
-            "-in",
-            serving.to_str().unwrap(),
-            "-noout",
-            "-checkip",
-            ip,
-        ]);
-        assert!(out.contains("does match"), "{out}");
+        assert!(names(&serving, "-checkip", ip), "{node}");
     }
 }
 

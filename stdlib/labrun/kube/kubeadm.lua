@@ -85,30 +85,19 @@ end
 
 local init_documents, join_document
 
---- The configuration tables of `kubeadm init` on `opts.node` (default: the first node):
---- InitConfiguration, ClusterConfiguration, KubeletConfiguration. opts: those of
---- labrun.kube.cluster.options, plus token (kubeadm.token()), install ("binaries"
---- or "rpm-ostree": the container runtime) and ttl (the token's, "24h").
-function kubeadm.init_documents(opts)
-  local docs = init_documents(opts)
-  return docs
-end
-
---- kubeadm.init_documents(opts) as one YAML file, for `kubeadm init --config`.
+--- The configuration of `kubeadm init --config` on `opts.node` (default: the first node),
+--- YAML: InitConfiguration, ClusterConfiguration and KubeletConfiguration. opts: those of
+--- labrun.kube.cluster.options, plus token (kubeadm.token()), install ("binaries" or
+--- "rpm-ostree": the container runtime) and ttl (the token's, "24h").
 function kubeadm.init_config(opts)
   local docs = init_documents(opts)
   return yaml.documents(docs)
 end
 
---- The JoinConfiguration (a table) of control node `opts.node` joining as a control
---- node. opts as kubeadm.init_documents, plus ca_cert_hash: "sha256:<hex>" of the
---- SubjectPublicKeyInfo of the cluster's CA (ca.crt), which discovery pins.
-function kubeadm.join_document(opts)
-  local doc = join_document(opts)
-  return doc
-end
-
---- kubeadm.join_document(opts) as YAML, for `kubeadm join --config`.
+--- The JoinConfiguration (YAML, for `kubeadm join --config`) of control node `opts.node`
+--- joining as a control node. opts as kubeadm.init_config, plus ca_cert_hash:
+--- "sha256:<hex>" of the SubjectPublicKeyInfo of the cluster's CA (ca.crt), which
+--- discovery pins.
 function kubeadm.join_config(opts)
   local doc = join_document(opts)
   return yaml.encode(doc)

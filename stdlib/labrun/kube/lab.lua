@@ -32,12 +32,32 @@ function kube_lab.nodes(names, ips)
   return list
 end
 
+--- The variables both labs take (--var name=value), with their defaults:
+---   nodes, ips      the control nodes ("control-01,control-02,control-03",
+---                   "10.10.16.11,10.10.16.12,10.10.16.13")
+---   type, spot      their instance type ("t4g.small") and whether spot (true)
+---   api_name        "api.kubelius"; ssh_from "0.0.0.0/0"
+---   gateway_type, gateway_spot   "t4g.nano", false
+--- Returns them as the options of kube_lab.network and kube_lab.control_nodes.
+function kube_lab.settings()
+  return {
+    nodes = kube_lab.nodes(labrun.var("nodes", "control-01,control-02,control-03"),
+                           labrun.var("ips", "10.10.16.11,10.10.16.12,10.10.16.13")),
+    type = labrun.var("type", "t4g.small"),
+    spot = labrun.var("spot", true),
+    api_name = labrun.var("api_name", "api.kubelius"),
+    ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
+    gateway_type = labrun.var("gateway_type", "t4g.nano"),
+    gateway_spot = labrun.var("gateway_spot", false),
+  }
+end
+
 --- Declares the network, the gateway with the API endpoint on it, and the control
 --- nodes' security group. opts:
 ---   nodes      the control nodes (kube_lab.nodes)
 ---   api_name   the API endpoint's name ("api.kubelius"), served at the gateway's IP
 ---   ssh_from   who may SSH to the gateway ("0.0.0.0/0")
----   type       the gateway's instance type ("t4g.nano"); spot: whether it is a spot one
+---   gateway_type, gateway_spot   the gateway's instance type ("t4g.nano"), spot or not
 ---   user_key   labrun.ssh.user_key(); key_pair its key pair's name
 --- Returns { vpc, subnet, gateway (net.nat_instance's handles), security_group,
 --- api = { name, ip, port } }.
@@ -48,7 +68,7 @@ function kube_lab.network(lab, opts)
   local gw_key = labrun.ssh.host_key("gateway")
   local gateway = net.nat_instance(lab, {
     vpc = vpc, cidr = kube_lab.PUBLIC, ip = kube_lab.GATEWAY_IP, serves = { subnet },
-    type = opts.type or "t4g.nano", spot = opts.spot, ssh_from = opts.ssh_from or "0.0.0.0/0",
+    type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from or "0.0.0.0/0",
     key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key,
     butane = api_lb.butane { servers = opts.nodes, port = api.port },
   })
