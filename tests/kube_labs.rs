@@ -998,3 +998,29 @@ fn kubeadm_configs_have_v1beta4_fields_and_the_labs_token_endpoint_and_ca_hash()
     );
     assert!(!join_text.contains("unsafeSkipCAVerification"));
 }
+
+#[test]
+fn yaml_the_kube_modules_write_reads_back_as_the_table_it_came_from() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    render(
+        &labrun,
+        "tests/fixtures/labs/kube/yaml.lua",
+        dir.path(),
+        &[],
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("value.json")).unwrap())
+            .unwrap();
+    let yaml_text = std::fs::read_to_string(dir.path().join("value.yaml")).unwrap();
+    let read: Value = serde_saphyr::from_str(&yaml_text).unwrap();
+    // labrun.json writes the empty list and map as `{}`: compare those by shape.
+    let mut expected = json.clone();
+    expected["nested"][0]["empty"] = serde_json::json!([]);
+    assert_eq!(read, expected, "{yaml_text}");
+    // Plain where YAML reads it right, as Kubernetes tools print it.
+    assert!(
+        yaml_text.contains("- v1.35.1\n") && yaml_text.contains("- Node,RBAC\n"),
+        "{yaml_text}"
+    );
+}

@@ -3,6 +3,21 @@
 --- serving certificates), the static pods of etcd, kube-apiserver,
 --- kube-controller-manager and kube-scheduler, and the kubelet's
 --- configuration; the kubelet (labrun.kube.node) runs the pods.
+---
+--- Which certificate signs what, and who uses it (files under /etc/kubernetes/pki):
+---
+---   root-ca (key stays on the user's machine)
+---   |-- ca ............ apiserver.crt (kube-apiserver serves :6443)
+---   |                   apiserver-kubelet-client (kube-apiserver -> kubelets)
+---   |                   admin.conf, super-admin.conf (you), controller-manager.conf,
+---   |                   scheduler.conf, kubelet.conf (each component -> kube-apiserver)
+---   |                   kubelet.crt (each kubelet serves :10250)
+---   |                   + signs kubelets' renewed client certificates (controller-manager)
+---   `-- etcd/ca ....... etcd/server.crt (etcd serves :2379), etcd/peer.crt (etcd <-> etcd)
+---                       apiserver-etcd-client (kube-apiserver -> etcd)
+---   front-proxy-ca .... front-proxy-client (kube-apiserver -> aggregated APIs)
+---   sa.key / sa.pub ... service account tokens: controller-manager and apiserver sign,
+---                       apiserver checks
 local kube_pki, etcd = require "labrun.kube.pki", require "labrun.kube.etcd"
 local apiserver, controller_manager = require "labrun.kube.apiserver", require "labrun.kube.controller_manager"
 local scheduler, kubelet = require "labrun.kube.scheduler", require "labrun.kube.kubelet"

@@ -22,7 +22,7 @@ local function scalar(v)
   if type(v) == "boolean" or type(v) == "number" then return tostring(v) end
   local s = tostring(v)
   local plain = s:match("^[%w/][%w%./_:,=%-]*$") and not s:match(":$") and not s:find(": ", 1, true)
-    and not s:match("^[%d%.%-+:_]+$") and not s:match("^0[xob]")
+    and not s:match("^[%d%.%-+:_]+$") and not s:match("^0[xob]") and not tonumber(s)
   local lower = s:lower()
   for _, word in ipairs { "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~" } do
     if lower == word then plain = false end
