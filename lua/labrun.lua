@@ -197,6 +197,14 @@ function labrun.json.decode(text) end
 ---@field nodes table<string, SshNode>      every node declared with labrun.ssh.node
 ---@field attrs table<string, table>        attributes (and `id`) by resource address
 ---@field outputs table<string, any>
+---@field aws LiveAws                       read-only looks at the lab's resources in AWS
+
+---@class LiveAws
+local LiveAws = {}
+---DescribeNetworkInterfaces of one interface (connects on first use).
+---@param id string
+---@return { id: string, status: string, private_ip: string, subnet_id: string, source_dest_check: boolean }
+function LiveAws:network_interface(id) end
 
 ---@class StepOptions
 ---@field after? string|string[]  steps that must finish first (declared before this one)
@@ -210,6 +218,20 @@ function labrun.json.decode(text) end
 ---@param fn fun(live: Live)
 ---@param opts? StepOptions
 function labrun.after_up(name, fn, opts) end
+
+---@class CheckOptions
+---@field after? string|string[]  checks that must pass first (declared before this one)
+---@field timeout? number         seconds before the check counts as failed (default 60)
+
+---A check that proves the lab works, run after `up` (after the after-up
+---steps) and by `labrun check`. It returns nothing or true when it passes,
+---false or a reason (a string) when not; an error fails it with its
+---message. Checks that do not wait for each other run at the same time; a
+---check whose `after` failed is not run. Checks change nothing.
+---@param name string
+---@param fn fun(live: Live): (boolean|string|nil)
+---@param opts? CheckOptions
+function labrun.check(name, fn, opts) end
 
 ---Runs functions at the same time (e.g. one per node) and returns their
 ---results in order; fails naming every task that failed.

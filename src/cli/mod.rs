@@ -1,6 +1,7 @@
 //! The `labrun` command line.
 
 mod butane;
+mod check;
 mod down;
 mod graph;
 mod labs;
@@ -45,6 +46,8 @@ enum Command {
     Ls(LsArgs),
     /// Print the dependency graph (Graphviz DOT) and the longest chain of dependent resources.
     Graph(LabArgs),
+    /// Run the checks a lab declares against it (exit 1 if any fails); --watch repeats them.
+    Check(check::CheckArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
     /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source.
@@ -271,6 +274,7 @@ pub fn main() -> ExitCode {
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
             Command::Ssh(a) => ssh::ssh(a).await,
+            Command::Check(a) => check::check(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
             Command::Labs(a) => labs::labs(a),

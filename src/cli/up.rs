@@ -1,12 +1,12 @@
 //! `labrun up` and `labrun plan`.
 
-use super::{LabArgs, UpArgs, confirm, plan_view, progress::Reporter};
+use super::{LabArgs, UpArgs, check, confirm, plan_view, progress::Reporter};
 use crate::aws::Aws;
 use crate::cost;
 use crate::engine::apply::{self, Options};
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
-use crate::lua::modules::steps::StepOutcome;
+use crate::lua::modules::tasks::Outcome;
 use crate::session::Session;
 use crate::session::deliver::Delivered;
 use anyhow::Result;
@@ -103,8 +103,9 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     finish(&session, &journal).await
 }
 
-/// Hands the lab over (access files, lab files, after-up steps) and prints
-/// what the user got.
+/// Hands the lab over (access files, lab files, after-up steps), prints
+/// what the user got, then runs its checks: a failed check says the lab
+/// does not work but does not fail `up` (its resources are fine).
 async fn finish(session: &Session, journal: &Journal) -> Result<ExitCode> {
     let delivered = session
         .deliver(journal, |name| eprintln!("  > step {name}"), print_step)
@@ -118,6 +119,18 @@ async fn finish(session: &Session, journal: &Journal) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     print_outputs(&journal.read(|s| s.outputs.clone()));
+    if !session.checks().is_empty() {
+        println!("Checks:");
+        let checked = session
+            .check(&journal.snapshot(), &[], check::print)
+            .await?;
+        if let Some(failed) = check::summary(&checked) {
+            println!(
+                "{failed}: lab {lab} is up, its resources are fine, but it does not work as it should; `labrun check {lab}` runs them again.",
+                lab = session.lab()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -134,16 +147,16 @@ fn print_delivered(d: &Delivered) {
         );
     }
     for (name, outcome) in &d.steps {
-        if let StepOutcome::Skipped(by) = outcome {
+        if let Outcome::Skipped(by) = outcome {
             eprintln!("  - step {name}: not run, {by} failed");
         }
     }
 }
 
-fn print_step(name: &str, outcome: &StepOutcome) {
+fn print_step(name: &str, outcome: &Outcome) {
     match outcome {
-        StepOutcome::Done(t) => eprintln!("  ✓ step {name} ({:.1}s)", t.as_secs_f64()),
-        StepOutcome::Failed(e) => eprintln!("  ✗ step {name}: {e}"),
-        StepOutcome::AlreadyDone | StepOutcome::Skipped(_) => {}
+        Outcome::Done(t) => eprintln!("  ✓ step {name} ({:.1}s)", t.as_secs_f64()),
+        Outcome::Failed { reason, .. } => eprintln!("  ✗ step {name}: {reason}"),
+        Outcome::LeftOut | Outcome::Skipped(_) => {}
     }
 }

@@ -13,7 +13,8 @@ use crate::lab_folder::{
 };
 use crate::lua::error::ScriptError;
 use crate::lua::modules::ssh::user_key;
-use crate::lua::modules::steps::{self, StepOutcome};
+use crate::lua::modules::steps;
+use crate::lua::modules::tasks::Outcome;
 use crate::ssh::{ConfigHost, KeyPair, PublicKey, Target, render_known_hosts, render_ssh_config};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
@@ -27,15 +28,13 @@ pub struct Delivered {
     /// The lab's files folder and what was written there.
     pub files: Option<(PathBuf, Written)>,
     /// Each after-up step and how it ended.
-    pub steps: Vec<(String, StepOutcome)>,
+    pub steps: Vec<(String, Outcome)>,
 }
 
 impl Delivered {
     /// Whether a step failed (or was skipped because one failed).
     pub fn failed(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|(_, o)| matches!(o, StepOutcome::Failed(_) | StepOutcome::Skipped(_)))
+        self.steps.iter().any(|(_, o)| o.failed())
     }
 }
 
@@ -77,7 +76,7 @@ impl Session {
         &self,
         journal: &Journal,
         on_start: impl Fn(&str),
-        on_done: impl Fn(&str, &StepOutcome),
+        on_done: impl Fn(&str, &Outcome),
     ) -> Result<Delivered> {
         let decl = &self.decl;
         let folder = LabFolder::of(&decl.lab)?;
@@ -98,8 +97,8 @@ impl Session {
         if !self.steps().is_empty() {
             let state = journal.snapshot();
             let live = live(&state, key).map_err(ScriptError::plain)?;
-            let record = |name: &str, outcome: &StepOutcome| {
-                if matches!(outcome, StepOutcome::Done(_))
+            let record = |name: &str, outcome: &Outcome| {
+                if matches!(outcome, Outcome::Done(_))
                     && let Err(e) = journal.update(|s| s.done_steps.push(name.to_string()))
                 {
                     tracing::error!("cannot record step {name}: {e:#}");

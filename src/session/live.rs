@@ -79,6 +79,7 @@ pub fn live(state: &State, key: Option<KeyPair>) -> Result<Live, String> {
         .collect();
     Ok(Live {
         lab: state.lab.clone(),
+        region: state.region.clone(),
         nodes,
         key,
         attrs,

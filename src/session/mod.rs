@@ -2,6 +2,7 @@
 //! the state, and (once it is up) build its live context. Every command and
 //! the REPL stand on this; nothing here prints but progress on stderr.
 
+pub mod checks;
 pub mod deliver;
 pub mod live;
 pub mod pins;
@@ -19,7 +20,7 @@ use crate::engine::value::Resolved;
 use crate::lua::error::ScriptError;
 use crate::lua::modules::files::LabFile;
 use crate::lua::modules::lab::Kinds;
-use crate::lua::modules::{pki, steps};
+use crate::lua::modules::{pki, steps, tasks};
 use crate::lua::{self, LoadOptions, Script};
 use crate::secrets::{LabSecrets, Pinned};
 use anyhow::{Context, Result};
@@ -89,7 +90,7 @@ impl Session {
             pins::apply(&mut decl, &state, &pinned);
         }
         prepare(&mut decl, &Aws::offline()).map_err(|e| ScriptError::plain(e.to_string()))?;
-        steps::check(&loaded.lua)?;
+        tasks::validate(&loaded.lua)?;
         if let Some(line) = pki::report(&loaded.lua) {
             eprintln!("{line}");
         }

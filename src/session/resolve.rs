@@ -42,6 +42,15 @@ impl Found {
         }
     }
 
+    /// The script a state records as a lab's origin, if it is still there.
+    pub fn from_origin(origin: &str) -> Option<Found> {
+        if let Some(name) = (origin.strip_prefix("builtin:")).and_then(|n| n.strip_suffix(".lua")) {
+            return shipped::code(name).map(|_| Found::Shipped(name.to_string()));
+        }
+        let path = Path::new(origin);
+        path.is_file().then(|| Found::Path(path.to_path_buf()))
+    }
+
     /// How plan and up name it.
     pub fn describe(&self) -> String {
         match self {

@@ -1,7 +1,8 @@
 //! The live context of a lab that is up, as Lua sees it: `{ lab, nodes =
-//! { name = node }, attrs = { address = { attr = value } }, outputs }`.
+//! { name = node }, attrs = { address = { attr = value } }, outputs, aws }`.
 //! After-up steps get it, and so do checks and the REPL.
 
+use super::aws_read::AwsRead;
 use super::ssh::Node;
 use crate::ssh::{KeyPair, Target};
 use indexmap::IndexMap;
@@ -13,6 +14,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct Live {
     pub lab: String,
+    /// Where it is up (for read-only looks at AWS).
+    pub region: String,
     /// Each node and its route (jump hosts first, the node last).
     pub nodes: Vec<(String, Vec<Target>)>,
     /// The lab's user key; without it, no node is reachable.
@@ -40,6 +43,7 @@ impl Live {
         live.set("nodes", nodes)?;
         live.set("attrs", lua.to_value(&self.attrs)?)?;
         live.set("outputs", lua.to_value(&self.outputs)?)?;
+        live.set("aws", AwsRead::new(&self.region))?;
         Ok(live)
     }
 }

@@ -1,6 +1,8 @@
 //! The host modules scripts see under the `labrun` global, one file each,
 //! registered from the one list in [`register_all`].
 
+pub mod aws_read;
+pub mod checks;
 pub mod files;
 pub mod ignition;
 pub mod json;
@@ -11,6 +13,7 @@ pub mod pki;
 pub mod secret;
 pub mod ssh;
 pub mod steps;
+pub mod tasks;
 pub mod template;
 pub mod vars;
 pub mod wireguard;
@@ -37,6 +40,7 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     secret::register(lua, labrun)?;
     ssh::register(lua, labrun)?;
     steps::register(lua, labrun)?;
+    checks::register(lua, labrun)?;
     wireguard::register(lua, labrun)?;
     Ok(())
 }

@@ -1,0 +1,76 @@
+//! Checking a lab that is up: opening it from the script its state
+//! records, and running the checks the script declares against the lab as
+//! its state records it.
+
+use super::live::{live, user_key};
+use super::resolve::{self, Found, looks_like_path};
+use super::{InputError, Options, Session};
+use crate::engine::state::{self, State};
+use crate::lua::error::ScriptError;
+use crate::lua::modules::checks;
+use crate::lua::modules::tasks::Outcome;
+use anyhow::Result;
+
+impl Session {
+    /// Opens a lab that is up, to check it: a name with a state runs the
+    /// script its state records; a path (or a name without state) runs
+    /// the script it names. An input error if the lab is not up.
+    pub fn open_up(lab: &str, opts: &Options) -> Result<Session> {
+        let recorded = match looks_like_path(lab) {
+            false => state::load(lab)?,
+            true => None,
+        };
+        let found = match &recorded {
+            Some(s) => Found::from_origin(&s.script).ok_or_else(|| {
+                InputError(format!(
+                    "lab {lab} was brought up from {}, which is gone: name the script instead",
+                    s.script
+                ))
+            })?,
+            None => resolve::script(lab)?,
+        };
+        let session = Session::open_found(found, opts)?;
+        let name = session.lab().to_string();
+        if recorded.is_some() && name != lab {
+            return Err(InputError(format!(
+                "lab {lab} was brought up from {}, which now declares lab {name}: give the --var values it was brought up with",
+                session.origin
+            ))
+            .into());
+        }
+        if state::load(&name)?.is_none() {
+            return Err(InputError(format!("lab {name} is not up: `labrun up` it first")).into());
+        }
+        Ok(session)
+    }
+
+    /// Names of the checks the script declares.
+    pub fn checks(&self) -> Vec<String> {
+        checks::names(&self.lua)
+    }
+
+    /// Runs the checks `asked` names and those they need first (every
+    /// check when `asked` is empty) against the lab as `state` records
+    /// it; `on_done` sees each end. Returns each check run and its outcome.
+    pub async fn check(
+        &self,
+        state: &State,
+        asked: &[String],
+        on_done: impl Fn(&str, &Outcome),
+    ) -> Result<Vec<(String, Outcome)>> {
+        let wanted = match asked {
+            [] => None,
+            _ => Some(checks::needed(&self.lua, asked).map_err(|unknown| {
+                InputError(format!(
+                    "lab {} declares no check named {} (its checks: {})",
+                    self.lab(),
+                    unknown.join(", "),
+                    self.checks().join(", ")
+                ))
+            })?),
+        };
+        let key = user_key(self.lab())?;
+        let live = live(state, key).map_err(ScriptError::plain)?;
+        Ok(checks::run(&self.lua, &live, wanted.as_ref(), on_done).await?)
+    }
+}
