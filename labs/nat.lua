@@ -27,8 +27,10 @@ local sg = lab:security_group("instances", {
   ingress = { { protocol = "tcp", port = 22, cidr = gw.subnet.cidr, description = "ssh from the gateway subnet" } },
 })
 
+local names = {}
 for i = 1, 2 do
   local name = ("instance-%02d"):format(i)
+  names[i] = name
   local host_key = labrun.ssh.host_key(name)
   local instance = lab:instance(name, {
     subnet = private, security_groups = { sg },
@@ -38,5 +40,10 @@ for i = 1, 2 do
   })
   labrun.ssh.node(name, { host = instance.private_ip, jump = "gateway", host_key = host_key.public })
 end
+
+-- Proof that it works, after up and by `labrun check nat`: the gateway masquerades
+-- and forwards, AWS lets it (source/destination check off), each instance reaches
+-- the internet through it.
+net.check_nat(gw, { gateway = "gateway", nodes = names })
 
 lab:output("gateway_ip", gw.eip.public_ip)

@@ -146,6 +146,9 @@ struct UpArgs {
     /// Operations in flight at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+    /// Do not run the lab's checks at the end (`labrun check` runs them).
+    #[arg(long, env = "LABRUN_NO_CHECKS")]
+    no_checks: bool,
 }
 
 #[derive(Args, Debug)]

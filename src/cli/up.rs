@@ -54,8 +54,9 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let (_, hourly) = session.prices();
     if !plan.has_changes() {
         println!("\nNo changes: lab {lab} is up to date.");
+        state.script = session.origin.clone();
         let journal = Journal::new(state);
-        return finish(&session, &journal).await;
+        return finish(&session, &journal, args.no_checks).await;
     }
     let aws = Aws::connect(&session.decl.region).await?;
     if !confirm(&format!("Apply these changes to lab {lab}?"), args.yes)? {
@@ -100,13 +101,13 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         cost::dollars(hourly),
         cost::dollars(hourly * cost::HOURS_PER_MONTH),
     );
-    finish(&session, &journal).await
+    finish(&session, &journal, args.no_checks).await
 }
 
 /// Hands the lab over (access files, lab files, after-up steps), prints
 /// what the user got, then runs its checks: a failed check says the lab
 /// does not work but does not fail `up` (its resources are fine).
-async fn finish(session: &Session, journal: &Journal) -> Result<ExitCode> {
+async fn finish(session: &Session, journal: &Journal, no_checks: bool) -> Result<ExitCode> {
     let delivered = session
         .deliver(journal, |name| eprintln!("  > step {name}"), print_step)
         .await?;
@@ -119,7 +120,7 @@ async fn finish(session: &Session, journal: &Journal) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     print_outputs(&journal.read(|s| s.outputs.clone()));
-    if !session.checks().is_empty() {
+    if !no_checks && !session.checks().is_empty() {
         println!("Checks:");
         let checked = session
             .check(&journal.snapshot(), &[], check::print)

@@ -17,7 +17,7 @@ impl Session {
     /// the script it names. An input error if the lab is not up.
     pub fn open_up(lab: &str, opts: &Options) -> Result<Session> {
         let recorded = match looks_like_path(lab) {
-            false => state::load(lab)?,
+            false => state::load(lab)?.filter(|s| !s.script.is_empty()),
             true => None,
         };
         let found = match &recorded {

@@ -2,11 +2,16 @@
 local coreos = require "labrun.coreos"
 local net = {}
 
+--- The rule that masquerades what `cidr` sends elsewhere, as `iptables -S` prints it.
+local function masquerade(cidr)
+  return ("-A POSTROUTING -s %s ! -d %s -j MASQUERADE"):format(cidr, cidr)
+end
+
 --- The Ignition of a NAT gateway: IP forwarding and a MASQUERADE unit for `cidrs`.
 function net.nat_ignition(opts)
   local rules = {}
   for _, cidr in ipairs(opts.cidrs) do
-    rules[#rules + 1] = ("ExecStart=/usr/sbin/iptables -t nat -A POSTROUTING -s %s ! -d %s -j MASQUERADE"):format(cidr, cidr)
+    rules[#rules + 1] = "ExecStart=/usr/sbin/iptables -t nat " .. masquerade(cidr)
   end
   return coreos.config {
     hostname = opts.hostname,
@@ -40,7 +45,8 @@ end
 --- a security group (SSH from `opts.ssh_from`, everything from the served subnets),
 --- a network interface with the fixed IP `opts.ip` and source/destination check off,
 --- an Elastic IP on it, the instance, and a route table sending 0.0.0.0/0 from every
---- subnet in `opts.serves` to the interface. Returns the handles.
+--- subnet in `opts.serves` to the interface. Returns the handles, and `cidrs` (those
+--- of the served subnets).
 function net.nat_instance(lab, opts)
   local name = opts.name or "gateway"
   local type = opts.type or "t4g.nano"
@@ -72,7 +78,59 @@ function net.nat_instance(lab, opts)
   local routes = lab:route_table(name .. "-routes", {
     vpc = opts.vpc, routes = { { cidr = "0.0.0.0/0", network_interface = eni } }, subnets = opts.serves,
   })
-  return { igw = igw, subnet = subnet, security_group = sg, interface = eni, eip = eip, instance = instance, routes = routes }
+  return { igw = igw, subnet = subnet, security_group = sg, interface = eni, eip = eip, instance = instance,
+           routes = routes, cidrs = cidrs }
+end
+
+--- The first line of `text`, trimmed (or what `empty` says when there is none).
+local function first_line(text, empty)
+  local line = (text or ""):match("^%s*([^\n]*)"):match("^(.-)%s*$")
+  if line == "" then return empty end
+  return line
+end
+
+--- Checks that the NAT instance `nat` (net.nat_instance's result) works. opts:
+---   gateway  its node name ("gateway"); nodes  the names of the nodes behind it
+---   url      what the nodes fetch ("https://fedoraproject.org")
+--- Declares the checks
+---   <gateway>-masquerade         its nat table masquerades each served subnet, and it forwards IPv4
+---   <gateway>-source-dest-check  AWS has its interface's source/destination check off
+---   <node>-internet              the node resolves the URL's name and opens an HTTPS connection
+---                                to it, through the gateway (its only way out)
+function net.check_nat(nat, opts)
+  local gw, url = opts.gateway or "gateway", opts.url or "https://fedoraproject.org"
+  labrun.check(gw .. "-masquerade", function(live)
+    local node = live.nodes[gw]
+    local rules = node:run("sudo iptables -t nat -S POSTROUTING").stdout
+    local missing = {}
+    for _, cidr in ipairs(nat.cidrs) do
+      if not rules:find(masquerade(cidr), 1, true) then missing[#missing + 1] = cidr end
+    end
+    if #missing > 0 then
+      return ("no MASQUERADE rule for %s in %s's nat table (it has: %s)"):format(
+        table.concat(missing, ", "), gw, (rules:gsub("%s*\n%s*", "; "):gsub("; $", "")))
+    end
+    local forward = node:run("sudo sysctl -n net.ipv4.ip_forward").stdout
+    if first_line(forward) ~= "1" then
+      return ("%s does not forward IPv4 (net.ipv4.ip_forward = %s)"):format(gw, first_line(forward, "nothing"))
+    end
+  end)
+  labrun.check(gw .. "-source-dest-check", function(live)
+    local id = live.attrs[nat.interface.address].id
+    local eni = live.aws:network_interface(id)
+    if eni.source_dest_check ~= false then
+      return ("the source/destination check of %s (%s) is on: AWS drops what the gateway forwards"):format(id, gw)
+    end
+  end)
+  for _, name in ipairs(opts.nodes or {}) do
+    labrun.check(name .. "-internet", function(live)
+      local r = live.nodes[name]:run(("curl -sS -o /dev/null -w '%%{http_code}' --max-time 20 %s"):format(url),
+                                     { check = false, timeout = 30 })
+      if not r.ok then
+        return ("%s cannot fetch %s (curl exit %d): %s"):format(name, url, r.status, first_line(r.stderr, "no message"))
+      end
+    end, { after = { gw .. "-masquerade", gw .. "-source-dest-check" } })
+  end
 end
 
 return net

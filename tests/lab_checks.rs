@@ -1,0 +1,174 @@
+//! Checks in `up` and `labrun check`, on a lab whose node is a real sshd
+//! on loopback with a stand-in `curl`: a failing check makes `up` print ✗
+//! without failing it, and `labrun check` exit 1; `--watch` runs them
+//! again until Ctrl-C.
+
+mod common;
+
+use common::stand_in::StandIn;
+use common::{Labrun, text};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+const SCRIPT: &str = r#"
+local lab = labrun.lab { name = "checked" }
+local user = labrun.ssh.user_key()
+local host_key = labrun.ssh.host_key("node")
+labrun.ssh.node("node", { host = "127.0.18.9", port = labrun.var("port", 22), user = labrun.var("user", "core"),
+                          host_key = host_key.public })
+labrun.after_up("prepare", function(live) live.nodes.node:run("true") end)
+labrun.check("node-answers", function(live) live.nodes.node:run("true") end)
+labrun.check("internet", function(live)
+  local r = live.nodes.node:run("curl -sS -o /dev/null https://example.org", { check = false })
+  if not r.ok then return r.stderr:match("[^\n]*") end
+end, { after = "node-answers" })
+"#;
+
+const OFFLINE: &str = "echo 'curl: (7) Failed to connect to example.org port 443' >&2; exit 7";
+
+struct Setup {
+    labrun: Labrun,
+    script: std::path::PathBuf,
+    node: StandIn,
+    vars: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+/// The lab's keys made (plan), its node stood in for on 127.0.18.9 with a
+/// `curl` that cannot connect.
+fn setup() -> Setup {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::script(dir.path(), "checked.lua", SCRIPT);
+    let out = labrun.run(&["plan", script.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let node = StandIn::start(
+        "127.0.18.9",
+        &labrun.stored_key("checked", "ssh.host.node"),
+        &labrun.stored_key("checked", "ssh.user").public_key(),
+        "",
+    );
+    node.command("curl", OFFLINE);
+    let vars = vec![
+        format!("port={}", node.sshd.target.port),
+        format!("user={}", node.sshd.target.user),
+    ];
+    Setup {
+        labrun,
+        script,
+        node,
+        vars,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    /// `labrun up` with its checks on (the harness turns them off).
+    fn up(&self, extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["up", self.script.to_str().unwrap(), "--yes"];
+        for v in &self.vars {
+            args.extend(["--var", v]);
+        }
+        args.extend(extra);
+        let mut cmd = self.labrun.command(&args);
+        cmd.env_remove("LABRUN_NO_CHECKS");
+        cmd.output().unwrap()
+    }
+}
+
+#[test]
+fn a_failing_check_marks_up_but_does_not_fail_it_and_labrun_check_exits_1() {
+    let s = setup();
+    let out = s.up(&[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("✓ node-answers ("), "{stdout}");
+    assert!(
+        stdout.contains("✗ internet (")
+            && stdout.contains("): curl: (7) Failed to connect to example.org port 443"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("✗ 1 of 2 checks failed: lab checked is up, its resources are fine, but it does not work as it should; `labrun check checked` runs them again."),
+        "{stdout}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("✓ step prepare"),
+        "checks come after the steps: {err}"
+    );
+
+    // On demand, by the lab's name: its state says which script.
+    let out = s.labrun.run(&["check", "checked"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✗ internet ("));
+
+    s.node.command("curl", "exit 0");
+    let out = s.labrun.run(&["check", "checked"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("✓ internet (") && !stdout.contains('✗'),
+        "{stdout}"
+    );
+
+    // --no-checks leaves them out of up.
+    s.node.command("curl", OFFLINE);
+    let out = s.up(&["--no-checks"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("internet"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn watch_runs_the_checks_again_until_ctrl_c() {
+    let s = setup();
+    let out = s.up(&["--no-checks"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut child = s
+        .labrun
+        .command(&["check", "checked", "--watch", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut rounds = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if line.starts_with("checks of lab checked at ") {
+            rounds.push(Vec::new());
+        } else if let Some(round) = rounds.last_mut() {
+            round.push(line.clone());
+        }
+        // The first round fails; then the node gets online.
+        if line.starts_with("✗ 1 of 2 checks failed") && rounds.len() == 1 {
+            s.node.command("curl", "exit 0");
+        }
+        if rounds.len() == 3 {
+            break;
+        }
+    }
+    // SAFETY: signalling the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "the last round passed");
+    assert!(
+        rounds[0].iter().any(|l| l.contains("✗ internet (")),
+        "{rounds:?}"
+    );
+    assert!(
+        rounds[1].iter().any(|l| l.contains("✓ internet (")),
+        "{rounds:?}"
+    );
+    let curls = s
+        .node
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("curl "))
+        .count();
+    assert!(curls >= 2, "the node was asked again: {curls}");
+}
