@@ -10,8 +10,10 @@ mod render;
 mod ssh;
 mod status;
 mod up;
+mod wg;
 
 use crate::lua::error::ScriptError;
+use crate::lua::modules;
 use crate::session::resolve::{find_script, looks_like_path};
 use crate::session::{self, InputError};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -53,6 +55,8 @@ enum Command {
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Print a WireGuard client config of a lab that is up, or draw it as a QR code.
+    Wg(WgArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +77,20 @@ struct PkiShowArgs {
 }
 
 #[derive(Args, Debug)]
+struct WgArgs {
+    /// Lab name or script.
+    lab: String,
+    /// The client (needed when the lab has several).
+    client: Option<String>,
+    /// Draw the config as a QR code in the terminal, for the WireGuard mobile app.
+    #[arg(long)]
+    qr: bool,
+    /// Write the config's QR code as a PNG (mode 0600: it holds the client's private key).
+    #[arg(long, value_name = "FILE")]
+    qr_png: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct LabArgs {
     /// Lab script path or name.
     lab: String,
@@ -85,15 +103,27 @@ struct LabArgs {
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
+    /// Make the lab's WireGuard keys anew (its SSH user key and PKI are kept).
+    #[arg(long)]
+    renew_keys: bool,
 }
 
 impl LabArgs {
+    /// Whether secrets are to be made anew.
+    fn renews(&self) -> bool {
+        self.renew_pki || self.renew_keys
+    }
+
     /// How to open the lab; keys made are saved if `save` (never when
-    /// renewing outside `up`, so a look does not replace the lab's PKI).
+    /// renewing outside `up`, so a look does not replace the lab's keys).
     fn options(&self, save: bool) -> session::Options {
+        let renew = [
+            (self.renew_pki, modules::pki::SECRET),
+            (self.renew_keys, modules::wireguard::SECRET),
+        ];
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            renew_pki: self.renew_pki,
+            renew: renew.into_iter().filter(|r| r.0).map(|r| r.1).collect(),
             save_secrets: save,
         }
     }
@@ -239,6 +269,7 @@ pub fn main() -> ExitCode {
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
+            Command::Wg(a) => wg::wg(a),
         }
     });
     match result {

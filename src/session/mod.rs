@@ -40,8 +40,9 @@ pub fn kinds() -> Kinds {
 pub struct Options {
     /// `--var` values.
     pub vars: BTreeMap<String, String>,
-    /// Make the lab's PKI anew instead of reusing the stored one.
-    pub renew_pki: bool,
+    /// Entries of the lab's secrets to make anew instead of reusing
+    /// (`pki::SECRET`, `wireguard::SECRET`).
+    pub renew: Vec<&'static str>,
     /// Save keys and certificates made while the script ran.
     pub save_secrets: bool,
 }
@@ -64,10 +65,9 @@ impl Session {
     pub fn open(lab: &str, opts: &Options) -> Result<Session> {
         let path = resolve::script(lab)?;
         let script = Script::read(&path)?;
-        let renew: &[&str] = if opts.renew_pki { &[pki::SECRET] } else { &[] };
         let load = LoadOptions {
             vars: &opts.vars,
-            renew,
+            renew: &opts.renew,
             kinds: kinds(),
         };
         let loaded = lua::load_lab(&script, &load)?;
