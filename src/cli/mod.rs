@@ -3,6 +3,7 @@
 mod butane;
 mod down;
 mod graph;
+mod labs;
 mod pki;
 mod plan_view;
 mod progress;
@@ -28,7 +29,7 @@ struct Cli {
 }
 
 const AFTER_HELP: &str = "`labrun LAB.lua` is `labrun up LAB.lua`.\n\
-LAB is a path to a script or a name looked up as labs/NAME.lua and in LABRUN_PATH.\n\
+LAB is a path to a script, or a name looked up as NAME.lua in ./labs, in LABRUN_PATH, then among the built-in labs (`labrun labs`).\n\
 State lives in $LABRUN_HOME (default: the XDG state directory).\n\
 Exit codes: 0 success, 1 failure talking to AWS or a node, 2 bad input (nothing created).";
 
@@ -57,6 +58,34 @@ enum Command {
     Pki(PkiCommand),
     /// Print a WireGuard client config of a lab that is up, or draw it as a QR code.
     Wg(WgArgs),
+    /// List the labs there are (built in, ./labs, LABRUN_PATH) with their cost per hour.
+    Labs(LabsArgs),
+    /// Copy a built-in lab into a file to edit (no rebuild needed to run it).
+    New(NewArgs),
+    /// Write .luarc.json so LuaLS completes and checks labrun scripts.
+    Setup(SetupArgs),
+}
+
+#[derive(Args, Debug)]
+struct LabsArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct NewArgs {
+    /// A built-in lab, e.g. nat.
+    lab: String,
+    /// Where to write it (default: ./LAB.lua); never overwritten.
+    file: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct SetupArgs {
+    /// The folder of your labs.
+    #[arg(default_value = ".")]
+    dir: std::path::PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -270,6 +299,9 @@ pub fn main() -> ExitCode {
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
             Command::Wg(a) => wg::wg(a),
+            Command::Labs(a) => labs::labs(a),
+            Command::New(a) => labs::new(a),
+            Command::Setup(a) => labs::setup(a),
         }
     });
     match result {

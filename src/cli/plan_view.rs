@@ -51,7 +51,12 @@ pub fn print(session: &Session, plan: &Plan) {
         .max()
         .unwrap_or(10)
         .max(8);
-    println!("Lab {} in {}:", decl.lab, decl.region);
+    println!(
+        "Lab {} in {} ({}):",
+        decl.lab,
+        decl.region,
+        session.found.describe()
+    );
     println!();
     println!(
         "    {:<width$}  {:>9}  {:>8}  action",
@@ -121,6 +126,7 @@ pub fn json(session: &Session, plan: &Plan) -> serde_json::Value {
     json!({
         "lab": decl.lab,
         "region": decl.region,
+        "script": session.origin,
         "changes": changes,
         "counts": {"create": create, "update": update, "replace": replace, "delete": delete},
         "hourly": total,

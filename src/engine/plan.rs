@@ -2,8 +2,7 @@
 //! records, per resource: create, update in place, replace, delete, keep.
 
 use super::decl::Declaration;
-use super::provider::Provider;
-use super::schema::Update;
+use super::schema::{Schema, Update};
 use super::state::{State, Status};
 use super::value::Resolved;
 use serde::Serialize;
@@ -84,8 +83,11 @@ pub fn topological(decl: &Declaration) -> Vec<String> {
     out
 }
 
+/// The schema of a kind, as the provider knows it.
+pub type Schemas<'a> = &'a dyn Fn(&str) -> Option<&'static Schema>;
+
 /// Computes the plan. Needs no cloud access.
-pub fn plan(decl: &Declaration, state: &State, provider: &dyn Provider) -> Plan {
+pub fn plan(decl: &Declaration, state: &State, schemas: Schemas<'_>) -> Plan {
     let mut changes = Vec::new();
     // Resources whose attributes will be new after apply.
     let mut fresh: HashSet<String> = HashSet::new();
@@ -96,7 +98,7 @@ pub fn plan(decl: &Declaration, state: &State, provider: &dyn Provider) -> Plan 
             Some(s) if s.status != Status::Created => Action::Replace {
                 because: vec!["its creation did not finish".into()],
             },
-            Some(s) => diff(r, s, state, &fresh, provider),
+            Some(s) => diff(r, s, state, &fresh, schemas),
         };
         if matches!(action, Action::Create | Action::Replace { .. }) {
             fresh.insert(address.clone());
@@ -124,7 +126,7 @@ fn diff(
     s: &super::state::ResourceState,
     state: &State,
     fresh: &HashSet<String>,
-    provider: &dyn Provider,
+    schemas: Schemas<'_>,
 ) -> Action {
     let lookup = |rf: &super::value::Ref| {
         if fresh.contains(&rf.address) {
@@ -133,7 +135,7 @@ fn diff(
             state.attr(&rf.address, &rf.attr)
         }
     };
-    let schema = provider.schema(&r.kind);
+    let schema = schemas(&r.kind);
     let (mut replace, mut update) = (Vec::new(), Vec::new());
     let mut names: Vec<&str> = r.props.keys().map(String::as_str).collect();
     if let Json::Object(old) = &s.props {
@@ -172,12 +174,24 @@ fn diff(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::Aws;
     use crate::engine::decl::{Location, ResourceDecl};
+    use crate::engine::schema::{Field, Type};
     use crate::engine::state::ResourceState;
     use crate::engine::value::{Ref, Value};
     use indexmap::IndexMap;
     use serde_json::json;
+
+    /// The one in-place field of these tests: an instance's type.
+    static INSTANCE: Schema = Schema {
+        kind: "instance",
+        doc: "",
+        fields: &[Field::required("type", Type::Str, "").in_place()],
+        attrs: &[],
+    };
+
+    fn schemas(kind: &str) -> Option<&'static Schema> {
+        (kind == "instance").then_some(&INSTANCE)
+    }
 
     /// (kind, name, properties) of one declared resource.
     type Declared<'a> = (&'a str, &'a str, &'a [(&'a str, Value)]);
@@ -291,7 +305,7 @@ mod tests {
         let plan = plan(
             &lab("10.0.1.0/24", "t3.nano"),
             &State::new("t", "us-east-1"),
-            &Aws::offline(),
+            &schemas,
         );
         let order: Vec<_> = plan.changes.iter().map(|c| c.address.as_str()).collect();
         assert_eq!(order, ["vpc.v", "subnet.s", "instance.i"]);
@@ -300,13 +314,13 @@ mod tests {
 
     #[test]
     fn an_unchanged_lab_keeps_everything() {
-        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &applied(), &Aws::offline());
+        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &applied(), &schemas);
         assert!(!plan.has_changes(), "{plan:?}");
     }
 
     #[test]
     fn an_in_place_field_updates_and_names_the_field() {
-        let plan = plan(&lab("10.0.1.0/24", "t3.micro"), &applied(), &Aws::offline());
+        let plan = plan(&lab("10.0.1.0/24", "t3.micro"), &applied(), &schemas);
         assert_eq!(
             action(&plan, "instance.i"),
             Action::Update {
@@ -318,7 +332,7 @@ mod tests {
 
     #[test]
     fn a_replaced_resource_replaces_what_refers_to_it() {
-        let plan = plan(&lab("10.0.2.0/24", "t3.nano"), &applied(), &Aws::offline());
+        let plan = plan(&lab("10.0.2.0/24", "t3.nano"), &applied(), &schemas);
         assert_eq!(
             action(&plan, "subnet.s"),
             Action::Replace {
@@ -346,7 +360,7 @@ mod tests {
             json!({"cidr": "10.9.0.0/16"}),
             Status::Created,
         );
-        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &state, &Aws::offline());
+        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &state, &schemas);
         assert_eq!(
             action(&plan, "instance.i"),
             Action::Replace {

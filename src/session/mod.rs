@@ -5,6 +5,7 @@
 pub mod deliver;
 pub mod live;
 pub mod resolve;
+pub mod shipped;
 
 use crate::aws::{self, Aws};
 use crate::cost::Price;
@@ -49,6 +50,8 @@ pub struct Options {
 
 /// An opened lab: its script run, its declaration prepared.
 pub struct Session {
+    /// Where the script was found.
+    pub found: resolve::Found,
     pub script: Script,
     /// What the state records as where the lab came from.
     pub origin: String,
@@ -63,8 +66,12 @@ impl Session {
     /// Finds the script `lab` names, runs it and prepares what it declared.
     /// Script errors are [`ScriptError`]s; nothing is called in AWS.
     pub fn open(lab: &str, opts: &Options) -> Result<Session> {
-        let path = resolve::script(lab)?;
-        let script = Script::read(&path)?;
+        Session::open_found(resolve::script(lab)?, opts)
+    }
+
+    /// Runs the script found at `found` and prepares what it declared.
+    pub fn open_found(found: resolve::Found, opts: &Options) -> Result<Session> {
+        let script = found.script()?;
         let load = LoadOptions {
             vars: &opts.vars,
             renew: &opts.renew,
@@ -83,7 +90,8 @@ impl Session {
             store.save().context("cannot save the lab's secrets")?;
         }
         Ok(Session {
-            origin: resolve::recorded_path(&path),
+            origin: found.origin(),
+            found,
             script,
             decl,
             files: loaded.files,
@@ -113,7 +121,8 @@ impl Session {
 
     /// What `up` would do against `state`.
     pub fn plan(&self, state: &State) -> Plan {
-        plan::plan(&self.decl, state, &Aws::offline())
+        let aws = Aws::offline();
+        plan::plan(&self.decl, state, &|k| aws.schema(k))
     }
 
     /// The price of every declared resource and the total per hour.

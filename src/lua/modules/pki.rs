@@ -245,7 +245,7 @@ mod tests {
     #[test]
     fn the_stdlib_kube_pki_is_the_set_the_library_is_tested_and_benchmarked_with() {
         let lua = Lua::new();
-        crate::lua::loader::install(&lua, std::path::Path::new(".")).unwrap();
+        crate::lua::loader::install(&lua, Some(std::path::Path::new("."))).unwrap();
         let spec: mlua::Value = lua
             .load(
                 r#"
