@@ -39,6 +39,12 @@ fn refused(labrun: &Labrun, args: &[&str], says: &str) {
     );
 }
 
+/// Takes the lab down and checks that nothing tagged with it is left.
+async fn down_leaves_nothing(moto: &Moto, labrun: &Labrun) {
+    run_ok(labrun, &["down", "vpn", "--yes"]);
+    assert_eq!(tagged(moto, "vpn").await, Vec::<String>::new());
+}
+
 /// The lab's secrets file.
 fn secrets(labrun: &Labrun) -> serde_json::Value {
     let bytes = std::fs::read(labrun.lab_dir("vpn").join("secrets.json")).unwrap();
@@ -311,8 +317,7 @@ async fn up_down_up_keeps_every_key_and_moves_only_the_endpoint() {
     assert!(stdout.contains("No changes"), "{stdout}");
     assert!(stdout.contains("(0 written, 2 unchanged)"), "{stdout}");
 
-    run_ok(&labrun, &["down", "vpn", "--yes"]);
-    assert_eq!(tagged(&moto, "vpn").await, Vec::<String>::new());
+    down_leaves_nothing(&moto, &labrun).await;
     assert!(
         !labrun.lab_dir("vpn").join("files").exists(),
         "down removes the client files"
@@ -335,8 +340,7 @@ async fn up_down_up_keeps_every_key_and_moves_only_the_endpoint() {
         );
     }
 
-    run_ok(&labrun, &["down", "vpn", "--yes"]);
-    assert_eq!(tagged(&moto, "vpn").await, Vec::<String>::new());
+    down_leaves_nothing(&moto, &labrun).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -359,8 +363,7 @@ async fn the_vpn_port_and_who_may_reach_it_are_variables() {
         value(&lab.clients[0].1, "Peer", "Endpoint"),
         format!("{}:443", lab.public_ip)
     );
-    run_ok(&labrun, &["down", "vpn", "--yes"]);
-    assert_eq!(tagged(&moto, "vpn").await, Vec::<String>::new());
+    down_leaves_nothing(&moto, &labrun).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -415,7 +418,7 @@ async fn labrun_wg_prints_draws_and_writes_a_clients_config() {
         "the terminal's QR code holds exactly the config"
     );
 
-    run_ok(&labrun, &["down", "vpn", "--yes"]);
+    down_leaves_nothing(&moto, &labrun).await;
     refused(
         &labrun,
         &["wg", "vpn", "laptop"],
@@ -465,6 +468,5 @@ async fn renew_keys_on_up_makes_new_wireguard_keys_and_keeps_the_ssh_key() {
             assert_eq!(&after[entry], kept, "{entry} is kept");
         }
     }
-    run_ok(&labrun, &["down", "vpn", "--yes"]);
-    assert_eq!(tagged(&moto, "vpn").await, Vec::<String>::new());
+    down_leaves_nothing(&moto, &labrun).await;
 }

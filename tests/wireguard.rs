@@ -249,3 +249,62 @@ fn bad_wireguard_calls_name_the_script_line_and_exit_2() {
         );
     }
 }
+
+/// A lab that writes the tunnel address `labrun.wireguard.address` gives
+/// each client of `--var clients` in the net of `--var server`.
+const ADDRESS_LAB: &str = r#"
+local lab = labrun.lab { name = "wgaddr" }
+local server = labrun.var("server", "10.200.0.1/30")
+local found = {}
+for name in labrun.var("clients", "a"):gmatch("[^,]+") do
+  found[#found + 1] = name .. "=" .. labrun.wireguard.address(name, server)
+end
+lab:file("addresses", table.concat(found, " "))
+"#;
+
+#[test]
+fn a_client_address_follows_the_tunnel_net_and_a_full_net_is_refused() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::script(dir.path(), "wgaddr.lua", ADDRESS_LAB);
+    let script = script.to_str().unwrap();
+    let out_dir = dir.path().join("out");
+    let addresses = |vars: &[&str]| {
+        let mut args = vec!["render", script, out_dir.to_str().unwrap()];
+        args.extend(vars.iter().flat_map(|v| ["--var", v]));
+        let out = labrun.run(&args);
+        assert!(out.status.success(), "{}", text(&out));
+        std::fs::read_to_string(out_dir.join("addresses")).unwrap()
+    };
+    assert_eq!(addresses(&[]), "a=10.200.0.2");
+    assert_eq!(
+        addresses(&["server=10.201.0.1/24", "clients=b,a"]),
+        "b=10.201.0.2 a=10.201.0.3",
+        "a's stored address is outside the new net: it gets a new one"
+    );
+    assert_eq!(
+        addresses(&["server=10.201.0.1/24", "clients=a"]),
+        "a=10.201.0.3"
+    );
+
+    for (vars, says) in [
+        (
+            ["server=10.200.0.1/30", "clients=a,b"],
+            "wgaddr.lua:6: labrun.wireguard.address: the tunnel net 10.200.0.0/30 has no free address for b",
+        ),
+        (
+            ["server=10.200.0.1", "clients=a"],
+            "wgaddr.lua:6: labrun.wireguard.address: \"10.200.0.1\" is not the server's address with the tunnel net's prefix",
+        ),
+    ] {
+        let mut args = vec!["plan", script];
+        args.extend(vars.iter().flat_map(|v| ["--var", *v]));
+        let out = labrun.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{}",
+            text(&out)
+        );
+    }
+}
