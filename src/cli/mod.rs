@@ -135,25 +135,26 @@ struct LabArgs {
     /// Make the lab's WireGuard keys anew (its SSH user key and PKI are kept).
     #[arg(long)]
     renew_keys: bool,
+    /// Ignore the images and versions the lab pinned (lock.json) and pin what is current.
+    #[arg(long)]
+    upgrade: bool,
 }
 
 impl LabArgs {
-    /// Whether secrets are to be made anew.
-    fn renews(&self) -> bool {
-        self.renew_pki || self.renew_keys
-    }
-
-    /// How to open the lab; keys made are saved if `save` (never when
-    /// renewing outside `up`, so a look does not replace the lab's keys).
-    fn options(&self, save: bool) -> session::Options {
+    /// How to open the lab for `up` (`applying`) or for a look. A look
+    /// saves keys it had to make but never a renewal or an upgrade, so it
+    /// does not replace what the lab holds.
+    fn options(&self, applying: bool) -> session::Options {
         let renew = [
             (self.renew_pki, modules::pki::SECRET),
             (self.renew_keys, modules::wireguard::SECRET),
         ];
+        let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            renew: renew.into_iter().filter(|r| r.0).map(|r| r.1).collect(),
-            save_secrets: save,
+            save_secrets: applying || (renew.is_empty() && !self.upgrade),
+            renew,
+            upgrade: self.upgrade,
         }
     }
 }
