@@ -213,7 +213,7 @@ fn unknown_vars_and_missing_labs_are_input_errors() {
     );
     let out = labrun.run(&["plan", "nosuchlab"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no lab script named 'nosuchlab'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no lab named 'nosuchlab'"));
     let out = labrun.run(&["plan", "labs/nat.lua", "--var", "novalue"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
