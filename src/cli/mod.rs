@@ -11,8 +11,10 @@ mod render;
 mod ssh;
 mod status;
 mod up;
+mod wg;
 
 use crate::lua::error::ScriptError;
+use crate::lua::modules;
 use crate::session::resolve::{find_script, looks_like_path};
 use crate::session::{self, InputError};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -54,6 +56,8 @@ enum Command {
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Print a WireGuard client config of a lab that is up, or draw it as a QR code.
+    Wg(WgArgs),
     /// List the labs there are (built in, ./labs, LABRUN_PATH) with their cost per hour.
     Labs(LabsArgs),
     /// Copy a built-in lab into a file to edit (no rebuild needed to run it).
@@ -102,6 +106,20 @@ struct PkiShowArgs {
 }
 
 #[derive(Args, Debug)]
+struct WgArgs {
+    /// Lab name or script.
+    lab: String,
+    /// The client (needed when the lab has several).
+    client: Option<String>,
+    /// Draw the config as a QR code in the terminal, for the WireGuard mobile app.
+    #[arg(long)]
+    qr: bool,
+    /// Write the config's QR code as a PNG (mode 0600: it holds the client's private key).
+    #[arg(long, value_name = "FILE")]
+    qr_png: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct LabArgs {
     /// Lab script path or name.
     lab: String,
@@ -114,6 +132,9 @@ struct LabArgs {
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
+    /// Make the lab's WireGuard keys anew (its SSH user key and PKI are kept).
+    #[arg(long)]
+    renew_keys: bool,
     /// Ignore the images and versions the lab pinned (lock.json) and pin what is current.
     #[arg(long)]
     upgrade: bool,
@@ -124,10 +145,15 @@ impl LabArgs {
     /// saves keys it had to make but never a renewal or an upgrade, so it
     /// does not replace what the lab holds.
     fn options(&self, applying: bool) -> session::Options {
+        let renew = [
+            (self.renew_pki, modules::pki::SECRET),
+            (self.renew_keys, modules::wireguard::SECRET),
+        ];
+        let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            renew_pki: self.renew_pki,
-            save_secrets: applying || !(self.renew_pki || self.upgrade),
+            save_secrets: applying || (renew.is_empty() && !self.upgrade),
+            renew,
             upgrade: self.upgrade,
         }
     }
@@ -273,6 +299,7 @@ pub fn main() -> ExitCode {
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
+            Command::Wg(a) => wg::wg(a),
             Command::Labs(a) => labs::labs(a),
             Command::New(a) => labs::new(a),
             Command::Setup(a) => labs::setup(a),

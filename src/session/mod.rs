@@ -42,8 +42,9 @@ pub fn kinds() -> Kinds {
 pub struct Options {
     /// `--var` values.
     pub vars: BTreeMap<String, String>,
-    /// Make the lab's PKI anew instead of reusing the stored one.
-    pub renew_pki: bool,
+    /// Entries of the lab's secrets to make anew instead of reusing
+    /// (`pki::SECRET`, `wireguard::SECRET`).
+    pub renew: Vec<&'static str>,
     /// Save keys and certificates made while the script ran (and what the
     /// lab pinned).
     pub save_secrets: bool,
@@ -75,10 +76,9 @@ impl Session {
     /// Runs the script found at `found` and prepares what it declared.
     pub fn open_found(found: resolve::Found, opts: &Options) -> Result<Session> {
         let script = found.script()?;
-        let renew: &[&str] = if opts.renew_pki { &[pki::SECRET] } else { &[] };
         let load = LoadOptions {
             vars: &opts.vars,
-            renew,
+            renew: &opts.renew,
             kinds: kinds(),
             upgrade: opts.upgrade,
         };
