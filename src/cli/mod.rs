@@ -92,6 +92,8 @@ struct SetupArgs {
 enum PkiCommand {
     /// Summarize a lab's certificates from its stored secrets (like `kubeadm certs check-expiration`), or one in detail.
     Show(PkiShowArgs),
+    /// Make the lab's PKI anew and apply it (= `labrun up LAB --renew-pki`): asks first, keeps a dated backup.
+    Renew(UpArgs),
 }
 
 #[derive(Args, Debug)]
@@ -126,9 +128,12 @@ struct LabArgs {
     /// Set a lab variable read by labrun.var (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
-    /// Machine-readable output.
+    /// Machine-readable output: one JSON document on stdout, prose on stderr.
     #[arg(long)]
     json: bool,
+    /// Show unchanged resources in the plan too.
+    #[arg(long)]
+    all: bool,
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
@@ -141,6 +146,11 @@ struct LabArgs {
 }
 
 impl LabArgs {
+    /// Whether keys are to be made anew.
+    fn renews(&self) -> bool {
+        self.renew_pki || self.renew_keys
+    }
+
     /// How to open the lab for `up` (`applying`) or for a look. A look
     /// saves keys it had to make but never a renewal or an upgrade, so it
     /// does not replace what the lab holds.
@@ -152,7 +162,12 @@ impl LabArgs {
         let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            save_secrets: applying || (renew.is_empty() && !self.upgrade),
+            // `up` saves a renewal itself, once the user agreed.
+            save_secrets: if applying {
+                renew.is_empty()
+            } else {
+                renew.is_empty() && !self.upgrade
+            },
             renew,
             upgrade: self.upgrade,
         }
@@ -296,6 +311,10 @@ pub fn main() -> ExitCode {
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
+            Command::Pki(PkiCommand::Renew(mut a)) => {
+                a.lab.renew_pki = true;
+                up::up(a).await
+            }
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),

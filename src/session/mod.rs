@@ -175,6 +175,28 @@ impl Session {
         Ok(())
     }
 
+    /// Saves the keys and certificates this run made (a renewal `up` was
+    /// asked to keep), after copying the old `secrets.json` to a dated
+    /// backup beside it; returns the backup's path, if there was a file.
+    pub fn save_renewed_secrets(&self) -> Result<Option<std::path::PathBuf>> {
+        let folder = crate::lab_folder::LabFolder::of(self.lab())?;
+        let backup = match folder.read(crate::lab_folder::SECRETS)? {
+            Some(old) => {
+                let stamp = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Iso8601::DEFAULT)
+                    .unwrap_or_default()
+                    .replace([':', '-'], "");
+                let name = format!("{}.{}", crate::lab_folder::SECRETS, &stamp[..15]);
+                Some(folder.write(&name, &old)?)
+            }
+            None => None,
+        };
+        if let Some(store) = self.lua.app_data_ref::<LabSecrets>() {
+            store.save().context("cannot save the lab's secrets")?;
+        }
+        Ok(backup)
+    }
+
     /// The lab's secret store as this run left it.
     pub fn secrets(&self) -> Option<LabSecrets> {
         self.lua.app_data_ref::<LabSecrets>().map(|s| s.clone())
