@@ -40,7 +40,7 @@ pub fn line(name: &str, outcome: &Outcome) -> Option<String> {
 }
 
 /// Prints a check's line as it ends.
-pub fn print(name: &str, outcome: &Outcome) {
+fn print(name: &str, outcome: &Outcome) {
     if let Some(l) = line(name, outcome) {
         println!("{l}");
     }
@@ -53,7 +53,7 @@ pub fn summary(checked: &[(String, Outcome)]) -> Option<String> {
 }
 
 /// A check as `--json` gives it.
-fn json(name: &str, outcome: &Outcome) -> serde_json::Value {
+pub fn json(name: &str, outcome: &Outcome) -> serde_json::Value {
     let (status, reason, took) = match outcome {
         Outcome::Done(t) => ("passed", None, Some(*t)),
         Outcome::Failed { reason, took } => ("failed", Some(reason.clone()), Some(*took)),
