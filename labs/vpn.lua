@@ -5,7 +5,7 @@
 -- files/wireguard/: `labrun wg vpn laptop` prints it, `--qr` draws it for
 -- the mobile app. Keys and tunnel addresses are kept with the lab: after
 -- down and up only the Endpoint (the gateway's new Elastic IP) changes.
-local coreos, wireguard = require "labrun.coreos", require "labrun.wireguard"
+local coreos, net, wireguard = require "labrun.coreos", require "labrun.net", require "labrun.wireguard"
 
 local lab = labrun.lab { name = labrun.var("name", "vpn"), region = labrun.var("region", "us-east-1") }
 local type = labrun.var("type", "t4g.nano")
@@ -34,8 +34,10 @@ local sg = lab:security_group("instances", {
   ingress = { { protocol = "all", cidr = gw.subnet.cidr, description = "everything from the gateway subnet" } },
 })
 
+local names = {}
 for i = 1, labrun.var("nodes", 1) do
   local name = ("instance-%02d"):format(i)
+  names[i] = name
   local host_key = labrun.ssh.host_key(name)
   local instance = lab:instance(name, {
     subnet = private, security_groups = { sg },
@@ -44,5 +46,10 @@ for i = 1, labrun.var("nodes", 1) do
   })
   labrun.ssh.node(name, { host = instance.private_ip, jump = "gateway", host_key = host_key.public })
 end
+
+-- Proof that it works, after up and by `labrun check vpn`: the gateway serves
+-- WireGuard to the lab's clients, and NATs for the instances (see nat.lua).
+wireguard.check(vpn, { node = "gateway" })
+net.check_nat(gw, { gateway = "gateway", nodes = names })
 
 lab:output("endpoint", gw.eip.public_ip .. ":" .. vpn.port)

@@ -51,6 +51,12 @@ pub fn plan(args: LabArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Records in `state` what the lab is brought up from: its script and `--var`s.
+fn record_origin(state: &mut State, session: &Session, args: &LabArgs) {
+    state.script = session.origin.clone();
+    state.vars = args.vars.iter().cloned().collect();
+}
+
 /// `labrun up`: with `--json`, stdout is one document (the plan, what was
 /// done, the cost, the outputs); everything else goes to stderr.
 pub async fn up(args: UpArgs) -> Result<ExitCode> {
@@ -85,7 +91,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let (_, hourly) = session.prices();
     if !plan.has_changes() {
         say.line(format_args!("\nLab {lab} is up to date."));
-        state.script = session.origin.clone();
+        record_origin(&mut state, &session, &args.lab);
         let journal = Journal::new(state);
         return finish(&session, &journal, &say, doc, args.no_checks).await;
     }
@@ -98,7 +104,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    state.script = session.origin.clone();
+    record_origin(&mut state, &session, &args.lab);
     state.done_steps.clear();
     let journal = Journal::new(state);
     journal.update(|_| ())?;

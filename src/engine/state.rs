@@ -65,6 +65,10 @@ pub struct State {
     /// The script the lab was last brought up from.
     #[serde(default)]
     pub script: String,
+    /// The `--var` values it was last brought up with (so a command that
+    /// runs its script again, e.g. `labrun check`, declares the same lab).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub vars: std::collections::BTreeMap<String, String>,
     /// Unix seconds when the first resource of this incarnation was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub up_since: Option<u64>,

@@ -13,8 +13,9 @@ use anyhow::Result;
 
 impl Session {
     /// Opens a lab that is up, to check it: a name with a state runs the
-    /// script its state records; a path (or a name without state) runs
-    /// the script it names. An input error if the lab is not up.
+    /// script its state records with the `--var`s it was brought up with
+    /// (`opts.vars` win); a path (or a name without state) runs the script
+    /// it names. An input error if the lab is not up.
     pub fn open_up(lab: &str, opts: &Options) -> Result<Session> {
         let recorded = match looks_like_path(lab) {
             false => state::load(lab)?.filter(|s| !s.script.is_empty()),
@@ -29,11 +30,15 @@ impl Session {
             })?,
             None => resolve::script(lab)?,
         };
-        let session = Session::open_found(found, opts)?;
+        let mut opts = opts.clone();
+        for (k, v) in recorded.iter().flat_map(|s| &s.vars) {
+            opts.vars.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        let session = Session::open_found(found, &opts)?;
         let name = session.lab().to_string();
         if recorded.is_some() && name != lab {
             return Err(InputError(format!(
-                "lab {lab} was brought up from {}, which now declares lab {name}: give the --var values it was brought up with",
+                "lab {lab} was brought up from {}, which now declares lab {name}",
                 session.origin
             ))
             .into());

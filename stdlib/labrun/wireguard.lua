@@ -158,4 +158,49 @@ function wireguard.gateway(lab, opts)
   return gw, server
 end
 
+--- Checks that `server` (from wireguard.server or wireguard.gateway) is up on the node
+--- `opts.node` ("gateway"): the check "<node>-wireguard" passes when `wg show wg0` there
+--- gives the server's public key and port, and the clients' keys as its only peers, each
+--- allowed its tunnel address.
+function wireguard.check(server, opts)
+  local node = (opts or {}).node or "gateway"
+  labrun.check(node .. "-wireguard", function(live)
+    local r = live.nodes[node]:run("sudo wg show wg0 public-key && sudo wg show wg0 listen-port"
+      .. " && sudo wg show wg0 allowed-ips", { check = false })
+    if not r.ok then
+      return ("wg show wg0 on %s failed (exit %d): %s"):format(node, r.status, r.stderr:match("^%s*(.-)%s*$"))
+    end
+    local lines = {}
+    for line in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    local problems = {}
+    if lines[1] ~= server.public_key then
+      problems[#problems + 1] = ("its public key is %s, not the lab's %s"):format(lines[1], server.public_key)
+    end
+    if tonumber(lines[2]) ~= server.port then
+      problems[#problems + 1] = ("it listens on %s, not %d"):format(lines[2], server.port)
+    end
+    local peers = {}
+    for i = 3, #lines do
+      local key, ips = lines[i]:match("^(%S+)%s+(.-)%s*$")
+      if key then peers[key] = ips end
+    end
+    for _, client in ipairs(server.clients) do
+      local ips = peers[client.public_key]
+      if not ips then
+        problems[#problems + 1] = ("client %s is not a peer"):format(client.name)
+      elseif ips ~= client.address .. "/32" then
+        problems[#problems + 1] = ("client %s may send from %s, not %s/32"):format(client.name, ips, client.address)
+      end
+      peers[client.public_key] = nil
+    end
+    local strangers = {}
+    for key in pairs(peers) do strangers[#strangers + 1] = key end
+    table.sort(strangers)
+    if #strangers > 0 then
+      problems[#problems + 1] = "peers the lab does not know: " .. table.concat(strangers, ", ")
+    end
+    if #problems > 0 then return ("wg0 on %s: %s"):format(node, table.concat(problems, "; ")) end
+  end)
+end
+
 return wireguard
