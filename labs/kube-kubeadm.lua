@@ -89,5 +89,9 @@ labrun.after_up("api-ready", function(live)
   live.nodes[first.name]:run(kubectl .. "get nodes")
 end, { after = { "kubeadm-join" }, timeout = 120 })
 
+-- Proof that it works, after up and by `labrun check`: etcd, the API servers, the
+-- endpoint, the leader leases, the gateway's NAT (labrun.kube.checks).
+require("labrun.kube.checks").declare { nodes = nodes, network = network }
+
 lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)

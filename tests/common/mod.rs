@@ -2,6 +2,7 @@
 //! against it, and an EC2 client to check what it did.
 #![allow(dead_code, unused_imports)]
 
+pub mod etcd;
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod ignition;
