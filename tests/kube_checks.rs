@@ -19,7 +19,6 @@ mod common;
 
 use common::etcd::{Cluster, NODES};
 use common::openssl::foreign_cert;
-use common::stand_in::StandIn;
 use common::{Labrun, repo, text};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
