@@ -19,13 +19,17 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// `contents` percent-encoded as Go's `dataurl.Escape` does.
+pub(crate) fn escape(contents: &[u8]) -> String {
+    percent_encoding::percent_encode(contents, ESCAPED).to_string()
+}
+
 /// The shortest of percent-encoded, base64 and (unless the user already
 /// compressed the contents) gzip+base64, as Butane chooses. Returns the URL and
 /// the `compression` value to set: `Some("")` or `Some("gzip")`, or `None` to
 /// keep the user's.
 pub(crate) fn encode(contents: &[u8], user_compressed: bool) -> (String, Option<&'static str>) {
-    let escaped = percent_encoding::percent_encode(contents, ESCAPED).to_string();
-    let mut opaque = format!(",{escaped}");
+    let mut opaque = format!(",{}", escape(contents));
     let b64 = format!(";base64,{}", STANDARD.encode(contents));
     if b64.len() < opaque.len() {
         opaque = b64;

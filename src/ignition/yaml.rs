@@ -211,9 +211,14 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut expanded = 0usize;
     let mut root: Option<Node> = None;
+    let mut prev_end = 0usize;
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| syntax_error(&e, &stack))?;
-        let mark = Mark::of(&span);
+        let mut mark = Mark::of(&span);
+        if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) = &event {
+            mark = block_indicator(src, prev_end).unwrap_or(mark);
+        }
+        prev_end = byte_offset(src, &span.end);
         let (node, anchor) = match event {
             Event::DocumentEnd if root.is_some() => break,
             Event::SequenceStart(_, anchor, tag) => {
@@ -299,6 +304,49 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
         }
     }
     Ok(root.unwrap_or(Node::new(Kind::Null, Some(Mark { line: 1, column: 1 }))))
+}
+
+/// The byte offset of a marker in `src`.
+fn byte_offset(src: &str, marker: &granit_parser::Marker) -> usize {
+    marker.byte_offset().unwrap_or_else(|| {
+        src.char_indices()
+            .nth(marker.index())
+            .map_or(src.len(), |(i, _)| i)
+    })
+}
+
+/// The position of the `|` or `>` that starts a block scalar, the first one
+/// after `from` (the end of the previous event) outside comments, tags and
+/// anchors: go-yaml places a block scalar there, not at its first line.
+fn block_indicator(src: &str, from: usize) -> Option<Mark> {
+    let before = src.get(..from)?;
+    let mut line = 1 + before.matches('\n').count();
+    let mut column = 1 + before.rsplit('\n').next().unwrap_or("").chars().count();
+    let mut chars = src.get(from..)?.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' | '>' => return Some(Mark { line, column }),
+            '\n' => {
+                line += 1;
+                column = 1;
+                continue;
+            }
+            '#' | '!' | '&' => {
+                let comment = c == '#';
+                while let Some(&n) = chars.peek() {
+                    if n == '\n' || (!comment && n.is_whitespace()) {
+                        break;
+                    }
+                    chars.next();
+                    column += 1;
+                }
+            }
+            c if c.is_whitespace() || matches!(c, ':' | '-' | '?' | ',' | '[' | '{') => {}
+            _ => return None,
+        }
+        column += 1;
+    }
+    None
 }
 
 fn scalar(
