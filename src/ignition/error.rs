@@ -104,6 +104,9 @@ pub(crate) struct Entry {
     /// The path is a path in the Ignition output, to be mapped back to the
     /// source before the entry is shown.
     pub in_output: bool,
+    /// For decode errors, the position go-yaml met the problem at: it decodes
+    /// in document order, checking a mapping's keys before its values.
+    pub decoded_at: Option<Mark>,
 }
 
 /// Errors and warnings with the phase they were found in.
@@ -121,6 +124,7 @@ impl Report {
             error: e,
             phase,
             in_output,
+            decoded_at: None,
         });
     }
 
@@ -151,12 +155,19 @@ impl Report {
         self.add(e, true);
     }
 
-    /// A type error found while decoding.
-    pub fn decode_error(&mut self, path: &str, mark: Option<Mark>, message: impl Into<String>) {
+    /// An error found while decoding, shown at `mark`, met at `decoded_at`.
+    pub fn decode_error(
+        &mut self,
+        path: &str,
+        mark: Option<Mark>,
+        decoded_at: Option<Mark>,
+        message: impl Into<String>,
+    ) {
         self.entries.push(Entry {
             error: Error::new(path, mark, message),
             phase: Phase::Decode,
             in_output: false,
+            decoded_at,
         });
     }
 
@@ -174,7 +185,7 @@ impl Report {
         self.entries.into_iter().map(|e| e.error).collect()
     }
 
-    /// The first error (by phase; decode errors by position), or in strict
+    /// The first error (by phase; decode errors in decoding order), or in strict
     /// mode the first warning promoted to an error; otherwise the warnings.
     pub fn finish(mut self, strict: bool) -> Result<Vec<Error>, Error> {
         self.entries.sort_by_key(|e| e.phase);
@@ -182,14 +193,7 @@ impl Report {
             .entries
             .iter()
             .filter(|e| e.error.severity == Severity::Error)
-            .min_by_key(|e| {
-                let place = if e.phase == Phase::Decode {
-                    (e.error.line, e.error.column)
-                } else {
-                    (None, None)
-                };
-                (e.phase, place)
-            });
+            .min_by_key(|e| (e.phase, e.decoded_at.map(|m| (m.line, m.column))));
         if let Some(e) = first_error {
             return Err(e.error.clone());
         }

@@ -13,11 +13,15 @@ use serde_json::{Map, Value};
 use super::schema::{ListRule, Obj, ROOT, Ty, entry_key};
 use super::spec::Level;
 
+/// Where a list entry went: its path in the result, or nowhere (dropped, or
+/// carrying nothing the official tool traces).
+pub(crate) type Moves = HashMap<String, Option<String>>;
+
 /// A merged config and, for each side, list entry path → result path.
 pub(crate) struct Merged {
     pub value: Value,
-    pub parent_moves: HashMap<String, String>,
-    pub child_moves: HashMap<String, String>,
+    pub parent_moves: Moves,
+    pub child_moves: Moves,
 }
 
 /// Merges `child` over `parent` (both Ignition configs at `level`).
@@ -61,8 +65,8 @@ impl Paths {
 
 struct Merger {
     level: Level,
-    parent_moves: HashMap<String, String>,
-    child_moves: HashMap<String, String>,
+    parent_moves: Moves,
+    child_moves: Moves,
 }
 
 fn is_zero(v: Option<&Value>) -> bool {
@@ -140,11 +144,11 @@ impl Merger {
         let handle = match rule {
             ListRule::Appended => {
                 for (i, item) in plist.iter().enumerate() {
-                    self.moved(true, at, i, out.len());
+                    self.kept(true, at, i, out.len(), item, inner);
                     out.push(item.clone());
                 }
                 for (j, item) in clist.iter().enumerate() {
-                    self.moved(false, at, j, out.len());
+                    self.kept(false, at, j, out.len(), item, inner);
                     out.push(item.clone());
                 }
                 return out;
@@ -190,26 +194,48 @@ impl Merger {
                             out.push(Value::Object(self.object(pm, cm, o, &paths)));
                         }
                         _ => {
-                            self.moved(false, at, j, out.len());
+                            self.dropped(true, at, i);
+                            self.kept(false, at, j, out.len(), citem, inner);
                             out.push(citem.clone());
                         }
                     }
                 }
                 // In another list of the child: that list wins.
-                Some(_) => {}
+                Some(_) => self.dropped(true, at, i),
                 None => {
-                    self.moved(true, at, i, out.len());
+                    self.kept(true, at, i, out.len(), item, inner);
                     out.push(item.clone());
                 }
             }
         }
         for (j, item) in clist.iter().enumerate() {
-            if !parent_keys.contains(&entry_key(inner, item)) {
-                self.moved(false, at, j, out.len());
+            let key = entry_key(inner, item);
+            if !parent_keys.contains(&key) {
+                self.kept(false, at, j, out.len(), item, inner);
                 out.push(item.clone());
+            } else if child_keys.get(&key) != Some(&(name, j)) {
+                self.dropped(false, at, j);
             }
         }
         out
+    }
+
+    /// An entry taken whole: traced only if it carries a value.
+    fn kept(&mut self, parent: bool, at: &Paths, from: usize, to: usize, item: &Value, ty: &Ty) {
+        if carries_value(item, ty, self.level) {
+            self.moved(parent, at, from, to);
+        } else {
+            self.dropped(parent, at, from);
+        }
+    }
+
+    fn dropped(&mut self, parent: bool, at: &Paths, from: usize) {
+        let (moves, base) = if parent {
+            (&mut self.parent_moves, &at.parent)
+        } else {
+            (&mut self.child_moves, &at.child)
+        };
+        moves.insert(format!("{base}.{from}"), None);
     }
 
     fn moved(&mut self, parent: bool, at: &Paths, from: usize, to: usize) {
@@ -218,6 +244,34 @@ impl Merger {
         } else {
             (&mut self.child_moves, &at.child)
         };
-        moves.insert(format!("{base}.{from}"), format!("{}.{to}", at.result));
+        moves.insert(
+            format!("{base}.{from}"),
+            Some(format!("{}.{to}", at.result)),
+        );
     }
+}
+
+/// Whether Ignition's merge transcript records anything for `v`: a set
+/// pointer, a non-zero value field, or such a thing inside.
+fn carries_value(v: &Value, ty: &Ty, level: Level) -> bool {
+    match (ty, v) {
+        (Ty::Obj(obj), Value::Object(m)) => obj
+            .fields
+            .iter()
+            .filter(|f| f.exists(level))
+            .filter_map(|f| Some((f, m.get(f.ignition?)?)))
+            .any(|(f, fv)| match &f.ty {
+                Ty::Obj(_) | Ty::List(_) => carries_value(fv, &f.ty, level),
+                _ if f.plain(level) => !is_zero_scalar(fv),
+                _ => !fv.is_null(),
+            }),
+        (Ty::List(inner), Value::Array(items)) => {
+            items.iter().any(|i| carries_value(i, inner, level))
+        }
+        (_, scalar) => !is_zero_scalar(scalar),
+    }
+}
+
+fn is_zero_scalar(v: &Value) -> bool {
+    matches!(v, Value::Null | Value::Bool(false)) || v == "" || v == 0
 }

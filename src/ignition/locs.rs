@@ -70,11 +70,12 @@ impl Locs {
 
     /// Moves the recorded output paths through a merge: each path under a
     /// moved prefix is rewritten to the prefix's new place.
-    pub fn moved(self, moves: &HashMap<String, String>) -> Locs {
+    /// Entries under a dropped prefix are forgotten.
+    pub fn moved(self, moves: &HashMap<String, Option<String>>) -> Locs {
         let map = self
             .map
             .into_iter()
-            .map(|(output, source)| (relocate(&output, moves), source))
+            .filter_map(|(output, source)| Some((relocate(&output, moves)?, source)))
             .collect();
         Locs { map }
     }
@@ -87,17 +88,18 @@ impl Locs {
     }
 }
 
-/// `path` with its longest moved prefix replaced.
-fn relocate(path: &str, moves: &HashMap<String, String>) -> String {
+/// `path` with its longest moved prefix replaced; `None` when that prefix
+/// was dropped.
+fn relocate(path: &str, moves: &HashMap<String, Option<String>>) -> Option<String> {
     let mut end = path.len();
     loop {
         let prefix = &path[..end];
         if let Some(to) = moves.get(prefix) {
-            return format!("{to}{}", &path[end..]);
+            return to.as_ref().map(|to| format!("{to}{}", &path[end..]));
         }
         match prefix.rfind('.') {
             Some(i) => end = i,
-            None => return path.to_owned(),
+            None => return Some(path.to_owned()),
         }
     }
 }

@@ -43,6 +43,45 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
+/// go-yaml refuses a mapping that repeats a key, each repetition after the
+/// first, before looking at what the mapping is decoded into, and decodes
+/// nothing in it.
+fn repeated_keys(node: &Node, src: &str, report: &mut Report) -> bool {
+    let Kind::Map(entries) = &node.kind else {
+        return false;
+    };
+    let mut repeated = false;
+    for (i, (key, _)) in entries.iter().enumerate() {
+        for (later, _) in entries[i + 1..].iter().filter(|(k, _)| k.name == key.name) {
+            let line = key.mark.map_or(0, |m| m.line);
+            report.decode_error(
+                src,
+                later.mark,
+                node.mark,
+                format!("mapping key {:?} already defined at line {line}", key.name),
+            );
+            repeated = true;
+        }
+    }
+    repeated
+}
+
+/// Whether an object holds nothing but Go value fields at their zero value:
+/// Go omits it like an empty one.
+fn only_unset(m: &Map<String, Value>, obj: &Obj, level: Level) -> bool {
+    m.iter().all(|(k, v)| {
+        let field = obj
+            .fields
+            .iter()
+            .find(|f| f.exists(level) && f.ignition == Some(k.as_str()));
+        match (field, v) {
+            (Some(f), Value::Null) => f.plain(level),
+            (Some(f), Value::String(s)) => f.plain(level) && s.is_empty(),
+            _ => false,
+        }
+    })
+}
+
 /// Go's zero value of a scalar type, for a `null` list entry.
 fn zero(ty: &Ty) -> Option<Value> {
     match ty {
@@ -75,8 +114,33 @@ impl<'a> Walker<'a> {
             report.error("$", root.mark, "a Butane config must be a mapping");
             return None;
         }
+        // The official tool first decodes `variant` and `version` alone.
+        if repeated_keys(root, "$", report) {
+            return None;
+        }
         let variant = root.get("variant");
         let version = root.get("version");
+        let mut undecodable = false;
+        for node in [variant, version].into_iter().flatten() {
+            if matches!(node.kind, Kind::Seq(_) | Kind::Map(_)) {
+                let field = if variant.is_some_and(|v| std::ptr::eq(v, node)) {
+                    "$.variant"
+                } else {
+                    "$.version"
+                };
+                let found = node.describe();
+                report.decode_error(
+                    field,
+                    node.mark,
+                    node.mark,
+                    format!("expected a string, found {found}"),
+                );
+                undecodable = true;
+            }
+        }
+        if undecodable {
+            return None;
+        }
         let Some(variant_str) = variant.and_then(Node::as_str).filter(|v| !v.is_empty()) else {
             let mark = variant.map_or(root.mark, |n| n.mark);
             report.error(
@@ -134,6 +198,7 @@ impl<'a> Walker<'a> {
         self.report.decode_error(
             src,
             node.mark,
+            node.mark,
             format!("expected {expected}, found {found}"),
         );
     }
@@ -142,18 +207,15 @@ impl<'a> Walker<'a> {
         if self.dialect == Dialect::Butane && !dst.is_empty() {
             self.locs.insert(dst, src);
         }
+        if repeated_keys(node, src, &mut self.report) {
+            return None;
+        }
         let value = match ty {
             Ty::Str => node.as_str().map(Value::from),
             Ty::Int => node.as_int().map(Value::from),
             Ty::Bool => node.as_bool().map(Value::from),
             Ty::List(inner) => match &node.kind {
-                Kind::Seq(items) => Some(Value::Array(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, item)| self.entry(item, inner, &child(src, i), &child(dst, i)))
-                        .collect(),
-                )),
+                Kind::Seq(items) => Some(Value::Array(self.entries(items, inner, src, dst))),
                 // An empty Lua table arrives as an empty object.
                 Kind::Map(entries) if entries.is_empty() && node.mark.is_none() => {
                     Some(Value::Array(Vec::new()))
@@ -174,7 +236,51 @@ impl<'a> Walker<'a> {
         value
     }
 
-    /// A list entry; `null` stands for the type's zero value, as in Go.
+    /// go-yaml reads `null` as an empty object, but the official tool then
+    /// warns that it cannot check its keys.
+    fn null_object(&mut self, null: &Node, src: &str) {
+        if self.dialect == Dialect::Butane {
+            let saved = self.report.phase.replace(Phase::Unused);
+            self.report.warn(
+                src,
+                null.mark,
+                format!(
+                    "context tree does not match content tree at {src}. Line and column \
+                     reporting may be inconsistent. Unused keys may not be reported"
+                ),
+            );
+            self.report.phase = saved;
+        }
+    }
+
+    /// The entries of a list. go-yaml drops `null` entries (and the official
+    /// tool then warns where a later entry's place holds one); JSON's are
+    /// zero values.
+    fn entries(&mut self, items: &[Node], ty: &Ty, src: &str, dst: &str) -> Vec<Value> {
+        let is_null = |n: &Node| matches!(n.kind, Kind::Null);
+        if self.dialect == Dialect::Ignition || !items.iter().any(is_null) {
+            return items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| self.entry(item, ty, &child(src, i), &child(dst, i)))
+                .collect();
+        }
+        let kept: Vec<&Node> = items.iter().filter(|n| !is_null(n)).collect();
+        let mut out = Vec::with_capacity(kept.len());
+        for (i, item) in kept.into_iter().enumerate() {
+            let item_src = child(src, i);
+            if let Ty::Obj(_) = ty
+                && is_null(&items[i])
+            {
+                self.null_object(&items[i], &item_src);
+            }
+            out.push(self.entry(item, ty, &item_src, &child(dst, i)));
+        }
+        out
+    }
+
+    /// A list entry; `null` stands for the type's zero value, as in Go's
+    /// JSON decoding.
     fn entry(&mut self, item: &Node, ty: &Ty, src: &str, dst: &str) -> Value {
         if matches!(item.kind, Kind::Null) {
             if let Ty::Obj(_) = ty {
@@ -221,8 +327,12 @@ impl<'a> Walker<'a> {
         let visible = |f: &&Field| f.exists(level) && f.name(dialect).is_some();
         for field in obj.fields.iter().filter(visible) {
             let name = field.name(dialect).expect("visible fields have a name");
-            let given = node.get(name).filter(|v| !matches!(v.kind, Kind::Null));
             let child_src = child(src, name);
+            let null = node.get(name).filter(|v| matches!(v.kind, Kind::Null));
+            if let (Some(null), Ty::Obj(_)) = (null, &field.ty) {
+                self.null_object(null, &child_src);
+            }
+            let given = node.get(name).filter(|v| !matches!(v.kind, Kind::Null));
             match field.ignition {
                 Some(out_name) => {
                     let child_dst = child(dst, out_name);
@@ -237,7 +347,11 @@ impl<'a> Walker<'a> {
                     let Some(v) = value else { continue };
                     let zero = field.omit_zero && (v == 0 || v == "");
                     let keep = field.keep_empty_until > self.level && given.is_some();
-                    if !zero && (keep || !is_empty(&v)) {
+                    let go_zero = match (&field.ty, &v) {
+                        (Ty::Obj(inner), Value::Object(m)) => only_unset(m, inner, self.level),
+                        _ => is_empty(&v),
+                    };
+                    if !zero && (keep || !go_zero) {
                         out.insert(out_name.to_owned(), v);
                     }
                 }

@@ -215,8 +215,22 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| syntax_error(&e, &stack))?;
         let mut mark = Mark::of(&span);
-        if let Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) = &event {
-            mark = block_indicator(src, prev_end).unwrap_or(mark);
+        match &event {
+            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
+                mark = block_indicator(src, prev_end).unwrap_or(mark);
+            }
+            // go-yaml places an empty value just after its `:` or `-`.
+            Event::Scalar(_, ScalarStyle::Plain, ..)
+                if span.start.index() == span.end.index()
+                    && matches!(
+                        src.get(byte_offset(src, &span.start)..)
+                            .and_then(|r| r.chars().next()),
+                        Some(':' | '-')
+                    ) =>
+            {
+                mark.column += 1;
+            }
+            _ => {}
         }
         prev_end = byte_offset(src, &span.end);
         let (node, anchor) = match event {
@@ -254,10 +268,16 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
                 }) => (Node::new(Kind::Map(entries), Some(mark)), anchor),
                 None => continue,
             },
-            Event::Scalar(text, style, anchor, tag) => (
-                scalar(text.into_owned(), style, tag.as_deref(), mark)?,
-                anchor,
-            ),
+            Event::Scalar(text, style, anchor, tag) => {
+                let mut text = text.into_owned();
+                // A block scalar whose last line has no line break (the end of
+                // the input) has none to keep.
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block && !src.ends_with('\n') && prev_end >= src.len() && text.ends_with('\n') {
+                    text.pop();
+                }
+                (scalar(text, style, tag.as_deref(), mark)?, anchor)
+            }
             Event::Alias(id) => match anchors.get(&id) {
                 Some((n, size)) => {
                     expanded += size;
@@ -287,13 +307,6 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
                         Kind::Null => String::new(),
                         _ => return Err(Error::new("", node.mark, "mapping keys must be scalars")),
                     };
-                    if entries.iter().any(|(k, _)| k.name == name) {
-                        return Err(Error::new(
-                            "",
-                            node.mark,
-                            format!("mapping key {name:?} already defined"),
-                        ));
-                    }
                     *key = Some(Key {
                         name,
                         mark: node.mark,
