@@ -1,5 +1,6 @@
 //! `data:` URLs as Butane writes them, and their decoding.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use base64::Engine;
@@ -84,16 +85,27 @@ pub(crate) fn decode(url: &str) -> Result<Vec<u8>, String> {
     let (meta, data) = rest
         .split_once(',')
         .ok_or_else(|| "data URL has no comma".to_string())?;
-    let bytes: Vec<u8> = percent_decode_str(data).collect();
-    if meta.ends_with(";base64") {
-        let text: String = String::from_utf8_lossy(&bytes)
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        STANDARD
-            .decode(text)
-            .map_err(|e| format!("invalid base64 in data URL: {e}"))
+    // Data URLs written by Butane have no escapes to undo: skip the copy.
+    let bytes: Cow<[u8]> = if data.contains('%') {
+        Cow::Owned(percent_decode_str(data).collect())
     } else {
-        Ok(bytes)
+        Cow::Borrowed(data.as_bytes())
+    };
+    if !meta.ends_with(";base64") {
+        return Ok(bytes.into_owned());
     }
+    let bytes = if bytes.iter().any(u8::is_ascii_whitespace) {
+        Cow::Owned(
+            bytes
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect(),
+        )
+    } else {
+        bytes
+    };
+    STANDARD
+        .decode(bytes)
+        .map_err(|e| format!("invalid base64 in data URL: {e}"))
 }

@@ -6,6 +6,7 @@
 //! Besides the merged config it returns where each list entry of either side
 //! went, so the source locations of both sides can follow.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
@@ -157,7 +158,7 @@ impl Merger {
             ListRule::Shared(h) => Some(h),
         };
         // The child's entries by key, across the lists sharing the handle.
-        let mut child_keys: HashMap<String, (&str, usize)> = HashMap::new();
+        let mut child_keys: HashMap<Cow<str>, (&str, usize)> = HashMap::new();
         for f in obj.fields.iter().filter(|f| f.exists(self.level)) {
             let Some(fname) = f.ignition else { continue };
             let same_handle = match (handle, f.list) {
@@ -173,7 +174,7 @@ impl Merger {
                 child_keys.insert(entry_key(finner, item), (fname, j));
             }
         }
-        let parent_keys: HashSet<String> = plist.iter().map(|i| entry_key(inner, i)).collect();
+        let parent_keys: HashSet<Cow<str>> = plist.iter().map(|i| entry_key(inner, i)).collect();
         for (i, item) in plist.iter().enumerate() {
             let key = entry_key(inner, item);
             match child_keys.get(&key) {

@@ -615,30 +615,25 @@ pub(crate) static ROOT: Obj = obj(
 );
 
 /// The key of an entry of a list of `ty` (Ignition's `Key()`).
-pub(crate) fn entry_key(ty: &Ty, entry: &serde_json::Value) -> String {
+pub(crate) fn entry_key<'v>(ty: &Ty, entry: &'v serde_json::Value) -> std::borrow::Cow<'v, str> {
     use serde_json::Value;
-    let text = |k: &str| {
-        entry
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
+    use std::borrow::Cow;
+    let text = |k: &str| Cow::Borrowed(entry.get(k).and_then(Value::as_str).unwrap_or(""));
     match ty {
         Ty::Obj(obj) => match obj.key {
             Key::Field(k) => text(k),
             Key::Partition => match entry.get("number").and_then(Value::as_i64) {
-                Some(n) if n != 0 => format!("number:{n}"),
+                Some(n) if n != 0 => Cow::Owned(format!("number:{n}")),
                 _ => match entry.get("label").and_then(Value::as_str) {
-                    Some(l) => format!("label:{l}"),
-                    None => String::new(),
+                    Some(l) => Cow::Owned(format!("label:{l}")),
+                    None => Cow::Borrowed(""),
                 },
             },
-            Key::None => String::new(),
+            Key::None => Cow::Borrowed(""),
         },
         _ => match entry {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+            Value::String(s) => Cow::Borrowed(s),
+            other => Cow::Owned(other.to_string()),
         },
     }
 }

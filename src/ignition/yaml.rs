@@ -21,9 +21,13 @@ pub struct Mark {
 
 impl Mark {
     fn of(span: &Span) -> Mark {
+        Mark::at(&span.start)
+    }
+
+    fn at(marker: &granit_parser::Marker) -> Mark {
         Mark {
-            line: span.start.line(),
-            column: span.start.col() + 1,
+            line: marker.line(),
+            column: marker.col() + 1,
         }
     }
 }
@@ -212,12 +216,13 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut expanded = 0usize;
     let mut root: Option<Node> = None;
     let mut prev_end = 0usize;
+    let mut prev_end_mark = Mark { line: 1, column: 1 };
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| syntax_error(&e, &stack))?;
         let mut mark = Mark::of(&span);
         match &event {
             Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
-                mark = block_indicator(src, prev_end).unwrap_or(mark);
+                mark = block_indicator(src, prev_end, prev_end_mark).unwrap_or(mark);
             }
             // go-yaml places an empty value just after its `:` or `-`.
             Event::Scalar(_, ScalarStyle::Plain, ..)
@@ -233,6 +238,7 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
             _ => {}
         }
         prev_end = byte_offset(src, &span.end);
+        prev_end_mark = Mark::at(&span.end);
         let (node, anchor) = match event {
             Event::DocumentEnd if root.is_some() => break,
             Event::SequenceStart(_, anchor, tag) => {
@@ -329,12 +335,14 @@ fn byte_offset(src: &str, marker: &granit_parser::Marker) -> usize {
 }
 
 /// The position of the `|` or `>` that starts a block scalar, the first one
-/// after `from` (the end of the previous event) outside comments, tags and
-/// anchors: go-yaml places a block scalar there, not at its first line.
-fn block_indicator(src: &str, from: usize) -> Option<Mark> {
-    let before = src.get(..from)?;
-    let mut line = 1 + before.matches('\n').count();
-    let mut column = 1 + before.rsplit('\n').next().unwrap_or("").chars().count();
+/// after `from` (the end of the previous event, at `at`) outside comments,
+/// tags and anchors: go-yaml places a block scalar there, not at its first
+/// line.
+fn block_indicator(src: &str, from: usize, at: Mark) -> Option<Mark> {
+    let Mark {
+        mut line,
+        mut column,
+    } = at;
     let mut chars = src.get(from..)?.chars().peekable();
     while let Some(c) = chars.next() {
         match c {

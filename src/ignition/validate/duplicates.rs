@@ -24,7 +24,7 @@ fn object(value: &Value, obj: &Obj, at: &str, level: Level, r: &mut Report) {
         .iter()
         .filter(|f| f.exists(level))
         .filter_map(|f| Some((f.ignition?, f)));
-    let mut seen: HashMap<&str, HashSet<String>> = HashMap::new();
+    let mut seen: HashMap<&str, HashSet<std::borrow::Cow<str>>> = HashMap::new();
     for (name, field) in fields.clone() {
         let (Ty::List(inner), Some(Value::Array(items))) = (&field.ty, map.get(name)) else {
             continue;

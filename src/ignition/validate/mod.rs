@@ -62,9 +62,15 @@ impl Checker<'_> {
         self.r.output_warn(path, message);
     }
 
-    fn on_error(&mut self, path: &str, result: Result<(), impl Into<String>>) {
+    /// Reports an error of `result` at `at.field` (at `at` when `field` is
+    /// empty); the path is only built for an error.
+    fn on_error(&mut self, at: &str, field: &str, result: Result<(), impl Into<String>>) {
         if let Err(e) = result {
-            self.error(path, e);
+            if field.is_empty() {
+                self.error(at, e);
+            } else {
+                self.error(&format!("{at}.{field}"), e);
+            }
         }
     }
 }
@@ -151,7 +157,7 @@ impl Checker<'_> {
                 } else {
                     let source = text(ca, "source").unwrap_or("");
                     let result = url::check(source, self.level);
-                    self.on_error(&format!("{path}.source"), result);
+                    self.on_error(&path, "source", result);
                     self.verification(ca, &path);
                 }
             }
@@ -226,11 +232,20 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         Err("path not specified")
     } else if !path.starts_with('/') {
         Err("path not absolute")
-    } else if clean(path) != path {
+    } else if !is_clean(path) {
         Err("path is not fully simplified")
     } else {
         Ok(())
     }
+}
+
+/// An absolute path is what `path.Clean` makes of it: no empty, `.` or `..`
+/// element and no trailing slash.
+fn is_clean(path: &str) -> bool {
+    path == "/"
+        || path[1..]
+            .split('/')
+            .all(|seg| !matches!(seg, "" | "." | ".."))
 }
 
 /// Go's `path.Ext`: the suffix from the last dot of the last element.

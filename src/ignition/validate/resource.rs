@@ -37,7 +37,7 @@ impl Checker<'_> {
                         })
                 }
             };
-            self.on_error(&format!("{at}.httpHeaders"), scheme);
+            self.on_error(at, "httpHeaders", scheme);
             for (i, header) in headers.iter().enumerate() {
                 let hat = format!("{at}.httpHeaders.{i}");
                 if text(header, "name").is_none_or(str::is_empty) {
@@ -55,7 +55,7 @@ impl Checker<'_> {
     pub(super) fn optional_url(&mut self, res: &Value, at: &str) {
         if let Some(source) = text(res, "source").filter(|s| !s.is_empty()) {
             let result = url::check(source, self.level);
-            self.on_error(&format!("{at}.source"), result);
+            self.on_error(at, "source", result);
         }
     }
 
@@ -66,7 +66,7 @@ impl Checker<'_> {
             return;
         }
         let result = url::check(text(res, "source").unwrap_or(""), self.level);
-        self.on_error(at, result);
+        self.on_error(at, "", result);
     }
 
     /// Ignition's `Verification.Validate`: a known hash function and a sum
@@ -75,21 +75,17 @@ impl Checker<'_> {
         let Some(hash) = res.pointer("/verification/hash").and_then(Value::as_str) else {
             return;
         };
-        let path = format!("{at}.verification.hash");
-        let Some((function, sum)) = hash.split_once('-') else {
-            self.error(&path, "malformed hash specifier");
-            return;
-        };
-        let size = match function {
-            "sha512" => 128,
-            "sha256" if self.level >= IGN_3_1 => 64,
-            _ => {
-                self.error(&path, "unrecognized hash function");
-                return;
-            }
-        };
-        if sum.len() != size {
-            self.error(&path, "incorrect size for hash sum");
+        let result = match hash.split_once('-') {
+            None => Err("malformed hash specifier"),
+            Some(("sha512", sum)) => Ok((sum, 128)),
+            Some(("sha256", sum)) if self.level >= IGN_3_1 => Ok((sum, 64)),
+            Some(_) => Err("unrecognized hash function"),
         }
+        .and_then(|(sum, size)| {
+            (sum.len() == size)
+                .then_some(())
+                .ok_or("incorrect size for hash sum")
+        });
+        self.on_error(at, "verification.hash", result);
     }
 }

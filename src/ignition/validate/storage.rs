@@ -63,27 +63,27 @@ impl Checker<'_> {
             let path = format!("{at}.raid.{i}");
             self.raid(raid, &path);
             for (j, device) in list(raid, "devices").iter().enumerate() {
-                let result = check_path(device.as_str().unwrap_or(""));
-                self.on_error(&format!("{path}.devices.{j}"), result);
+                if let Err(e) = check_path(device.as_str().unwrap_or("")) {
+                    self.error(&format!("{path}.devices.{j}"), e);
+                }
             }
         }
     }
 
     fn node(&mut self, node: &Value, at: &str) {
         let result = check_path(text(node, "path").unwrap_or(""));
-        self.on_error(&format!("{at}.path"), result);
+        self.on_error(at, "path", result);
     }
 
     fn mode(&mut self, node: &Value, at: &str) {
         let Some(mode) = int(node, "mode") else {
             return;
         };
-        let path = format!("{at}.mode");
         if !(0..=0o7777).contains(&mode) {
-            self.error(&path, "illegal file mode");
+            self.error(&format!("{at}.mode"), "illegal file mode");
         }
         if self.level < IGN_3_6 && (mode as u32) & 0o7000 != 0 {
-            self.warn(&path, SPECIAL_BITS);
+            self.warn(&format!("{at}.mode"), SPECIAL_BITS);
         }
     }
 
@@ -187,7 +187,7 @@ impl Checker<'_> {
             self.error(&format!("{at}.device"), "disk device is required");
             return;
         }
-        self.on_error(&format!("{at}.device"), check_path(device));
+        self.on_error(at, "device", check_path(device));
         let parts = list(disk, "partitions");
         let mut by_number: Vec<(i64, Vec<usize>)> = Vec::new();
         for (i, p) in parts.iter().enumerate() {
@@ -267,12 +267,9 @@ impl Checker<'_> {
 
     fn filesystem(&mut self, fs: &Value, at: &str) {
         if let Some(path) = text(fs, "path").filter(|p| !p.is_empty()) {
-            self.on_error(&format!("{at}.path"), check_path(path));
+            self.on_error(at, "path", check_path(path));
         }
-        self.on_error(
-            &format!("{at}.device"),
-            check_path(text(fs, "device").unwrap_or("")),
-        );
+        self.on_error(at, "device", check_path(text(fs, "device").unwrap_or("")));
         let format = text(fs, "format").unwrap_or("");
         if format.is_empty() {
             let others = ["path", "label", "uuid"].iter().any(|k| not_empty(fs, k))
@@ -333,7 +330,7 @@ impl Checker<'_> {
         }
         match text(luks, "device").filter(|d| !d.is_empty()) {
             None => self.error(&format!("{at}.device"), "disk device is required"),
-            Some(d) => self.on_error(&format!("{at}.device"), check_path(d)),
+            Some(d) => self.on_error(at, "device", check_path(d)),
         }
         let clevis = luks.get("clevis");
         let c = |k: &str| clevis.and_then(|c| c.get(k));
@@ -422,7 +419,7 @@ impl Checker<'_> {
                 "http" | "https" => Ok(()),
                 _ => Err(url::INVALID_SCHEME),
             });
-        self.on_error(&format!("{at}.url"), scheme);
+        self.on_error(at, "url", scheme);
         if !not_empty(tang, "thumbprint") {
             self.error(&format!("{at}.thumbprint"), "thumbprint is required");
         }
@@ -448,7 +445,7 @@ impl Checker<'_> {
             | "raid5" | "5" | "raid6" | "6" | "raid10" | "10" => Ok(()),
             _ => Err("unrecognized raid level"),
         };
-        self.on_error(&format!("{at}.level"), result);
+        self.on_error(at, "level", result);
         if list(raid, "devices").is_empty() {
             self.error(&format!("{at}.devices"), "raid devices required");
         }
