@@ -10,22 +10,13 @@ use super::extensions::TreeRequest;
 use super::local::{NO_FILES_DIR, within};
 use super::schema::{DIRECTORY, FILE, LINK, Obj};
 use super::translate::Walker;
+use super::validate::clean;
 
 const EXISTS: &str = "matching filesystem node has existing contents or different type";
 
 /// Go's `path.Join` of an absolute base and a relative path.
 fn join(base: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in base.split('/').chain(rel.split('/')) {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    clean(&format!("{base}/{rel}"))
 }
 
 /// A node of the tree being walked.
@@ -189,6 +180,43 @@ impl Walker<'_> {
         node
     }
 
+    /// The index of the `list` entry at `path` the tree fills: the user's
+    /// own, when `filled` (a pointer in it) is still empty, or a new one.
+    fn tree_entry(
+        &mut self,
+        config: &mut Value,
+        tree: &TreeRequest,
+        list: &str,
+        path: &str,
+        filled: &str,
+    ) -> Result<usize, String> {
+        if let Some(i) = index_of(config, list, path) {
+            let entry = &config["storage"][list][i];
+            let has = entry.pointer(filled).and_then(Value::as_str);
+            return match has {
+                Some(s) if !s.is_empty() => Err(EXISTS.into()),
+                _ => Ok(i),
+            };
+        }
+        if Self::taken(config, path) {
+            return Err(EXISTS.into());
+        }
+        let node = Value::Object(Self::new_node(tree, path));
+        Ok(self.push_tree_node(config, &tree.src, list, node))
+    }
+
+    /// Appends a node the tree at `src` creates; returns its index.
+    fn push_tree_node(&mut self, config: &mut Value, src: &str, list: &str, node: Value) -> usize {
+        let entries = storage_list(config, list);
+        let at = format!("$.storage.{list}.{}", entries.len());
+        self.locs.cover(src, &at, &node);
+        if entries.is_empty() {
+            self.locs.insert(&format!("$.storage.{list}"), src);
+        }
+        entries.push(node);
+        entries.len() - 1
+    }
+
     fn taken(config: &Value, path: &str) -> bool {
         ["files", "directories", "links"]
             .iter()
@@ -213,46 +241,13 @@ impl Walker<'_> {
                 }
                 let mut dir = Self::new_node(tree, path);
                 dir.insert("mode".into(), tree.dir_mode.unwrap_or(0o755).into());
-                let dir = ordered(dir, &DIRECTORY);
-                let list = storage_list(config, "directories");
-                let at = format!("$.storage.directories.{}", list.len());
-                self.locs.cover(src, &at, &dir);
-                if list.is_empty() {
-                    self.locs.insert("$.storage.directories", src);
-                }
-                list.push(dir);
+                self.push_tree_node(config, &tree.src, "directories", ordered(dir, &DIRECTORY));
             }
             Found::File {
                 contents,
                 executable,
             } => {
-                let i = match index_of(config, "files", path) {
-                    Some(i) => {
-                        let file = &config["storage"]["files"][i];
-                        if file
-                            .pointer("/contents/source")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| !s.is_empty())
-                        {
-                            return Err(EXISTS.into());
-                        }
-                        i
-                    }
-                    None => {
-                        if Self::taken(config, path) {
-                            return Err(EXISTS.into());
-                        }
-                        let file = Value::Object(Self::new_node(tree, path));
-                        let list = storage_list(config, "files");
-                        let at = format!("$.storage.files.{}", list.len());
-                        self.locs.cover(src, &at, &file);
-                        if list.is_empty() {
-                            self.locs.insert("$.storage.files", src);
-                        }
-                        list.push(file);
-                        list.len() - 1
-                    }
-                };
+                let i = self.tree_entry(config, tree, "files", path, "/contents/source")?;
                 let at = format!("$.storage.files.{i}");
                 let file = config["storage"]["files"][i]
                     .as_object_mut()
@@ -288,33 +283,7 @@ impl Walker<'_> {
                 config["storage"]["files"][i] = ordered(entry, &FILE);
             }
             Found::Link(target) => {
-                let i = match index_of(config, "links", path) {
-                    Some(i) => {
-                        let link = &config["storage"]["links"][i];
-                        if link
-                            .get("target")
-                            .and_then(Value::as_str)
-                            .is_some_and(|t| !t.is_empty())
-                        {
-                            return Err(EXISTS.into());
-                        }
-                        i
-                    }
-                    None => {
-                        if Self::taken(config, path) {
-                            return Err(EXISTS.into());
-                        }
-                        let link = Value::Object(Self::new_node(tree, path));
-                        let list = storage_list(config, "links");
-                        let at = format!("$.storage.links.{}", list.len());
-                        self.locs.cover(src, &at, &link);
-                        if list.is_empty() {
-                            self.locs.insert("$.storage.links", src);
-                        }
-                        list.push(link);
-                        list.len() - 1
-                    }
-                };
+                let i = self.tree_entry(config, tree, "links", path, "/target")?;
                 let link = config["storage"]["links"][i]
                     .as_object_mut()
                     .expect("link entries are objects");

@@ -212,7 +212,7 @@ impl Checker<'_> {
 }
 
 /// Go's `path.Clean` for absolute paths.
-fn clean(path: &str) -> String {
+pub(crate) fn clean(path: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
