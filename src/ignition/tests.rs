@@ -919,13 +919,17 @@ fn random_text_never_panics() {
 
 #[test]
 fn random_trees_never_panic() {
-    fuzz("random trees", 3000, arb_json(), |tree| {
-        let mut config = json!({"variant": "fcos", "version": "1.6.0"});
-        config["storage"] = tree.clone();
+    let strategy = (0..8usize, arb_json());
+    fuzz("random trees", 3000, strategy, |(minor, tree)| {
+        let version = format!("1.{minor}.0");
+        let mut config = json!({"variant": "fcos", "version": version});
+        let section = ["storage", "boot_device", "systemd", "passwd"][minor % 4];
+        config[section] = tree.clone();
         let _ = translate_value(&config, &opts());
         let _ = translate_value(&tree, &opts());
         let _ = merge(&config, &tree);
-        let _ = validate(&json!({"ignition": {"version": "3.5.0"}, "storage": tree}).to_string());
+        let ignition = format!("3.{}.0", minor.saturating_sub(usize::from(minor > 2)));
+        let _ = validate(&json!({"ignition": {"version": ignition}, "storage": tree}).to_string());
     });
 }
 
@@ -942,6 +946,14 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just("with_mount_unit".to_string()),
         Just("format".to_string()),
         Just("device".to_string()),
+        Just("luks".to_string()),
+        Just("tang".to_string()),
+        Just("mirror".to_string()),
+        Just("devices".to_string()),
+        Just("layout".to_string()),
+        Just("trees".to_string()),
+        Just("partitions".to_string()),
+        Just("label".to_string()),
         "[a-z]{1,6}",
     ];
     let leaf = prop_oneof![
