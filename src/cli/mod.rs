@@ -286,6 +286,15 @@ struct ButaneArgs {
     /// Indent the output.
     #[arg(long, short = 'p')]
     pretty: bool,
+    /// Check the config without producing output.
+    #[arg(long, short = 'c')]
+    check: bool,
+    /// Never wrap in a MachineConfig (fcos configs never are; accepted for compatibility).
+    #[arg(long, short = 'r')]
+    raw: bool,
+    /// Print the version of Butane this command matches, and exit.
+    #[arg(long, short = 'V')]
+    version: bool,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
