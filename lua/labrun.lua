@@ -114,7 +114,7 @@ function Lab:key_pair(name, props) end
 ---@field security_groups? Handle[]
 ---@field public_ip? boolean
 ---@field user_data? string|DeferredString  e.g. Ignition JSON (a change replaces the instance)
----@field user_data_expires? integer  seconds the presigned URL of user data served from S3 stays valid (default 3600)
+---@field user_data_expires? integer  seconds the presigned URL of user data served from S3 stays valid (default 900)
 ---@field key_pair? string|AttrRef   key pair name
 ---@field root_volume_size? integer  GB, gp3
 ---@field shutdown_behavior? "stop"|"terminate"
@@ -227,3 +227,8 @@ function labrun.sleep(seconds) end
 ---@param opts table|nil
 ---@param known string[]
 function labrun.options(what, opts, known) end
+
+---This machine's public IPv4 address as a /32, as https://checkip.amazonaws.com
+---sees it (asked once per run): what `ssh_from = "auto"` opens SSH to.
+---@return string
+function labrun.public_address() end
