@@ -181,6 +181,11 @@ impl Moto {
         aws_sdk_ec2::Client::new(&self.sdk_config())
     }
 
+    /// An ELBv2 client talking to this moto.
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk_config())
+    }
+
     /// An S3 client talking to this moto (path-style, as labrun does).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config())
@@ -273,8 +278,8 @@ pub fn text(o: &Output) -> String {
     )
 }
 
-/// Everything still tagged with `lab`, described kind by kind through the EC2
-/// and S3 APIs.
+/// Everything still tagged with `lab`, described kind by kind through the EC2,
+/// ELBv2 and S3 APIs.
 pub async fn tagged(moto: &Moto, lab: &str) -> Vec<String> {
     use aws_sdk_ec2::types::Filter;
     let ec2 = &moto.ec2().await;
@@ -356,6 +361,7 @@ pub async fn tagged(moto: &Moto, lab: &str) -> Vec<String> {
             .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
             .map(|x| format!("instance {}", x.instance_id().unwrap_or_default())),
     );
+    left.extend(elbv2_tagged(&moto.elbv2().await, lab).await);
     left.extend(
         lab_buckets(&moto.s3().await, lab)
             .await
@@ -363,6 +369,54 @@ pub async fn tagged(moto: &Moto, lab: &str) -> Vec<String> {
             .map(|b| format!("bucket {b}")),
     );
     left
+}
+
+/// The load balancers, their listeners and the target groups tagged with
+/// `lab` (ELBv2 lists no resources by tag: each is described, then its tags).
+pub async fn elbv2_tagged(elb: &aws_sdk_elasticloadbalancingv2::Client, lab: &str) -> Vec<String> {
+    let mut arns = Vec::new();
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    for lb in lbs.load_balancers() {
+        let arn = lb.load_balancer_arn().unwrap();
+        arns.push(("load_balancer", arn.to_string()));
+        let listeners = elb
+            .describe_listeners()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        arns.extend(
+            listeners
+                .listeners()
+                .iter()
+                .map(|l| ("listener", l.listener_arn().unwrap().to_string())),
+        );
+    }
+    let groups = elb.describe_target_groups().send().await.unwrap();
+    arns.extend(
+        groups
+            .target_groups()
+            .iter()
+            .map(|g| ("target_group", g.target_group_arn().unwrap().to_string())),
+    );
+    let mut found = Vec::new();
+    for (kind, arn) in arns {
+        let tags = elb
+            .describe_tags()
+            .resource_arns(&arn)
+            .send()
+            .await
+            .unwrap();
+        let ours = tags.tag_descriptions().iter().any(|d| {
+            d.tags()
+                .iter()
+                .any(|t| t.key() == Some("labrun:lab") && t.value() == Some(lab))
+        });
+        if ours {
+            found.push(format!("{kind} {arn}"));
+        }
+    }
+    found
 }
 
 /// The S3 buckets tagged with `lab`.

@@ -76,8 +76,9 @@ impl Kind for Listener {
             Some(other) => Err(fail(
                 r,
                 format!(
-                    "{} listens on the same load balancer and port",
-                    other.address()
+                    "{} listens on the same load balancer and port ({})",
+                    other.address(),
+                    r.props.get("port").map_or(String::new(), Value::describe)
                 ),
             )),
             None => Ok(()),

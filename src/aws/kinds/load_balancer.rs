@@ -381,8 +381,7 @@ mod tests {
         assert_eq!(long.len(), 32, "{long}");
         assert_ne!(long, other);
         assert!(
-            long.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !long.contains("--"),
+            long.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') && !long.contains("--"),
             "{long}"
         );
     }
@@ -406,7 +405,10 @@ mod tests {
         props.insert("scheme".into(), Value::Str("internet-facing".into()));
         props.insert(
             "subnets".into(),
-            Value::List(vec![Value::Map(IndexMap::new()), Value::Map(IndexMap::new())]),
+            Value::List(vec![
+                Value::Map(IndexMap::new()),
+                Value::Map(IndexMap::new()),
+            ]),
         );
         assert!((LoadBalancer.price(&props).hourly - 0.0325).abs() < 1e-12);
     }

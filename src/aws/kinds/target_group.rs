@@ -19,7 +19,11 @@ use std::net::Ipv4Addr;
 pub struct TargetGroup;
 
 static TARGET: &[Field] = &[
-    Field::required("ip", Type::Ip, "the target's private address, inside the VPC"),
+    Field::required(
+        "ip",
+        Type::Ip,
+        "the target's private address, inside the VPC",
+    ),
     Field::optional("port", Type::Int, "its port (default: the group's)"),
 ];
 
@@ -89,6 +93,20 @@ fn health_port(p: Props<'_>) -> String {
         .map_or_else(|| "traffic-port".to_string(), |n| n.to_string())
 }
 
+/// A CreateTargetGroup or ModifyTargetGroup request with the TCP health
+/// check of properties `p` (AWS's defaults for what they leave out).
+macro_rules! with_health_check {
+    ($request:expr, $p:expr) => {
+        $request
+            .health_check_protocol(ProtocolEnum::Tcp)
+            .health_check_port(health_port($p))
+            .health_check_interval_seconds(health($p, "interval", 30))
+            .health_check_timeout_seconds(health($p, "timeout", 10))
+            .healthy_threshold_count(health($p, "healthy_threshold", 5))
+            .unhealthy_threshold_count(health($p, "unhealthy_threshold", 2))
+    };
+}
+
 /// The targets as (ip, port), each port filled in from the group's.
 fn targets(p: Props<'_>) -> Vec<(String, i32)> {
     let group_port = p.int("port").unwrap_or_default();
@@ -111,32 +129,34 @@ fn descriptions(targets: &[(String, i32)]) -> Vec<TargetDescription> {
         .collect()
 }
 
-async fn register(cx: &Cx, arn: &str, targets: &[(String, i32)]) -> Result<(), ProviderError> {
+/// Registers (`add`) or deregisters `targets`.
+async fn change(
+    cx: &Cx,
+    arn: &str,
+    add: bool,
+    targets: &[(String, i32)],
+) -> Result<(), ProviderError> {
     if targets.is_empty() {
         return Ok(());
     }
-    cx.elbv2
-        .register_targets()
-        .target_group_arn(arn)
-        .set_targets(Some(descriptions(targets)))
-        .send()
-        .await
-        .map_err(sdk("RegisterTargets"))?;
-    Ok(())
-}
-
-async fn deregister(cx: &Cx, arn: &str, targets: &[(String, i32)]) -> Result<(), ProviderError> {
-    if targets.is_empty() {
-        return Ok(());
+    let targets = Some(descriptions(targets));
+    macro_rules! send {
+        ($call:ident, $op:literal) => {
+            cx.elbv2
+                .$call()
+                .target_group_arn(arn)
+                .set_targets(targets)
+                .send()
+                .await
+                .map(drop)
+                .map_err(sdk($op))
+        };
     }
-    cx.elbv2
-        .deregister_targets()
-        .target_group_arn(arn)
-        .set_targets(Some(descriptions(targets)))
-        .send()
-        .await
-        .map_err(sdk("DeregisterTargets"))?;
-    Ok(())
+    if add {
+        send!(register_targets, "RegisterTargets")
+    } else {
+        send!(deregister_targets, "DeregisterTargets")
+    }
 }
 
 /// Checks the health check settings and the targets against the VPC.
@@ -215,20 +235,15 @@ impl Kind for TargetGroup {
         let port = p
             .int("port")
             .ok_or_else(|| ProviderError::other("property 'port' is missing"))?;
-        let out = cx
+        let create = cx
             .elbv2
             .create_target_group()
             .name(name(req.lab, req.address))
             .protocol(ProtocolEnum::Tcp)
             .port(port as i32)
             .vpc_id(p.req("vpc")?)
-            .target_type(TargetTypeEnum::Ip)
-            .health_check_protocol(ProtocolEnum::Tcp)
-            .health_check_port(health_port(p))
-            .health_check_interval_seconds(health(p, "interval", 30))
-            .health_check_timeout_seconds(health(p, "timeout", 10))
-            .healthy_threshold_count(health(p, "healthy_threshold", 5))
-            .unhealthy_threshold_count(health(p, "unhealthy_threshold", 2))
+            .target_type(TargetTypeEnum::Ip);
+        let out = with_health_check!(create, p)
             .set_tags(Some(creation_tags(req.lab, req.address)))
             .send()
             .await
@@ -239,22 +254,15 @@ impl Kind for TargetGroup {
             .and_then(|g| g.target_group_arn())
             .ok_or_else(|| missing("CreateTargetGroup", "target group ARN"))?;
         (req.record_id)(arn);
-        register(cx, arn, &targets(p)).await?;
+        change(cx, arn, true, &targets(p)).await?;
         Ok(Attrs::new())
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
         let (old, new) = (Props(req.old), Props(req.new));
         if old.changed(new, "health_check") {
-            cx.elbv2
-                .modify_target_group()
-                .target_group_arn(req.id)
-                .health_check_protocol(ProtocolEnum::Tcp)
-                .health_check_port(health_port(new))
-                .health_check_interval_seconds(health(new, "interval", 30))
-                .health_check_timeout_seconds(health(new, "timeout", 10))
-                .healthy_threshold_count(health(new, "healthy_threshold", 5))
-                .unhealthy_threshold_count(health(new, "unhealthy_threshold", 2))
+            let modify = cx.elbv2.modify_target_group().target_group_arn(req.id);
+            with_health_check!(modify, new)
                 .send()
                 .await
                 .map_err(sdk("ModifyTargetGroup"))?;
@@ -263,8 +271,8 @@ impl Kind for TargetGroup {
         let gone: Vec<_> = was.iter().filter(|t| !now.contains(t)).cloned().collect();
         let added: Vec<_> = now.iter().filter(|t| !was.contains(t)).cloned().collect();
         // Deregister first: a target moving to another port keeps its IP.
-        deregister(cx, req.id, &gone).await?;
-        register(cx, req.id, &added).await?;
+        change(cx, req.id, false, &gone).await?;
+        change(cx, req.id, true, &added).await?;
         Ok(req.attrs.clone())
     }
 
