@@ -138,7 +138,7 @@ function Lab:s3_object(name, props) end
 
 ---@class SubnetMapping
 ---@field subnet Handle
----@field private_ip? string  fixed address in the subnet (default: AWS picks)
+---@field private_ip? string  fixed address in the subnet, internal only (default: AWS picks)
 
 ---@class LoadBalancerProps
 ---@field subnets SubnetMapping[]  at most one subnet per availability zone
@@ -181,7 +181,7 @@ function Lab:target_group(name, props) end
 ---@class ListenerProps
 ---@field load_balancer Handle
 ---@field port integer           TCP port (in place)
----@field target_group Handle    where connections go (in place)
+---@field target_group Handle    where connections go
 ---@field depends_on? Handle[]
 
 ---@param name string

@@ -287,7 +287,7 @@ async fn up_builds_the_load_balancer_group_and_listener_as_declared() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn targets_and_health_check_change_in_place() {
+async fn targets_health_check_and_listener_port_change_in_place() {
     let moto = Moto::start();
     let labrun = nlb_up(&moto);
     let elb = moto.elbv2().await;
@@ -333,6 +333,57 @@ async fn targets_and_health_check_change_in_place() {
         Some(30)
     );
     assert_eq!(g.target_groups()[0].health_check_timeout_seconds(), Some(5));
+
+    moto.reset_recording();
+    up_with(&labrun, &[moved, "interval=30", "listen=443"]);
+    assert_eq!(moto.mutating(), ["ModifyListener"]);
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lbs.load_balancers()[0].load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listeners.listeners()[0].port(), Some(443));
+    assert_eq!(
+        listeners.listeners()[0].default_actions()[0].target_group_arn(),
+        Some(group.as_str()),
+        "still forwarding to the same group"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_group_port_replaces_group_and_listener_but_not_the_load_balancer() {
+    let moto = Moto::start();
+    let labrun = nlb_up(&moto);
+    let elb = moto.elbv2().await;
+    let old = group_arn(&elb).await;
+    moto.reset_recording();
+    let out = up_with(&labrun, &["port=6444"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Plan: 0 to create, 0 to update, 2 to replace, 0 to delete."),
+        "{}",
+        text(&out)
+    );
+    let actions = moto.mutating();
+    // The listener lets go of the old group before it is deleted, and
+    // forwards to the new group once it exists.
+    assert!(
+        at(&actions, "DeleteListener") < at(&actions, "DeleteTargetGroup")
+            && at(&actions, "CreateTargetGroup") < at(&actions, "CreateListener"),
+        "{actions:?}"
+    );
+    assert!(
+        !actions.iter().any(|a| a.contains("LoadBalancer")),
+        "{actions:?}"
+    );
+    let new = group_arn(&elb).await;
+    assert_ne!(new, old);
+    assert_eq!(
+        targets(&elb, &new).await,
+        ["10.10.16.11:6444", "10.10.16.12:6444", "10.10.16.13:6444"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,5 +1,5 @@
 //! `listener`: a TCP port of a load balancer forwarding to a target group;
-//! port and target group change in place.
+//! its port changes in place.
 
 use super::kind::{Cx, Kind};
 use super::load_balancer::{creation_tags, load_balancers_of_lab, of_lab};
@@ -28,12 +28,13 @@ static SCHEMA: Schema = Schema {
             "the load balancer",
         ),
         Field::required("port", Type::Int, "the TCP port it listens on").in_place(),
+        // Not in place: a replaced target group can only be deleted once
+        // no listener forwards to it, so its listener is replaced with it.
         Field::required(
             "target_group",
             Type::Ref("target_group"),
             "where connections go",
-        )
-        .in_place(),
+        ),
     ],
     attrs: &[],
 };
@@ -108,12 +109,10 @@ impl Kind for Listener {
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
-        let new = Props(req.new);
         cx.elbv2
             .modify_listener()
             .listener_arn(req.id)
-            .port(port(new)?)
-            .default_actions(forward(new)?)
+            .port(port(Props(req.new))?)
             .send()
             .await
             .map_err(sdk("ModifyListener"))?;

@@ -37,7 +37,7 @@ static MAPPING: &[Field] = &[
     Field::optional(
         "private_ip",
         Type::Ip,
-        "fixed private address in it (default: AWS picks)",
+        "fixed private address in it, internal load balancers only (default: AWS picks)",
     ),
 ];
 
@@ -296,6 +296,13 @@ impl Kind for LoadBalancer {
         let mut seen = Vec::new();
         for m in mappings {
             let Value::Map(m) = m else { continue };
+            if is_internet_facing(&r.props) && m.contains_key("private_ip") {
+                return Err(fail(
+                    r,
+                    "private_ip is for internal load balancers only (AWS gives an internet-facing one its addresses)"
+                        .into(),
+                ));
+            }
             if let Some(Value::Ref(s)) = m.get("subnet") {
                 if seen.contains(&&s.address) {
                     return Err(fail(r, format!("subnets names {} twice", s.address)));
