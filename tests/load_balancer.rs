@@ -413,6 +413,83 @@ async fn down_deletes_the_listener_first_and_the_network_after_the_load_balancer
     assert!(at(&actions, "DeleteTargetGroup") < at(&actions, "DeleteVpc"));
 }
 
+/// moto gives an NLB no network interfaces; AWS gives it one per subnet,
+/// described `ELB net/<name>/<id>`, and removes them minutes after the
+/// delete. A stand-in interface so described must hold `down` back: nothing
+/// of the network is deleted until it is gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn down_waits_for_the_interfaces_aws_keeps_after_the_delete() {
+    let moto = Moto::start();
+    let labrun = nlb_up(&moto);
+    let elb = moto.elbv2().await;
+    let ec2 = moto.ec2().await;
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    let lb = &lbs.load_balancers()[0];
+    let (_, path) = lb
+        .load_balancer_arn()
+        .unwrap()
+        .split_once(":loadbalancer/")
+        .unwrap();
+    let description = format!("ELB {path}");
+    let eni = ec2
+        .create_network_interface()
+        .subnet_id(lb.availability_zones()[0].subnet_id().unwrap())
+        .description(&description)
+        .send()
+        .await
+        .unwrap();
+    let eni = eni
+        .network_interface()
+        .unwrap()
+        .network_interface_id()
+        .unwrap();
+
+    moto.reset_recording();
+    let mut down = labrun.command(&["down", "nlb", "--yes"]);
+    let polls_after_delete = || {
+        let recorded = moto.recorded();
+        let Some(deleted) = recorded.iter().position(|(a, _)| a == "DeleteLoadBalancer") else {
+            return 0;
+        };
+        recorded[deleted..]
+            .iter()
+            .filter(|(a, body)| {
+                a == "DescribeNetworkInterfaces"
+                    && field(&form(body), "Filter.1.Value.1") == Some(description.as_str())
+            })
+            .count()
+    };
+    let waiting = tokio::task::spawn_blocking(move || down.output());
+    let start = std::time::Instant::now();
+    while polls_after_delete() < 2 {
+        assert!(
+            !waiting.is_finished() && start.elapsed() < std::time::Duration::from_secs(60),
+            "down did not wait for the interface: {:?}",
+            moto.mutating()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let before: Vec<String> = moto.mutating();
+    assert!(
+        !before
+            .iter()
+            .any(|a| a == "DeleteSubnet" || a == "DeleteSecurityGroup" || a == "DeleteVpc"),
+        "the network went while the interface stood: {before:?}"
+    );
+    ec2.delete_network_interface()
+        .network_interface_id(eni)
+        .send()
+        .await
+        .unwrap();
+    let out = waiting.await.unwrap().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let actions = moto.mutating();
+    let gone = at(&actions, "DeleteNetworkInterface");
+    assert!(gone < at(&actions, "DeleteSecurityGroup"), "{actions:?}");
+    assert!(gone < at(&actions, "DeleteSubnet"), "{actions:?}");
+    assert_eq!(tagged(&moto, "nlb").await, Vec::<String>::new());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn down_without_state_finds_them_by_tag_and_sweeps_in_order() {
     let moto = Moto::start();
