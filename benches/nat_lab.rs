@@ -26,11 +26,6 @@ fn calls(out: &std::process::Output) -> String {
     format!("{n} API calls ({changes} changes)")
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 fn main() {
     let moto = common::Moto::start();
     let labrun = common::Labrun::new(&moto);
@@ -61,7 +56,7 @@ fn main() {
     }
     println!(
         "median of 5: up {:.2}s, down {:.2}s (wall time of the labrun process, moto on loopback)",
-        median(ups),
-        median(downs)
+        common::median(ups),
+        common::median(downs)
     );
 }

@@ -1,5 +1,5 @@
--- A NAT instance instead of a $0.045/h managed NAT Gateway: a VPC with a
--- private subnet of two instances and a gateway instance (Elastic IP,
+-- A NAT instance instead of a $0.045/h managed NAT Gateway.
+-- A VPC with a private subnet of two instances and a gateway instance (Elastic IP,
 -- source/destination check off, IP forwarding and MASQUERADE by Ignition).
 -- The private subnet's default route goes to the gateway's network interface.
 -- Every node's SSH host key is made here and written by Ignition, so

@@ -1,12 +1,16 @@
-//! Three real etcd members (Debian's etcd-server) on 127.0.0.11-13, each
-//! run with the command of the static pod manifest labrun rendered for it
-//! (paths mapped into a temp folder) and the certificates labrun made.
+//! Three real etcd members (Debian's etcd-server) on loopback, each run with
+//! the command of the static pod manifest labs/kube.lua renders for it and
+//! the certificates it made: paths mapped into a temp folder, and each
+//! member's address (10.10.16.11-13, ports 2379-2381) mapped to 127.0.0.1
+//! and a free port, an address the certificates name as they name the
+//! node's own.
 
 mod common;
 
 use common::Labrun;
-use common::openssl::{foreign_cert, render_kube, signed_by};
+use common::openssl::{foreign_cert, signed_by};
 use common::sshd::free_port;
+use common::text;
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -14,9 +18,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const NODES: [(&str, &str); 3] = [
-    ("control-1", "127.0.0.11"),
-    ("control-2", "127.0.0.12"),
-    ("control-3", "127.0.0.13"),
+    ("control-01", "10.10.16.11"),
+    ("control-02", "10.10.16.12"),
+    ("control-03", "10.10.16.13"),
 ];
 
 /// An etcd process, killed on drop, its output in a log file.
@@ -84,10 +88,42 @@ fn wait_for<T>(what: &str, secs: u64, members: &[&Etcd], mut f: impl FnMut() -> 
     }
 }
 
+/// Where a member's URLs move on loopback: (client, local client, peer,
+/// metrics) ports on 127.0.0.1.
+#[derive(Clone, Copy)]
+struct Ports {
+    client: u16,
+    local: u16,
+    peer: u16,
+    metrics: u16,
+}
+
+/// `url` moved to loopback: a member's `https://IP:2379` and `:2380` to its
+/// client and peer ports; this member's own `https://127.0.0.1:2379` and
+/// `http://127.0.0.1:2381` to its local client and metrics ports.
+fn moved_url(url: &str, me: usize, ports: &[Ports]) -> String {
+    if url == "https://127.0.0.1:2379" {
+        return format!("https://127.0.0.1:{}", ports[me].local);
+    }
+    if url == "http://127.0.0.1:2381" {
+        return format!("http://127.0.0.1:{}", ports[me].metrics);
+    }
+    for (i, (_, ip)) in NODES.iter().enumerate() {
+        if url == format!("https://{ip}:2379") {
+            return format!("https://127.0.0.1:{}", ports[i].client);
+        }
+        if url == format!("https://{ip}:2380") {
+            return format!("https://127.0.0.1:{}", ports[i].peer);
+        }
+    }
+    url.to_string()
+}
+
 /// The etcd arguments of the manifest labrun rendered under `root` (a
-/// node's `/`), each absolute path moved under `root`, after checking that
-/// the pod mounts every such path from the host.
-fn manifest_args(root: &Path) -> Vec<String> {
+/// node's `/`) for member `me`: each absolute path moved under `root`
+/// (after checking that the pod mounts it from the host), each URL (in
+/// lists and `name=URL` pairs) moved to loopback.
+fn manifest_args(root: &Path, me: usize, ports: &[Ports]) -> Vec<String> {
     let text = std::fs::read_to_string(root.join("etc/kubernetes/manifests/etcd.yaml")).unwrap();
     let pod: serde_json::Value = serde_saphyr::from_str(&text).expect("the manifest is YAML");
     assert_eq!(pod["kind"], "Pod");
@@ -115,7 +151,16 @@ fn manifest_args(root: &Path) -> Vec<String> {
                 );
                 format!("{flag}={}", root.join(&path[1..]).display())
             }
-            _ => arg.clone(),
+            Some((flag, value)) => {
+                let items: Vec<String> = (value.split(','))
+                    .map(|item| match item.split_once("=") {
+                        Some((name, url)) => format!("{name}={}", moved_url(url, me, ports)),
+                        None => moved_url(item, me, ports),
+                    })
+                    .collect();
+                format!("{flag}={}", items.join(","))
+            }
+            None => arg.clone(),
         })
         .collect()
 }
@@ -154,29 +199,46 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
     let labrun = Labrun::offline();
     let out = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let p = ports(12);
-    let port_var = format!(
-        "etcd_ports={}:{}:{},{}:{}:{},{}:{}:{}",
-        p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]
-    );
-    render_kube(&labrun, out.path(), &["--var", &port_var]);
+    let render = labrun.run(&["render", "labs/kube.lua", out.path().to_str().unwrap()]);
+    assert!(render.status.success(), "{}", text(&render));
+    let p = ports(16);
+    let member = |i: usize| Ports {
+        client: p[4 * i],
+        local: p[4 * i + 1],
+        peer: p[4 * i + 2],
+        metrics: p[4 * i + 3],
+    };
+    let moved: Vec<Ports> = (0..3).map(member).collect();
     let node_root = |node: &str| out.path().join(node);
-    let pki = node_root("control-1").join("etc/kubernetes/pki");
+    let pki = node_root("control-01").join("etc/kubernetes/pki");
     let etcd_ca = pki.join("etcd/ca.crt");
     let (client_cert, client_key) = (
         pki.join("apiserver-etcd-client.crt"),
         pki.join("apiserver-etcd-client.key"),
     );
-    let endpoint = |i: usize| format!("https://{}:{}", NODES[i].1, p[3 * i]);
+    let endpoint = |i: usize| format!("https://127.0.0.1:{}", moved[i].client);
     let all = (0..3).map(endpoint).collect::<Vec<_>>().join(",");
     let ctl = |endpoints: &str, args: &[&str]| {
         etcdctl(endpoints, &etcd_ca, &client_cert, &client_key, args)
     };
 
+    // The API server of each node talks to the three members' client URLs.
+    for (node, _) in NODES {
+        let text = std::fs::read_to_string(
+            node_root(node).join("etc/kubernetes/manifests/kube-apiserver.yaml"),
+        )
+        .unwrap();
+        assert!(
+            text.contains(
+                "--etcd-servers=https://10.10.16.11:2379,https://10.10.16.12:2379,https://10.10.16.13:2379"
+            ),
+            "{node}"
+        );
+    }
+
     // The three members, exactly as their manifests say.
-    let args: Vec<Vec<String>> = NODES
-        .iter()
-        .map(|(n, _)| manifest_args(&node_root(n)))
+    let args: Vec<Vec<String>> = (NODES.iter().enumerate())
+        .map(|(i, (n, _))| manifest_args(&node_root(n), i, &moved))
         .collect();
     let cluster: Vec<Etcd> = (NODES.iter().zip(&args))
         .map(|((node, _), args)| Etcd::start(args, work.path().join(format!("{node}.log"))))
@@ -203,16 +265,16 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
     assert_eq!(
         names,
         [
-            ("control-1".into(), 1),
-            ("control-2".into(), 1),
-            ("control-3".into(), 1)
+            ("control-01".into(), 1),
+            ("control-02".into(), 1),
+            ("control-03".into(), 1)
         ]
     );
 
     // A key written through one member is read through another.
     let put = ctl(
         &endpoint(0),
-        &["put", "/labrun/pki", "written-by-control-1"],
+        &["put", "/labrun/pki", "written-by-control-01"],
     );
     assert!(
         put.status.success(),
@@ -227,7 +289,7 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
     );
     assert_eq!(
         String::from_utf8_lossy(&get.stdout).trim(),
-        "written-by-control-1"
+        "written-by-control-01"
     );
 
     // The same client name from another CA (even one called etcd-ca) is refused.
@@ -246,7 +308,7 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
     );
     assert!(!refused.status.success(), "a foreign client read the key");
     assert!(!String::from_utf8_lossy(&refused.stdout).contains("written-by"));
-    wait_for("control-2 to log the refusal", 10, &logs, || {
+    wait_for("control-02 to log the refusal", 10, &logs, || {
         let log = cluster[1].log();
         log.lines()
             .any(|l| l.contains("rejected connection") && l.contains("unknown authority"))
@@ -255,25 +317,24 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
 
     // A peer whose certificate (signed by the right CA) is for another IP
     // cannot join. On loopback every peer connects from 127.0.0.1, which
-    // the design's peer certificates name, so this one names only the
-    // wrong IP: the members refuse its connections, and it cannot serve
-    // theirs at 127.0.0.14.
+    // the lab's peer certificates name, so this one names only the wrong
+    // IP: the members refuse its connections, and it cannot serve theirs.
     let (wrong, wrong_key) = signed_by(
         work.path(),
         &etcd_ca,
         &pki.join("etcd/ca.key"),
-        "control-4",
+        "control-04",
         "subjectAltName=IP:127.0.0.99\nextendedKeyUsage=serverAuth,clientAuth\n\
          keyUsage=critical,digitalSignature,keyEncipherment\n",
     );
-    let (c4, p4, m4) = (p[9], p[10], p[11]);
-    let peer_url = format!("https://127.0.0.14:{p4}");
+    let fourth = member(3);
+    let peer_url = format!("https://127.0.0.1:{}", fourth.peer);
     let add = ctl(
         &endpoint(0),
         &[
             "member",
             "add",
-            "control-4",
+            "control-04",
             &format!("--peer-urls={peer_url}"),
         ],
     );
@@ -282,35 +343,40 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
         "{}",
         String::from_utf8_lossy(&add.stderr)
     );
-    let (c1, p1, m1) = (p[0], p[1], p[2]);
-    let moved = |value: &str| {
-        value
-            .replace(&format!("127.0.0.11:{c1}"), &format!("127.0.0.14:{c4}"))
-            .replace(&format!("127.0.0.11:{p1}"), &format!("127.0.0.14:{p4}"))
-            .replace(&format!("127.0.0.1:{c1}"), &format!("127.0.0.1:{c4}"))
-            .replace(&format!("127.0.0.1:{m1}"), &format!("127.0.0.1:{m4}"))
+    let first = moved[0];
+    let to_fourth = |value: &str| {
+        [
+            (first.client, fourth.client),
+            (first.local, fourth.local),
+            (first.peer, fourth.peer),
+            (first.metrics, fourth.metrics),
+        ]
+        .iter()
+        .fold(value.to_string(), |v, (from, to)| {
+            v.replace(&format!("127.0.0.1:{from}"), &format!("127.0.0.1:{to}"))
+        })
     };
-    let fourth: Vec<String> = (args[0].iter())
+    let fourth_args: Vec<String> = (args[0].iter())
         .map(|arg| {
             let (flag, value) = arg.split_once('=').unwrap();
             let value = match flag {
-                "--name" => "control-4".to_string(),
-                "--initial-cluster" => format!("{value},control-4={peer_url}"),
+                "--name" => "control-04".to_string(),
+                "--initial-cluster" => format!("{value},control-04={peer_url}"),
                 "--initial-cluster-state" => "existing".to_string(),
                 "--cert-file" | "--peer-cert-file" => wrong.display().to_string(),
                 "--key-file" | "--peer-key-file" => wrong_key.display().to_string(),
-                "--data-dir" => work.path().join("control-4").display().to_string(),
-                _ => moved(value),
+                "--data-dir" => work.path().join("control-04").display().to_string(),
+                _ => to_fourth(value),
             };
             assert!(
-                !value.contains("127.0.0.11") || flag == "--initial-cluster",
+                !value.contains(&format!(":{}", first.peer)) || flag == "--initial-cluster",
                 "{flag}"
             );
             format!("{flag}={value}")
         })
         .collect();
-    let mut intruder = Etcd::start(&fourth, work.path().join("control-4.log"));
-    wait_for("the members to refuse control-4", 30, &[&intruder], || {
+    let mut intruder = Etcd::start(&fourth_args, work.path().join("control-04.log"));
+    wait_for("the members to refuse control-04", 30, &[&intruder], || {
         (cluster.iter()).find_map(|m| {
             let log = m.log();
             log.lines()
@@ -326,11 +392,11 @@ fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificat
     let list = ctl(&endpoint(1), &["member", "list", "-w", "json"]);
     let fourth_member = members(&list)
         .into_iter()
-        .find(|(name, _)| name != "control-1" && name != "control-2" && name != "control-3");
+        .find(|(name, _)| !NODES.iter().any(|(n, _)| n == name));
     assert_eq!(
         fourth_member,
         Some((String::new(), 0)),
-        "control-4 stays unstarted; its log:\n{}",
+        "control-04 stays unstarted; its log:\n{}",
         intruder.log()
     );
     let health = ctl(&all, &["endpoint", "health"]);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::openssl::{KUBE_LAB, public_key, render_kube, rsa_bits, verify};
+use common::openssl::{KUBE_LAB, kubectl_view, public_key, render_kube, rsa_bits, verify};
 use common::x509::{extensions, subject};
 use common::{Labrun, text};
 use std::collections::BTreeMap;
@@ -57,7 +57,9 @@ fn row(file: &str, issuer: Issuer, subject: &str, eku: &'static str, sans: Strin
 fn table(node: &str, ip: &str) -> Vec<Row> {
     use Issuer::*;
     let none = String::new;
-    let etcd_sans = format!("DNS:{node}, DNS:localhost, IP Address:{ip}, IP Address:127.0.0.1");
+    let etcd_sans = format!(
+        "DNS:{node}, DNS:localhost, IP Address:{ip}, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+    );
     vec![
         row(
             "root-ca.crt",
@@ -188,21 +190,6 @@ fn files(dir: &Path) -> BTreeMap<String, u32> {
         }
     }
     out
-}
-
-/// `kubectl config view --raw` of a kubeconfig, as JSON.
-fn kubectl_view(path: &Path) -> serde_json::Value {
-    let out = std::process::Command::new("kubectl")
-        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
-        .arg(path)
-        .output()
-        .expect("kubectl runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
@@ -346,7 +333,7 @@ fn render_writes_kubeadm_files_and_every_certificate_matches_the_design() {
         assert_eq!(found, expected, "{node}: every file, with its mode");
     }
 
-    // What all nodes share is the same; the admin kubeconfig is also given
+    // What all nodes share is the same; the admin kubeconfigs are also given
     // to the user.
     for shared in [
         "ca.key",
@@ -363,8 +350,13 @@ fn render_writes_kubeadm_files_and_every_certificate_matches_the_design() {
         std::fs::read(out.path().join("admin.conf")).unwrap(),
         std::fs::read(out.path().join("control-2/etc/kubernetes/admin.conf")).unwrap()
     );
+    assert_eq!(
+        std::fs::read(out.path().join("super-admin.conf")).unwrap(),
+        std::fs::read(out.path().join("control-1/etc/kubernetes/super-admin.conf")).unwrap()
+    );
     assert_eq!(written["admin.conf"], 0o600);
-    assert_eq!(written.len(), 3 * 26 + 1 + 1, "{written:#?}");
+    assert_eq!(written["super-admin.conf"], 0o600);
+    assert_eq!(written.len(), 3 * 26 + 1 + 2, "{written:#?}");
 }
 
 fn openssl_text(key: &Path) -> String {
@@ -453,9 +445,26 @@ fn keys_are_made_once_reused_by_plan_up_and_render_and_renewed_on_request() {
         );
         assert_eq!(fingerprints(&labrun), first, "{args:?}");
     }
-    // `up` renews and keeps the renewal.
+    // `up` asks first: off a terminal it needs --yes, and without it keeps everything.
+    let out = labrun.run(&["up", KUBE_LAB, "--renew-pki"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(secrets_bytes(&labrun), before_bytes);
+    // `up` renews, keeps the renewal, and keeps the old keys in a dated backup.
     let args = ["up", KUBE_LAB, "--yes", "--renew-pki"];
     assert!(run_quietly(&labrun, &args).contains(MADE));
+    let backups: Vec<_> = std::fs::read_dir(labrun.lab_dir("kube-pki"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("secrets.json.")
+        })
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), before_bytes);
     let before = fingerprints(&labrun);
     assert_eq!(before.len(), 24);
     for (name, fingerprint) in &before {

@@ -30,7 +30,7 @@ pub fn longest_chain(decl: &Declaration) -> Vec<String> {
 
 /// `labrun graph`.
 pub fn graph(args: LabArgs) -> Result<ExitCode> {
-    let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
+    let session = Session::open(&args.lab, &args.options(false))?;
     let decl = &session.decl;
     let chain = longest_chain(decl);
     if args.json {

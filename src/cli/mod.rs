@@ -3,6 +3,7 @@
 mod butane;
 mod down;
 mod graph;
+mod labs;
 mod pki;
 mod plan_view;
 mod progress;
@@ -10,8 +11,10 @@ mod render;
 mod ssh;
 mod status;
 mod up;
+mod wg;
 
 use crate::lua::error::ScriptError;
+use crate::lua::modules;
 use crate::session::resolve::{find_script, looks_like_path};
 use crate::session::{self, InputError};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -26,7 +29,7 @@ struct Cli {
 }
 
 const AFTER_HELP: &str = "`labrun LAB.lua` is `labrun up LAB.lua`.\n\
-LAB is a path to a script or a name looked up as labs/NAME.lua and in LABRUN_PATH.\n\
+LAB is a path to a script, or a name looked up as NAME.lua in ./labs, in LABRUN_PATH, then among the built-in labs (`labrun labs`).\n\
 State lives in $LABRUN_HOME (default: the XDG state directory).\n\
 Exit codes: 0 success, 1 failure talking to AWS or a node, 2 bad input (nothing created).";
 
@@ -53,12 +56,44 @@ enum Command {
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Print a WireGuard client config of a lab that is up, or draw it as a QR code.
+    Wg(WgArgs),
+    /// List the labs there are (built in, ./labs, LABRUN_PATH) with their cost per hour.
+    Labs(LabsArgs),
+    /// Copy a built-in lab into a file to edit (no rebuild needed to run it).
+    New(NewArgs),
+    /// Write .luarc.json so LuaLS completes and checks labrun scripts.
+    Setup(SetupArgs),
+}
+
+#[derive(Args, Debug)]
+struct LabsArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct NewArgs {
+    /// A built-in lab, e.g. nat.
+    lab: String,
+    /// Where to write it (default: ./LAB.lua); never overwritten.
+    file: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct SetupArgs {
+    /// The folder of your labs.
+    #[arg(default_value = ".")]
+    dir: std::path::PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
 enum PkiCommand {
     /// Summarize a lab's certificates from its stored secrets (like `kubeadm certs check-expiration`), or one in detail.
     Show(PkiShowArgs),
+    /// Make the lab's PKI anew and apply it (= `labrun up LAB --renew-pki`): asks first, keeps a dated backup.
+    Renew(UpArgs),
 }
 
 #[derive(Args, Debug)]
@@ -73,28 +108,68 @@ struct PkiShowArgs {
 }
 
 #[derive(Args, Debug)]
+struct WgArgs {
+    /// Lab name or script.
+    lab: String,
+    /// The client (needed when the lab has several).
+    client: Option<String>,
+    /// Draw the config as a QR code in the terminal, for the WireGuard mobile app.
+    #[arg(long)]
+    qr: bool,
+    /// Write the config's QR code as a PNG (mode 0600: it holds the client's private key).
+    #[arg(long, value_name = "FILE")]
+    qr_png: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct LabArgs {
     /// Lab script path or name.
     lab: String,
     /// Set a lab variable read by labrun.var (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
-    /// Machine-readable output.
+    /// Machine-readable output: one JSON document on stdout, prose on stderr.
     #[arg(long)]
     json: bool,
+    /// Show unchanged resources in the plan too.
+    #[arg(long)]
+    all: bool,
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
+    /// Make the lab's WireGuard keys anew (its SSH user key and PKI are kept).
+    #[arg(long)]
+    renew_keys: bool,
+    /// Ignore the images and versions the lab pinned (lock.json) and pin what is current.
+    #[arg(long)]
+    upgrade: bool,
 }
 
 impl LabArgs {
-    /// How to open the lab; keys made are saved if `save` (never when
-    /// renewing outside `up`, so a look does not replace the lab's PKI).
-    fn options(&self, save: bool) -> session::Options {
+    /// Whether keys are to be made anew.
+    fn renews(&self) -> bool {
+        self.renew_pki || self.renew_keys
+    }
+
+    /// How to open the lab for `up` (`applying`) or for a look. A look
+    /// saves keys it had to make but never a renewal or an upgrade, so it
+    /// does not replace what the lab holds.
+    fn options(&self, applying: bool) -> session::Options {
+        let renew = [
+            (self.renew_pki, modules::pki::SECRET),
+            (self.renew_keys, modules::wireguard::SECRET),
+        ];
+        let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            renew_pki: self.renew_pki,
-            save_secrets: save,
+            // `up` saves a renewal itself, once the user agreed.
+            save_secrets: if applying {
+                renew.is_empty()
+            } else {
+                renew.is_empty() && !self.upgrade
+            },
+            renew,
+            upgrade: self.upgrade,
         }
     }
 }
@@ -236,9 +311,17 @@ pub fn main() -> ExitCode {
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
+            Command::Pki(PkiCommand::Renew(mut a)) => {
+                a.lab.renew_pki = true;
+                up::up(a).await
+            }
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
+            Command::Wg(a) => wg::wg(a),
+            Command::Labs(a) => labs::labs(a),
+            Command::New(a) => labs::new(a),
+            Command::Setup(a) => labs::setup(a),
         }
     });
     match result {

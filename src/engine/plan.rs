@@ -2,8 +2,7 @@
 //! records, per resource: create, update in place, replace, delete, keep.
 
 use super::decl::Declaration;
-use super::provider::Provider;
-use super::schema::Update;
+use super::schema::{Schema, Update};
 use super::state::{State, Status};
 use super::value::Resolved;
 use serde::Serialize;
@@ -27,6 +26,15 @@ pub enum Action {
     Keep,
 }
 
+/// A field whose value changes, old and new.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Json,
+    /// `None` when the new value is known only after apply.
+    pub after: Option<Json>,
+}
+
 /// One line of a plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
@@ -34,6 +42,9 @@ pub struct Change {
     pub kind: String,
     #[serde(flatten)]
     pub action: Action,
+    /// For an update or a replacement: each changed field, before and after.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<FieldChange>,
 }
 
 /// The plan for a whole lab, declared resources in dependency order, then deletions.
@@ -84,19 +95,25 @@ pub fn topological(decl: &Declaration) -> Vec<String> {
     out
 }
 
+/// The schema of a kind, as the provider knows it.
+pub type Schemas<'a> = &'a dyn Fn(&str) -> Option<&'static Schema>;
+
 /// Computes the plan. Needs no cloud access.
-pub fn plan(decl: &Declaration, state: &State, provider: &dyn Provider) -> Plan {
+pub fn plan(decl: &Declaration, state: &State, schemas: Schemas<'_>) -> Plan {
     let mut changes = Vec::new();
     // Resources whose attributes will be new after apply.
     let mut fresh: HashSet<String> = HashSet::new();
     for address in topological(decl) {
         let r = &decl.resources[&address];
-        let action = match state.resources.get(&address) {
-            None => Action::Create,
-            Some(s) if s.status != Status::Created => Action::Replace {
-                because: vec!["its creation did not finish".into()],
-            },
-            Some(s) => diff(r, s, state, &fresh, provider),
+        let (action, diff) = match state.resources.get(&address) {
+            None => (Action::Create, Vec::new()),
+            Some(s) if s.status != Status::Created => (
+                Action::Replace {
+                    because: vec!["its creation did not finish".into()],
+                },
+                Vec::new(),
+            ),
+            Some(s) => diff(r, s, state, &fresh, schemas),
         };
         if matches!(action, Action::Create | Action::Replace { .. }) {
             fresh.insert(address.clone());
@@ -105,6 +122,7 @@ pub fn plan(decl: &Declaration, state: &State, provider: &dyn Provider) -> Plan 
             address,
             kind: r.kind.clone(),
             action,
+            diff,
         });
     }
     for (address, s) in &state.resources {
@@ -113,6 +131,7 @@ pub fn plan(decl: &Declaration, state: &State, provider: &dyn Provider) -> Plan 
                 address: address.clone(),
                 kind: s.kind.clone(),
                 action: Action::Delete,
+                diff: Vec::new(),
             });
         }
     }
@@ -124,8 +143,8 @@ fn diff(
     s: &super::state::ResourceState,
     state: &State,
     fresh: &HashSet<String>,
-    provider: &dyn Provider,
-) -> Action {
+    schemas: Schemas<'_>,
+) -> (Action, Vec<FieldChange>) {
     let lookup = |rf: &super::value::Ref| {
         if fresh.contains(&rf.address) {
             None
@@ -133,8 +152,8 @@ fn diff(
             state.attr(&rf.address, &rf.attr)
         }
     };
-    let schema = provider.schema(&r.kind);
-    let (mut replace, mut update) = (Vec::new(), Vec::new());
+    let schema = schemas(&r.kind);
+    let (mut replace, mut update, mut changed_fields) = (Vec::new(), Vec::new(), Vec::new());
     let mut names: Vec<&str> = r.props.keys().map(String::as_str).collect();
     if let Json::Object(old) = &s.props {
         names.extend(
@@ -145,12 +164,17 @@ fn diff(
     }
     for name in names {
         let old = s.props.get(name).unwrap_or(&Json::Null);
-        let changed = match r.props.get(name).map(|v| v.resolve(&lookup)) {
-            None => !old.is_null(),
-            Some(Resolved::Known(new)) => new != *old,
-            Some(Resolved::Unknown) => true,
+        let new = match r.props.get(name).map(|v| v.resolve(&lookup)) {
+            None => Some(Json::Null),
+            Some(Resolved::Known(new)) => Some(new),
+            Some(Resolved::Unknown) => None,
         };
-        if changed {
+        if new.as_ref() != Some(old) {
+            changed_fields.push(FieldChange {
+                field: name.to_string(),
+                before: old.clone(),
+                after: new,
+            });
             let how = schema
                 .and_then(|sc| sc.field(name))
                 .map_or(Update::Replace, |f| f.update);
@@ -160,24 +184,37 @@ fn diff(
             }
         }
     }
-    if !replace.is_empty() {
+    let action = if !replace.is_empty() {
         Action::Replace { because: replace }
     } else if !update.is_empty() {
         Action::Update { fields: update }
     } else {
         Action::Keep
-    }
+    };
+    (action, changed_fields)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::Aws;
     use crate::engine::decl::{Location, ResourceDecl};
+    use crate::engine::schema::{Field, Type};
     use crate::engine::state::ResourceState;
     use crate::engine::value::{Ref, Value};
     use indexmap::IndexMap;
     use serde_json::json;
+
+    /// The one in-place field of these tests: an instance's type.
+    static INSTANCE: Schema = Schema {
+        kind: "instance",
+        doc: "",
+        fields: &[Field::required("type", Type::Str, "").in_place()],
+        attrs: &[],
+    };
+
+    fn schemas(kind: &str) -> Option<&'static Schema> {
+        (kind == "instance").then_some(&INSTANCE)
+    }
 
     /// (kind, name, properties) of one declared resource.
     type Declared<'a> = (&'a str, &'a str, &'a [(&'a str, Value)]);
@@ -291,7 +328,7 @@ mod tests {
         let plan = plan(
             &lab("10.0.1.0/24", "t3.nano"),
             &State::new("t", "us-east-1"),
-            &Aws::offline(),
+            &schemas,
         );
         let order: Vec<_> = plan.changes.iter().map(|c| c.address.as_str()).collect();
         assert_eq!(order, ["vpc.v", "subnet.s", "instance.i"]);
@@ -300,13 +337,13 @@ mod tests {
 
     #[test]
     fn an_unchanged_lab_keeps_everything() {
-        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &applied(), &Aws::offline());
+        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &applied(), &schemas);
         assert!(!plan.has_changes(), "{plan:?}");
     }
 
     #[test]
     fn an_in_place_field_updates_and_names_the_field() {
-        let plan = plan(&lab("10.0.1.0/24", "t3.micro"), &applied(), &Aws::offline());
+        let plan = plan(&lab("10.0.1.0/24", "t3.micro"), &applied(), &schemas);
         assert_eq!(
             action(&plan, "instance.i"),
             Action::Update {
@@ -318,7 +355,7 @@ mod tests {
 
     #[test]
     fn a_replaced_resource_replaces_what_refers_to_it() {
-        let plan = plan(&lab("10.0.2.0/24", "t3.nano"), &applied(), &Aws::offline());
+        let plan = plan(&lab("10.0.2.0/24", "t3.nano"), &applied(), &schemas);
         assert_eq!(
             action(&plan, "subnet.s"),
             Action::Replace {
@@ -346,7 +383,7 @@ mod tests {
             json!({"cidr": "10.9.0.0/16"}),
             Status::Created,
         );
-        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &state, &Aws::offline());
+        let plan = plan(&lab("10.0.1.0/24", "t3.nano"), &state, &schemas);
         assert_eq!(
             action(&plan, "instance.i"),
             Action::Replace {

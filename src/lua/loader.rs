@@ -8,17 +8,21 @@ use std::path::{Path, PathBuf};
 /// The stdlib as built into the binary.
 pub static STDLIB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/stdlib");
 
-/// Folders searched before the embedded stdlib: `LABRUN_STDLIB`, then a
-/// `stdlib/` next to the lab script, then one beside the lab's folder.
-pub fn override_dirs(script_dir: &Path) -> Vec<PathBuf> {
+/// Folders searched before the embedded stdlib: `LABRUN_STDLIB`, then (for
+/// a script on disk) a `stdlib/` next to the lab script, then one beside
+/// the lab's folder. A lab built into the binary uses its own stdlib unless
+/// `LABRUN_STDLIB` says otherwise.
+pub fn override_dirs(script_dir: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("LABRUN_STDLIB")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)
         .into_iter()
         .collect();
-    dirs.push(script_dir.join("stdlib"));
-    if let Some(parent) = script_dir.parent() {
-        dirs.push(parent.join("stdlib"));
+    if let Some(script_dir) = script_dir {
+        dirs.push(script_dir.join("stdlib"));
+        if let Some(parent) = script_dir.parent() {
+            dirs.push(parent.join("stdlib"));
+        }
     }
     dirs.retain(|d| d.join("labrun").is_dir());
     dirs
@@ -45,11 +49,15 @@ pub fn find(name: &str, dirs: &[PathBuf]) -> Option<(String, String)> {
 }
 
 /// Installs the stdlib searcher after `package.preload`, and limits the
-/// plain Lua path to the lab's own folder (no C modules).
-pub fn install(lua: &Lua, script_dir: &Path) -> mlua::Result<()> {
+/// plain Lua path to the lab's own folder (none for a built-in lab; no C
+/// modules).
+pub fn install(lua: &Lua, script_dir: Option<&Path>) -> mlua::Result<()> {
     let package: Table = lua.globals().get("package")?;
-    let dir = script_dir.display().to_string();
-    package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua"))?;
+    let path = script_dir.map_or(String::new(), |d| {
+        let dir = d.display();
+        format!("{dir}/?.lua;{dir}/?/init.lua")
+    });
+    package.set("path", path)?;
     package.set("cpath", "")?;
     let dirs = override_dirs(script_dir);
     let searcher =

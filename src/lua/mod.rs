@@ -3,6 +3,7 @@
 //! carries `file:line`.
 
 pub mod convert;
+pub mod editor;
 pub mod error;
 pub mod loader;
 pub mod location;
@@ -20,11 +21,12 @@ use std::path::PathBuf;
 /// A lab script to run.
 #[derive(Debug, Clone)]
 pub struct Script {
-    /// How errors name it: its path, or `NAME.lua (built in)`.
+    /// How errors name it: its path, or `builtin:NAME.lua`.
     pub name: String,
     pub code: String,
-    /// The folder `labrun.file` and stdlib overrides start from.
-    pub dir: PathBuf,
+    /// The folder `labrun.file`, `require` and stdlib overrides start from;
+    /// none for a lab built into the binary.
+    pub dir: Option<PathBuf>,
 }
 
 impl Script {
@@ -38,7 +40,11 @@ impl Script {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(std::path::Path::new("."))
             .to_path_buf();
-        Ok(Script { name, code, dir })
+        Ok(Script {
+            name,
+            code,
+            dir: Some(dir),
+        })
     }
 }
 
@@ -59,6 +65,8 @@ pub struct LoadOptions<'a> {
     pub renew: &'a [&'a str],
     /// The resource kinds scripts can declare.
     pub kinds: Kinds,
+    /// Ignore the lab's lock and pin what is current.
+    pub upgrade: bool,
 }
 
 fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua, ScriptError> {
@@ -71,13 +79,14 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
             modules::Context {
                 kinds: opts.kinds.clone(),
                 vars: vars.clone(),
-                script_dir: script.dir.clone(),
+                script_dir: script.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
             },
         )?;
         lua.globals().set("labrun", labrun)?;
-        loader::install(&lua, &script.dir)?;
+        loader::install(&lua, script.dir.as_deref())?;
         lua.set_app_data(location::MainChunk(script.name.clone()));
         lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
+        lua.set_app_data(crate::secrets::Pinned::new(opts.upgrade));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;

@@ -4,7 +4,9 @@
 
 pub mod deliver;
 pub mod live;
+pub mod pins;
 pub mod resolve;
+pub mod shipped;
 
 use crate::aws::{self, Aws};
 use crate::cost::Price;
@@ -19,7 +21,7 @@ use crate::lua::modules::files::LabFile;
 use crate::lua::modules::lab::Kinds;
 use crate::lua::modules::{pki, steps};
 use crate::lua::{self, LoadOptions, Script};
-use crate::secrets::LabSecrets;
+use crate::secrets::{LabSecrets, Pinned};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use mlua::Lua;
@@ -40,14 +42,20 @@ pub fn kinds() -> Kinds {
 pub struct Options {
     /// `--var` values.
     pub vars: BTreeMap<String, String>,
-    /// Make the lab's PKI anew instead of reusing the stored one.
-    pub renew_pki: bool,
-    /// Save keys and certificates made while the script ran.
+    /// Entries of the lab's secrets to make anew instead of reusing
+    /// (`pki::SECRET`, `wireguard::SECRET`).
+    pub renew: Vec<&'static str>,
+    /// Save keys and certificates made while the script ran (and what the
+    /// lab pinned).
     pub save_secrets: bool,
+    /// Ignore what the lab pinned (images, versions) and pin what is current.
+    pub upgrade: bool,
 }
 
 /// An opened lab: its script run, its declaration prepared.
 pub struct Session {
+    /// Where the script was found.
+    pub found: resolve::Found,
     pub script: Script,
     /// What the state records as where the lab came from.
     pub origin: String,
@@ -62,16 +70,24 @@ impl Session {
     /// Finds the script `lab` names, runs it and prepares what it declared.
     /// Script errors are [`ScriptError`]s; nothing is called in AWS.
     pub fn open(lab: &str, opts: &Options) -> Result<Session> {
-        let path = resolve::script(lab)?;
-        let script = Script::read(&path)?;
-        let renew: &[&str] = if opts.renew_pki { &[pki::SECRET] } else { &[] };
+        Session::open_found(resolve::script(lab)?, opts)
+    }
+
+    /// Runs the script found at `found` and prepares what it declared.
+    pub fn open_found(found: resolve::Found, opts: &Options) -> Result<Session> {
+        let script = found.script()?;
         let load = LoadOptions {
             vars: &opts.vars,
-            renew,
+            renew: &opts.renew,
             kinds: kinds(),
+            upgrade: opts.upgrade,
         };
         let loaded = lua::load_lab(&script, &load)?;
         let mut decl = loaded.decl;
+        if let Some(pinned) = loaded.lua.app_data_ref::<Pinned>() {
+            let state = state::load(&decl.lab)?.unwrap_or_default();
+            pins::apply(&mut decl, &state, &pinned);
+        }
         prepare(&mut decl, &Aws::offline()).map_err(|e| ScriptError::plain(e.to_string()))?;
         steps::check(&loaded.lua)?;
         if let Some(line) = pki::report(&loaded.lua) {
@@ -82,8 +98,14 @@ impl Session {
         {
             store.save().context("cannot save the lab's secrets")?;
         }
+        if opts.save_secrets
+            && let Some(pinned) = loaded.lua.app_data_ref::<Pinned>()
+        {
+            pinned.0.save().context("cannot save the lab's lock")?;
+        }
         Ok(Session {
-            origin: resolve::recorded_path(&path),
+            origin: found.origin(),
+            found,
             script,
             decl,
             files: loaded.files,
@@ -113,7 +135,8 @@ impl Session {
 
     /// What `up` would do against `state`.
     pub fn plan(&self, state: &State) -> Plan {
-        plan::plan(&self.decl, state, &Aws::offline())
+        let aws = Aws::offline();
+        plan::plan(&self.decl, state, &|k| aws.schema(k))
     }
 
     /// The price of every declared resource and the total per hour.
@@ -141,6 +164,37 @@ impl Session {
     /// Names of the after-up steps the script declares.
     pub fn steps(&self) -> Vec<String> {
         steps::names(&self.lua)
+    }
+
+    /// Pins the images this apply's lookups found in the lab's lock.
+    pub fn pin_images(&self, state: &State) -> Result<()> {
+        if let Some(pinned) = self.lua.app_data_ref::<Pinned>() {
+            pins::record(&self.decl, state, &pinned);
+            pinned.0.save().context("cannot save the lab's lock")?;
+        }
+        Ok(())
+    }
+
+    /// Saves the keys and certificates this run made (a renewal `up` was
+    /// asked to keep), after copying the old `secrets.json` to a dated
+    /// backup beside it; returns the backup's path, if there was a file.
+    pub fn save_renewed_secrets(&self) -> Result<Option<std::path::PathBuf>> {
+        let folder = crate::lab_folder::LabFolder::of(self.lab())?;
+        let backup = match folder.read(crate::lab_folder::SECRETS)? {
+            Some(old) => {
+                let stamp = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Iso8601::DEFAULT)
+                    .unwrap_or_default()
+                    .replace([':', '-'], "");
+                let name = format!("{}.{}", crate::lab_folder::SECRETS, &stamp[..15]);
+                Some(folder.write(&name, &old)?)
+            }
+            None => None,
+        };
+        if let Some(store) = self.lua.app_data_ref::<LabSecrets>() {
+            store.save().context("cannot save the lab's secrets")?;
+        }
+        Ok(backup)
     }
 
     /// The lab's secret store as this run left it.

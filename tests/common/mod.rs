@@ -1,13 +1,19 @@
 //! Test harness: a real `moto_server` on loopback, the `labrun` binary run
 //! against it, and an EC2 client to check what it did.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+pub mod fault_proxy;
 pub mod fixtures;
+pub mod ignition;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;
+pub mod tagged;
 pub mod wireguard;
 pub mod x509;
+
+pub use fault_proxy::FaultProxy;
+pub use tagged::{Found, found, lab_buckets, made_twice, tagged};
 
 use labrun::ssh::{KeyPair, PublicKey, Target};
 
@@ -219,9 +225,14 @@ pub struct Labrun {
 impl Labrun {
     /// A labrun pointed at `moto`.
     pub fn new(moto: &Moto) -> Labrun {
+        Labrun::at(moto.url())
+    }
+
+    /// A labrun pointed at an endpoint URL (a [`FaultProxy`] in front of moto).
+    pub fn at(endpoint: String) -> Labrun {
         Labrun {
             home: tempfile::tempdir().expect("tempdir"),
-            endpoint: Some(moto.url()),
+            endpoint: Some(endpoint),
         }
     }
 
@@ -278,166 +289,6 @@ pub fn text(o: &Output) -> String {
     )
 }
 
-/// Everything still tagged with `lab`, described kind by kind through the EC2,
-/// ELBv2 and S3 APIs.
-pub async fn tagged(moto: &Moto, lab: &str) -> Vec<String> {
-    use aws_sdk_ec2::types::Filter;
-    let ec2 = &moto.ec2().await;
-    let f = || Filter::builder().name("tag:labrun:lab").values(lab).build();
-    let mut left = Vec::new();
-    let o = ec2.describe_vpcs().filters(f()).send().await.unwrap();
-    left.extend(
-        o.vpcs()
-            .iter()
-            .map(|x| format!("vpc {}", x.vpc_id().unwrap_or_default())),
-    );
-    let o = ec2.describe_subnets().filters(f()).send().await.unwrap();
-    left.extend(
-        o.subnets()
-            .iter()
-            .map(|x| format!("subnet {}", x.subnet_id().unwrap_or_default())),
-    );
-    let o = ec2
-        .describe_internet_gateways()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    left.extend(
-        o.internet_gateways()
-            .iter()
-            .map(|x| format!("igw {}", x.internet_gateway_id().unwrap_or_default())),
-    );
-    let o = ec2
-        .describe_route_tables()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    left.extend(
-        o.route_tables()
-            .iter()
-            .map(|x| format!("rtb {}", x.route_table_id().unwrap_or_default())),
-    );
-    let o = ec2
-        .describe_security_groups()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    left.extend(
-        o.security_groups()
-            .iter()
-            .map(|x| format!("sg {}", x.group_id().unwrap_or_default())),
-    );
-    let o = ec2
-        .describe_network_interfaces()
-        .filters(f())
-        .send()
-        .await
-        .unwrap();
-    left.extend(
-        o.network_interfaces()
-            .iter()
-            .map(|x| format!("eni {}", x.network_interface_id().unwrap_or_default())),
-    );
-    let o = ec2.describe_addresses().filters(f()).send().await.unwrap();
-    left.extend(
-        o.addresses()
-            .iter()
-            .map(|x| format!("eip {}", x.allocation_id().unwrap_or_default())),
-    );
-    let o = ec2.describe_key_pairs().filters(f()).send().await.unwrap();
-    left.extend(
-        o.key_pairs()
-            .iter()
-            .map(|x| format!("key {}", x.key_pair_id().unwrap_or_default())),
-    );
-    let o = ec2.describe_instances().filters(f()).send().await.unwrap();
-    left.extend(
-        o.reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .filter(|i| i.state().and_then(|s| s.name()).map(|n| n.as_str()) != Some("terminated"))
-            .map(|x| format!("instance {}", x.instance_id().unwrap_or_default())),
-    );
-    left.extend(elbv2_tagged(&moto.elbv2().await, lab).await);
-    left.extend(
-        lab_buckets(&moto.s3().await, lab)
-            .await
-            .into_iter()
-            .map(|b| format!("bucket {b}")),
-    );
-    left
-}
-
-/// The load balancers, their listeners and the target groups tagged with
-/// `lab` (ELBv2 lists no resources by tag: each is described, then its tags).
-pub async fn elbv2_tagged(elb: &aws_sdk_elasticloadbalancingv2::Client, lab: &str) -> Vec<String> {
-    let mut arns = Vec::new();
-    let lbs = elb.describe_load_balancers().send().await.unwrap();
-    for lb in lbs.load_balancers() {
-        let arn = lb.load_balancer_arn().unwrap();
-        arns.push(("load_balancer", arn.to_string()));
-        let listeners = elb
-            .describe_listeners()
-            .load_balancer_arn(arn)
-            .send()
-            .await
-            .unwrap();
-        arns.extend(
-            listeners
-                .listeners()
-                .iter()
-                .map(|l| ("listener", l.listener_arn().unwrap().to_string())),
-        );
-    }
-    let groups = elb.describe_target_groups().send().await.unwrap();
-    arns.extend(
-        groups
-            .target_groups()
-            .iter()
-            .map(|g| ("target_group", g.target_group_arn().unwrap().to_string())),
-    );
-    let mut found = Vec::new();
-    for (kind, arn) in arns {
-        let tags = elb
-            .describe_tags()
-            .resource_arns(&arn)
-            .send()
-            .await
-            .unwrap();
-        let ours = tags.tag_descriptions().iter().any(|d| {
-            d.tags()
-                .iter()
-                .any(|t| t.key() == Some("labrun:lab") && t.value() == Some(lab))
-        });
-        if ours {
-            found.push(format!("{kind} {arn}"));
-        }
-    }
-    found
-}
-
-/// The S3 buckets tagged with `lab`.
-pub async fn lab_buckets(s3: &aws_sdk_s3::Client, lab: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for b in s3.list_buckets().send().await.unwrap().buckets() {
-        let name = b.name().unwrap();
-        let Ok(tags) = s3.get_bucket_tagging().bucket(name).send().await else {
-            continue;
-        };
-        if tags
-            .tag_set()
-            .iter()
-            .any(|t| t.key() == "labrun:lab" && t.value() == lab)
-        {
-            found.push(name.to_string());
-        }
-    }
-    found
-}
-
 /// Writes a script into `dir` and returns its path.
 pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     let p = dir.join(name);
@@ -445,7 +296,7 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
-/// The user data of the instance at `address`, decoded.
+/// The user data of the instance at `address` (not one it replaced), decoded.
 pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> String {
     let f = |k: &str, v: &str| {
         aws_sdk_ec2::types::Filter::builder()
@@ -457,6 +308,14 @@ pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> S
         .describe_instances()
         .filters(f("labrun:lab", lab))
         .filters(f("labrun:resource", address))
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopped")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -477,4 +336,54 @@ pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> S
         .unwrap(),
     )
     .unwrap()
+}
+
+/// The median of some measurements.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// A deterministic random number generator for a test's seeded choices.
+pub fn seeded(seed: u64) -> proptest::test_runner::TestRng {
+    use proptest::test_runner::{RngAlgorithm, TestRng};
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+}
+
+/// Runs labrun, SIGKILLing it if it has not ended within `deadline`
+/// (then `Err` with what it printed so far).
+pub fn run_within(c: &mut Command, deadline: Duration) -> Result<Output, String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = c
+        .stdout(std::fs::File::create(&out).expect("stdout file"))
+        .stderr(std::fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("labrun runs");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = Output {
+        status: status.unwrap_or_default(),
+        stdout: std::fs::read(&out).unwrap_or_default(),
+        stderr: std::fs::read(&err).unwrap_or_default(),
+    };
+    match status {
+        Some(_) => Ok(output),
+        None => Err(format!(
+            "still running after {deadline:?}, killed\n{}",
+            text(&output)
+        )),
+    }
 }

@@ -119,3 +119,19 @@ pub fn signed_by(dir: &Path, ca: &Path, ca_key: &Path, cn: &str, ext: &str) -> (
     ]);
     (cert, key)
 }
+
+/// `kubectl config view --raw` of a kubeconfig, as JSON: kubectl must load it.
+pub fn kubectl_view(path: &Path) -> serde_json::Value {
+    let out = std::process::Command::new("kubectl")
+        .args(["config", "view", "--raw", "-o", "json", "--kubeconfig"])
+        .arg(path)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

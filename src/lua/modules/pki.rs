@@ -150,13 +150,16 @@ fn set(lua: &Lua, value: mlua::Value) -> mlua::Result<Table> {
     entries(lua, &made)
 }
 
-/// `{ [name] = { cert, key, fingerprint } }` for certificates and
-/// `{ [name] = { key, public, fingerprint } }` for bare keys.
+/// `{ [name] = { cert, key, fingerprint, public_fingerprint } }` for
+/// certificates and `{ [name] = { key, public, fingerprint,
+/// public_fingerprint } }` for bare keys. `public_fingerprint` is the
+/// `sha256:<hex>` of the public key (kubeadm's discovery CA hash).
 fn entries(lua: &Lua, material: &Material) -> mlua::Result<Table> {
     let out = lua.create_table()?;
     for (name, key) in &material.keys {
         let entry = lua.create_table()?;
         entry.set("key", key.to_pem())?;
+        entry.set("public_fingerprint", key.fingerprint())?;
         match material.certs.get(name) {
             Some(cert) => {
                 entry.set("cert", cert.to_pem())?;
@@ -245,7 +248,7 @@ mod tests {
     #[test]
     fn the_stdlib_kube_pki_is_the_set_the_library_is_tested_and_benchmarked_with() {
         let lua = Lua::new();
-        crate::lua::loader::install(&lua, std::path::Path::new(".")).unwrap();
+        crate::lua::loader::install(&lua, Some(std::path::Path::new("."))).unwrap();
         let spec: mlua::Value = lua
             .load(
                 r#"

@@ -2,10 +2,11 @@
 --- hard way) give it: client and peer TLS with client certificate
 --- authentication, the initial cluster of all members, client URLs on the
 --- node's IP and 127.0.0.1, metrics on 127.0.0.1 over plain HTTP.
+local pod, versions = require "labrun.kube.pod", require "labrun.kube.versions"
 local etcd = {}
 
---- The image kubeadm 1.33 runs.
-etcd.IMAGE = "registry.k8s.io/etcd:3.5.21-0"
+--- The pinned image.
+etcd.IMAGE = versions.images.etcd
 --- Where the kubelet looks for the manifest.
 etcd.PATH = "/etc/kubernetes/manifests/etcd.yaml"
 
@@ -79,101 +80,32 @@ command = function(opts)
     ["snapshot-count"] = "10000",
     ["trusted-ca-file"] = pki .. "/ca.crt",
   }
-  local names = {}
-  for flag in pairs(flags) do names[#names + 1] = flag end
-  table.sort(names)
-  local args = { "etcd" }
-  for _, flag in ipairs(names) do args[#args + 1] = ("--%s=%s"):format(flag, flags[flag]) end
+  local args = pod.command("etcd", flags)
   return args, me
-end
-
---- A YAML scalar: JSON's double-quoted strings are YAML too.
-local function q(s) return labrun.json.encode(tostring(s)) end
-
---- A probe of etcd's metrics endpoint.
-local function probe(lines, name, port, path, failures)
-  lines[#lines + 1] = "    " .. name .. ":"
-  for _, line in ipairs {
-    "      failureThreshold: " .. failures,
-    "      httpGet:",
-    "        host: 127.0.0.1",
-    "        path: " .. q(path),
-    "        port: " .. port,
-    "        scheme: HTTP",
-    "      initialDelaySeconds: 10",
-    "      periodSeconds: 10",
-    "      timeoutSeconds: 15",
-  } do lines[#lines + 1] = line end
 end
 
 --- The static pod manifest (YAML text) of member `opts.node`: etcd.command(opts) in
 --- a kube-system pod on the host network, with the PKI and data folders mounted from
---- the host. opts as etcd.command, plus image (etcd.IMAGE).
+--- the host. opts as etcd.command, plus image (the pinned one of labrun.kube.versions).
 function etcd.manifest(opts)
   local args, me = command(opts)
   local pki = opts.pki_dir or "/etc/kubernetes/pki/etcd"
   local data = opts.data_dir or "/var/lib/etcd"
-  local lines = {
-    "apiVersion: v1",
-    "kind: Pod",
-    "metadata:",
-    "  annotations:",
-    "    kubeadm.kubernetes.io/etcd.advertise-client-urls: " .. q(("https://%s:%d"):format(me.ip, me.client_port)),
-    "  labels:",
-    "    component: etcd",
-    "    tier: control-plane",
-    "  name: etcd",
-    "  namespace: kube-system",
-    "spec:",
-    "  containers:",
-    "  - command:",
+  return pod.manifest {
+    name = "etcd",
+    image = opts.image or etcd.IMAGE,
+    command = args,
+    annotations = {
+      ["kubeadm.kubernetes.io/etcd.advertise-client-urls"] = ("https://%s:%d"):format(me.ip, me.client_port),
+    },
+    probe = { host = "127.0.0.1", port = me.metrics_port, path = "/livez", ready_path = "/readyz",
+              startup_path = "/readyz", scheme = "HTTP" },
+    requests = { cpu = "100m", memory = "100Mi" },
+    mounts = {
+      { name = "etcd-data", host = data, writable = true },
+      { name = "etcd-certs", host = pki, writable = true },
+    },
   }
-  for _, arg in ipairs(args) do lines[#lines + 1] = "    - " .. q(arg) end
-  lines[#lines + 1] = "    image: " .. q(opts.image or etcd.IMAGE)
-  lines[#lines + 1] = "    imagePullPolicy: IfNotPresent"
-  probe(lines, "livenessProbe", me.metrics_port, "/livez", 8)
-  for _, line in ipairs {
-    "    name: etcd",
-    "    readinessProbe:",
-    "      failureThreshold: 3",
-    "      httpGet:",
-    "        host: 127.0.0.1",
-    "        path: \"/readyz\"",
-    "        port: " .. me.metrics_port,
-    "        scheme: HTTP",
-    "      periodSeconds: 1",
-    "      timeoutSeconds: 15",
-    "    resources:",
-    "      requests:",
-    "        cpu: 100m",
-    "        memory: 100Mi",
-  } do lines[#lines + 1] = line end
-  probe(lines, "startupProbe", me.metrics_port, "/readyz", 24)
-  for _, line in ipairs {
-    "    volumeMounts:",
-    "    - mountPath: " .. q(data),
-    "      name: etcd-data",
-    "    - mountPath: " .. q(pki),
-    "      name: etcd-certs",
-    "  hostNetwork: true",
-    "  priority: 2000001000",
-    "  priorityClassName: system-node-critical",
-    "  securityContext:",
-    "    seccompProfile:",
-    "      type: RuntimeDefault",
-    "  volumes:",
-    "  - hostPath:",
-    "      path: " .. q(pki),
-    "      type: DirectoryOrCreate",
-    "    name: etcd-certs",
-    "  - hostPath:",
-    "      path: " .. q(data),
-    "      type: DirectoryOrCreate",
-    "    name: etcd-data",
-    "status: {}",
-    "",
-  } do lines[#lines + 1] = line end
-  return table.concat(lines, "\n")
 end
 
 return etcd

@@ -39,6 +39,8 @@ local function options(opts)
     root_cn = opts.root_cn or "kubernetes-root-ca",
     service_ip = opts.service_ip or "10.96.0.1",
     dns_domain = opts.dns_domain or "cluster.local",
+    kubelet_conf = opts.kubelet_conf ~= false,
+    kubelet_serving = opts.kubelet_serving == true,
   }
 end
 
@@ -73,10 +75,19 @@ function kube_pki.spec(opts)
     for _, kind in ipairs { "server", "peer" } do
       certs[node.name .. "/etcd/" .. kind] = {
         cn = node.name, ekus = { "server", "client" }, issuer = "etcd/ca",
-        dns = { node.name, "localhost" }, ips = { node.ip, "127.0.0.1" },
+        dns = { node.name, "localhost" }, ips = { node.ip, "127.0.0.1", "::1" },
       }
     end
-    certs[node.name .. "/kubelet.conf"] = client("ca", "system:node:" .. node.name, { "system:nodes" })
+    if o.kubelet_conf then
+      certs[node.name .. "/kubelet.conf"] = client("ca", "system:node:" .. node.name, { "system:nodes" })
+    end
+    if o.kubelet_serving then
+      -- what a kubelet's serving CSR asks for, issued up front
+      certs[node.name .. "/kubelet-server"] = {
+        cn = "system:node:" .. node.name, o = { "system:nodes" }, ekus = { "server" }, issuer = "ca",
+        dns = { node.name }, ips = { node.ip },
+      }
+    end
   end
   return { keys = { sa = "rsa-2048" }, certs = certs }
 end
@@ -103,11 +114,18 @@ end
 ---   root_cn     the root CA's CN (default "kubernetes-root-ca")
 ---   service_ip  the first IP of the service range (default "10.96.0.1")
 ---   dns_domain  the cluster's DNS domain (default "cluster.local")
+---   kubelet_conf     write each node's kubelet.conf (default true; kubeadm makes its own
+---                    by TLS bootstrap on joining nodes, so its labs say false)
+---   kubelet_serving  issue each kubelet's serving certificate (signed by "ca", written
+---                    as /var/lib/kubelet/pki/kubelet.crt and .key) instead of letting the
+---                    kubelet sign its own (default false)
 --- Returns { pki = labrun.pki.set's entries, files = { [node name] = { [absolute path] =
---- { contents = ..., mode = "0600" } } }, admin_conf = the admin kubeconfig }. The files
+--- { contents = ..., mode = "0600" } } }, admin_conf and super_admin_conf = the admin
+--- kubeconfigs }. The files
 --- are kubeadm's: /etc/kubernetes/pki/... (plus root-ca.crt), admin.conf, controller-manager.conf
 --- and scheduler.conf (talking to the node's own API server), kubelet.conf, and
---- super-admin.conf on the first node only, as kubeadm init leaves it.
+--- super-admin.conf on the first node only, as kubeadm init leaves it. The etcd server
+--- and peer certificates name ::1 too, as kubeadm's do (kubeadm checks reused ones).
 function kube_pki.make(opts)
   local o = options(opts)
   local made = labrun.pki.set(kube_pki.spec(opts))
@@ -121,6 +139,7 @@ function kube_pki.make(opts)
     pair(shared, PKI .. name, made[name])
   end
   local admin = kubeconfig(o, made, "admin.conf", "kubernetes-admin", o.server)
+  local super = kubeconfig(o, made, "super-admin.conf", "kubernetes-super-admin", o.server)
   local files = {}
   for i, node in ipairs(o.nodes) do
     local local_server = ("https://%s:%d"):format(node.ip, o.port)
@@ -130,25 +149,27 @@ function kube_pki.make(opts)
         kubeconfig(o, made, "controller-manager.conf", "system:kube-controller-manager", local_server),
       ["/etc/kubernetes/scheduler.conf"] =
         kubeconfig(o, made, "scheduler.conf", "system:kube-scheduler", local_server),
-      ["/etc/kubernetes/kubelet.conf"] =
-        kubeconfig(o, made, node.name .. "/kubelet.conf", "system:node:" .. node.name, o.server),
     }
-    if i == 1 then
-      mine["/etc/kubernetes/super-admin.conf"] =
-        kubeconfig(o, made, "super-admin.conf", "kubernetes-super-admin", o.server)
+    if o.kubelet_conf then
+      mine["/etc/kubernetes/kubelet.conf"] =
+        kubeconfig(o, made, node.name .. "/kubelet.conf", "system:node:" .. node.name, o.server)
     end
+    if i == 1 then mine["/etc/kubernetes/super-admin.conf"] = super end
     for path, text in pairs(mine) do mine[path] = { contents = text, mode = "0600" } end
     for path, file in pairs(shared) do mine[path] = file end
     pair(mine, PKI .. "apiserver", made[node.name .. "/apiserver"])
     pair(mine, PKI .. "etcd/server", made[node.name .. "/etcd/server"])
     pair(mine, PKI .. "etcd/peer", made[node.name .. "/etcd/peer"])
+    if o.kubelet_serving then
+      pair(mine, "/var/lib/kubelet/pki/kubelet", made[node.name .. "/kubelet-server"])
+    end
     files[node.name] = mine
   end
-  return { pki = made, files = files, admin_conf = admin }
+  return { pki = made, files = files, admin_conf = admin, super_admin_conf = super }
 end
 
 --- Declares the files of kube_pki.make's result with lab:file: each node's under
---- "<node name>/<path>", and the admin kubeconfig as "admin.conf".
+--- "<node name>/<path>", and the admin kubeconfigs as "admin.conf" and "super-admin.conf".
 function kube_pki.declare_files(lab, made)
   local nodes = {}
   for name in pairs(made.files) do nodes[#nodes + 1] = name end
@@ -163,6 +184,7 @@ function kube_pki.declare_files(lab, made)
     end
   end
   lab:file("admin.conf", made.admin_conf, { mode = "0600" })
+  lab:file("super-admin.conf", made.super_admin_conf, { mode = "0600" })
 end
 
 return kube_pki

@@ -1,0 +1,67 @@
+-- Kubernetes the hard way ("blockhead" in the write-up): three Fedora CoreOS
+-- control nodes whose etcd, kube-apiserver, kube-controller-manager and
+-- kube-scheduler run as static pods, every file of them made here, none by
+-- kubeadm: the PKI (root CA -> kubernetes and etcd CAs -> each certificate),
+-- the manifests, the kubeconfigs, the kubelet's configuration. The API is
+-- reached at api.kubelius:6443, HAProxy on the gateway (which is also the
+-- NAT instance). `labrun render labs/kube.lua DIR` writes every file.
+local kube_lab, hard_way = require "labrun.kube.lab", require "labrun.kube.hard_way"
+local kube_pki = require "labrun.kube.pki"
+
+local lab = labrun.lab { name = labrun.var("name", "kube"), region = labrun.var("region", "us-east-1") }
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local nodes = settings.nodes
+local user_key = labrun.ssh.user_key()
+local key_pair = lab:key_pair("lab", { public_key = user_key.public })
+
+settings.user_key, settings.key_pair = user_key, key_pair.key_name
+local network = kube_lab.network(lab, settings)
+
+-- Every node's files: the PKI, the static pods, the kubelet's configuration.
+local kube = hard_way.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca" }
+kube_pki.declare_files(lab, kube)
+
+settings.files = function(n) return kube.files[n.name] end
+kube_lab.control_nodes(lab, network, settings)
+
+local first = nodes[1].name
+local kubectl = "sudo /usr/local/bin/kubectl --kubeconfig=/etc/kubernetes/admin.conf "
+
+-- Each API server answers /readyz on its own address, its certificate checked.
+labrun.after_up("api-servers-ready", function(live)
+  local waits = {}
+  for _, n in ipairs(nodes) do
+    waits[#waits + 1] = function()
+      live.nodes[n.name]:run(("timeout 600 sh -c 'until curl -fsS --cacert /etc/kubernetes/pki/ca.crt "
+        .. "https://%s:6443/readyz >/dev/null; do sleep 5; done'"):format(n.ip), { timeout = 630 })
+    end
+  end
+  labrun.parallel(waits)
+end, { timeout = 660 })
+
+-- The same through the endpoint the kubeconfigs name (the gateway's HAProxy).
+labrun.after_up("api-endpoint-ready", function(live)
+  live.nodes[first]:run(kubectl .. "get --raw /readyz")
+end, { after = { "api-servers-ready" }, timeout = 120 })
+
+-- What kubeadm would create and the hard way must: kubelets renew their client
+-- certificates by CSRs the controller-manager approves once nodes may ask.
+labrun.after_up("kubelet-certificate-rotation", function(live)
+  live.nodes[first]:run(kubectl .. "apply -f -", { stdin = [[
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: labrun:node-autoapprove-certificate-rotation
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:certificates.k8s.io:certificatesigningrequests:selfnodeclient
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: Group
+  name: system:nodes
+]] })
+end, { after = { "api-endpoint-ready" }, timeout = 120 })
+
+lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
+lab:output("gateway_ip", network.gateway.eip.public_ip)

@@ -1,0 +1,115 @@
+--- What both Kubernetes labs declare in AWS: a VPC; a private subnet for the
+--- control nodes with fixed IPs; the gateway (NAT instance) in its public
+--- subnet, also serving the API endpoint (labrun.kube.api_lb); the control
+--- nodes' security group; the nodes themselves, reachable over SSH through
+--- the gateway. The labs differ only in what the nodes' Ignition holds and
+--- in their after-up steps.
+local net, coreos = require "labrun.net", require "labrun.coreos"
+local api_lb, node = require "labrun.kube.api_lb", require "labrun.kube.node"
+local kube_lab = {}
+
+--- The labs' defaults: names, addresses, sizes.
+kube_lab.VPC = "10.10.16.0/20"
+kube_lab.CONTROL = "10.10.16.0/24"
+kube_lab.PUBLIC = "10.10.31.0/24"
+kube_lab.GATEWAY_IP = "10.10.31.10"
+
+--- The control nodes from `names` and `ips` (comma-separated, as --var gives them):
+--- { { name = "control-01", ip = "10.10.16.11" }, ... }.
+function kube_lab.nodes(names, ips)
+  local list, i = {}, 0
+  for name in names:gmatch("[^,%s]+") do
+    i = i + 1
+    list[i] = { name = name }
+  end
+  local j = 0
+  for ip in ips:gmatch("[^,%s]+") do
+    j = j + 1
+    if not list[j] then error(("kube lab: %d IPs for %d node names"):format(j, i), 2) end
+    list[j].ip = ip
+  end
+  if i ~= j or i == 0 then error(("kube lab: %d node names and %d IPs"):format(i, j), 2) end
+  return list
+end
+
+--- The variables both labs take (--var name=value), with their defaults:
+---   nodes, ips      the control nodes ("control-01,control-02,control-03",
+---                   "10.10.16.11,10.10.16.12,10.10.16.13")
+---   type, spot      their instance type ("t4g.small") and whether spot (true)
+---   api_name        "api.kubelius"; ssh_from "0.0.0.0/0"
+---   gateway_type, gateway_spot   "t4g.nano", false
+--- Returns them as the options of kube_lab.network and kube_lab.control_nodes.
+function kube_lab.settings()
+  return {
+    nodes = kube_lab.nodes(labrun.var("nodes", "control-01,control-02,control-03"),
+                           labrun.var("ips", "10.10.16.11,10.10.16.12,10.10.16.13")),
+    type = labrun.var("type", "t4g.small"),
+    spot = labrun.var("spot", true),
+    api_name = labrun.var("api_name", "api.kubelius"),
+    ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
+    gateway_type = labrun.var("gateway_type", "t4g.nano"),
+    gateway_spot = labrun.var("gateway_spot", false),
+  }
+end
+
+--- Declares the network, the gateway with the API endpoint on it, and the control
+--- nodes' security group. opts:
+---   nodes      the control nodes (kube_lab.nodes)
+---   api_name   the API endpoint's name ("api.kubelius"), served at the gateway's IP
+---   ssh_from   who may SSH to the gateway ("0.0.0.0/0")
+---   gateway_type, gateway_spot   the gateway's instance type ("t4g.nano"), spot or not
+---   user_key   labrun.ssh.user_key(); key_pair its key pair's name
+--- Returns { vpc, subnet, gateway (net.nat_instance's handles), security_group,
+--- api = { name, ip, port } }.
+function kube_lab.network(lab, opts)
+  local vpc = lab:vpc("lab", { cidr = kube_lab.VPC })
+  local subnet = lab:subnet("control", { vpc = vpc, cidr = kube_lab.CONTROL })
+  local api = { name = opts.api_name or "api.kubelius", ip = kube_lab.GATEWAY_IP, port = 6443 }
+  local gw_key = labrun.ssh.host_key("gateway")
+  local gateway = net.nat_instance(lab, {
+    vpc = vpc, cidr = kube_lab.PUBLIC, ip = kube_lab.GATEWAY_IP, serves = { subnet },
+    type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from or "0.0.0.0/0",
+    key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key,
+    butane = api_lb.butane { servers = opts.nodes, port = api.port },
+  })
+  labrun.ssh.node("gateway", { host = gateway.eip.public_ip, host_key = gw_key.public })
+  local sg = lab:security_group("control", {
+    vpc = vpc,
+    ingress = {
+      { protocol = "tcp", port = 22, cidr = kube_lab.PUBLIC, description = "ssh from the gateway" },
+      { protocol = "tcp", port = 6443, cidr = kube_lab.VPC, description = "API from the VPC (the gateway's load balancer)" },
+      { protocol = "tcp", from_port = 2379, to_port = 2380, cidr = kube_lab.CONTROL, description = "etcd between control nodes" },
+      { protocol = "tcp", port = 10250, cidr = kube_lab.CONTROL, description = "kubelet from control nodes" },
+    },
+  })
+  return { vpc = vpc, subnet = subnet, gateway = gateway, security_group = sg, api = api }
+end
+
+--- Declares the control nodes on the network `net` (kube_lab.network's result). opts:
+---   nodes      the control nodes
+---   type       instance type ("t4g.small": kubeadm wants 2 CPUs and 1700 MB)
+---   spot       spot instances
+---   install    labrun.kube.node's install way
+---   files      function(node) returning the node's files ({ [path] = { contents, mode } })
+---   user_key, key_pair   as kube_lab.network
+--- Returns the instances by node name.
+function kube_lab.control_nodes(lab, net, opts)
+  local type = opts.type or "t4g.small"
+  local instances = {}
+  for _, n in ipairs(opts.nodes) do
+    local host_key = labrun.ssh.host_key(n.name)
+    instances[n.name] = lab:instance(n.name, {
+      subnet = net.subnet, private_ip = n.ip, security_groups = { net.security_group },
+      type = type, image = coreos.ami("stable", coreos.arch(type)), spot = opts.spot,
+      key_pair = opts.key_pair,
+      user_data = node.config {
+        name = n.name, arch = type, install = opts.install, hosts = { [net.api.name] = net.api.ip },
+        files = opts.files(n), ssh_keys = { opts.user_key.public }, host_key = host_key,
+      },
+    })
+    labrun.ssh.node(n.name, { host = instances[n.name].private_ip, jump = "gateway", host_key = host_key.public })
+  end
+  return instances
+end
+
+return kube_lab

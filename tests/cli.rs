@@ -1,0 +1,84 @@
+//! The command line itself: words it does not know, and commands that only
+//! look at a lab.
+
+mod common;
+
+use common::{Labrun, text};
+
+#[test]
+fn an_unknown_word_is_an_error_with_a_suggestion_not_a_lab_name() {
+    let labrun = Labrun::offline();
+    let out = labrun.run(&["stauts", "nat"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("'stauts'") && err.contains("status"), "{err}");
+    assert!(!err.contains("Usage: labrun up"), "{err}");
+
+    // A script path or a lab name still means `up`.
+    let out = labrun.run(&["nat", "--var", "type=t4g.nano"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--yes") || err.contains("credentials"),
+        "`labrun nat` is `labrun up nat`: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn looking_at_a_lab_by_its_script_makes_no_key() {
+    let labrun = Labrun::offline();
+    for args in [
+        &["status", "labs/nat.lua"][..],
+        &["pki", "show", "labs/nat.lua"],
+    ] {
+        let out = labrun.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("lab nat"), "{args:?} names the lab: {err}");
+        assert!(
+            !labrun.lab_dir("nat").join("secrets.json").exists(),
+            "{args:?} made keys"
+        );
+    }
+}
+
+#[test]
+fn a_misspelt_instance_type_is_caught_by_plan_with_the_nearest_names() {
+    let labrun = Labrun::offline();
+    let out = labrun.run(&["plan", "labs/nat.lua", "--var", "type=t4g.nanoo"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("labs/nat.lua:"), "names the line: {err}");
+    assert!(
+        err.contains("type 't4g.nanoo' is not an EC2 instance type (did you mean t4g.nano"),
+        "{err}"
+    );
+    let out = labrun.run(&["plan", "labs/nat.lua", "--var", "type="]);
+    assert_eq!(out.status.code(), Some(2), "an empty type: {}", text(&out));
+}
+
+#[test]
+fn render_json_lists_every_file_and_which_hold_secrets() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let out = labrun.run(&[
+        "render",
+        "labs/nat.lua",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let files = doc["files"].as_array().unwrap();
+    let gateway = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("gateway/config.ign"))
+        .unwrap();
+    assert_eq!(gateway["mode"], "0600");
+    assert_eq!(
+        gateway["secret"], true,
+        "the gateway's config holds its SSH host key"
+    );
+    let out = labrun.run(&["render", "labs/nat.lua", dir.path().to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(holds secrets)"));
+}
