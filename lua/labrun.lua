@@ -136,6 +136,59 @@ function Lab:s3_bucket(name, props) end
 ---@return Handle # emptied and deleted by `down`
 function Lab:s3_object(name, props) end
 
+---@class SubnetMapping
+---@field subnet Handle
+---@field private_ip? string  fixed address in the subnet, internal only (default: AWS picks)
+
+---@class LoadBalancerProps
+---@field subnets SubnetMapping[]  at most one subnet per availability zone
+---@field scheme? "internal"|"internet-facing"  default "internal"
+---@field security_groups? Handle[]  an NLB created without any can never have some
+---@field depends_on? Handle[]
+
+---A network load balancer ($0.0225/h before capacity units, plus $0.005/h per
+---subnet when internet-facing). `up` waits until it is active; `down` waits
+---until AWS has removed its network interfaces.
+---@param name string
+---@param props LoadBalancerProps
+---@return Handle # attributes: id (the ARN), dns_name, zone_id
+function Lab:load_balancer(name, props) end
+
+---@class Target
+---@field ip string|AttrRef  private address inside the VPC, e.g. an instance's private_ip
+---@field port? integer      default: the group's port
+
+---@class HealthCheck
+---@field port? integer                 default: each target's traffic port
+---@field interval? integer             seconds, 5-300 (default 30)
+---@field timeout? integer              seconds, 2-120, at most the interval (default 10)
+---@field healthy_threshold? integer    2-10 (default 5)
+---@field unhealthy_threshold? integer  2-10 (default 2)
+
+---@class TargetGroupProps
+---@field vpc Handle
+---@field port integer              where traffic goes
+---@field targets? Target[]         registered and deregistered in place
+---@field health_check? HealthCheck TCP health check (in place)
+---@field depends_on? Handle[]
+
+---A TCP target group of IP targets.
+---@param name string
+---@param props TargetGroupProps
+---@return Handle # attributes: id (the ARN)
+function Lab:target_group(name, props) end
+
+---@class ListenerProps
+---@field load_balancer Handle
+---@field port integer           TCP port (in place)
+---@field target_group Handle    where connections go
+---@field depends_on? Handle[]
+
+---@param name string
+---@param props ListenerProps
+---@return Handle # attributes: id (the ARN)
+function Lab:listener(name, props) end
+
 ---Declares a resource of any kind by name.
 ---@param kind string
 ---@param name string

@@ -200,6 +200,11 @@ impl Moto {
         aws_sdk_ec2::Client::new(&self.sdk_config())
     }
 
+    /// An ELBv2 client talking to this moto.
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk_config())
+    }
+
     /// An S3 client talking to this moto (path-style, as labrun does).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config())
