@@ -4,9 +4,11 @@
 
 pub mod calls;
 pub mod errors;
+pub mod inspect;
 pub mod kinds;
 pub mod props;
 pub mod tags;
+pub mod ttl;
 pub mod user_data;
 pub mod validate;
 
@@ -111,6 +113,7 @@ impl Provider for Aws {
     }
 
     fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError> {
+        ttl::expand(decl)?;
         user_data::expand(decl)
     }
 

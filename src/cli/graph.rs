@@ -1,7 +1,7 @@
 //! `labrun graph LAB`: the dependency graph of a lab, as Graphviz DOT, with
 //! its longest chain of dependent resources (what bounds a parallel apply).
 
-use super::LabArgs;
+use super::GraphArgs;
 use crate::engine::decl::Declaration;
 use crate::engine::plan::topological;
 use crate::session::Session;
@@ -29,7 +29,8 @@ pub fn longest_chain(decl: &Declaration) -> Vec<String> {
 }
 
 /// `labrun graph`.
-pub fn graph(args: LabArgs) -> Result<ExitCode> {
+pub fn graph(args: GraphArgs) -> Result<ExitCode> {
+    let args = args.lab;
     let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
     let decl = &session.decl;
     let chain = longest_chain(decl);

@@ -57,6 +57,15 @@ pub fn print(session: &Session, plan: &Plan) {
         decl.region,
         session.found.describe()
     );
+    if let Some(e) = decl.expires {
+        println!(
+            "Time to live {}: its instances power off and terminate at {}.",
+            humantime::format_duration(std::time::Duration::from_secs(e.ttl)),
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(e.at)
+            )
+        );
+    }
     println!();
     println!(
         "    {:<width$}  {:>9}  {:>8}  action",
@@ -126,6 +135,7 @@ pub fn json(session: &Session, plan: &Plan) -> serde_json::Value {
     json!({
         "lab": decl.lab,
         "region": decl.region,
+        "expires": decl.expires,
         "script": session.origin,
         "changes": changes,
         "counts": {"create": create, "update": update, "replace": replace, "delete": delete},

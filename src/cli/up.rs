@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 /// `labrun plan`.
-pub fn plan(args: LabArgs) -> Result<ExitCode> {
+pub(super) fn plan(args: LabArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
     let state = session.state()?;
     let plan = session.plan(&state);
@@ -36,14 +36,37 @@ fn print_outputs(outputs: &indexmap::IndexMap<String, serde_json::Value>) {
     }
 }
 
+/// How `up` applies a lab.
+pub struct Apply {
+    /// Do not ask for confirmation.
+    pub yes: bool,
+    /// Print the plan as JSON.
+    pub json: bool,
+    /// Operations in flight at once.
+    pub parallelism: usize,
+}
+
 /// `labrun up`.
-pub async fn up(args: UpArgs) -> Result<ExitCode> {
-    let session = Session::open(&args.lab.lab, &args.lab.options(true))?;
+pub(super) async fn up(args: UpArgs) -> Result<ExitCode> {
+    let mut opts = args.lab.options(true);
+    opts.ttl = args.ttl;
+    let session = Session::open(&args.lab.lab, &opts)?;
+    let how = Apply {
+        yes: args.yes,
+        json: args.lab.json,
+        parallelism: args.parallelism.into(),
+    };
+    apply_session(&session, &how).await
+}
+
+/// Plans an opened lab, prints the plan, asks, applies, and hands the lab
+/// over: `labrun up`, and `:up` in the REPL.
+pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
     let lab = session.lab().to_string();
     let _lock = LabLock::acquire(&lab)?;
     let mut state = session.state()?;
     let plan = session.plan(&state);
-    if args.lab.json {
+    if how.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&plan_view::json(&session, &plan))?
@@ -55,10 +78,10 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     if !plan.has_changes() {
         println!("\nNo changes: lab {lab} is up to date.");
         let journal = Journal::new(state);
-        return finish(&session, &journal).await;
+        return finish(session, &journal).await;
     }
     let aws = Aws::connect(&session.decl.region).await?;
-    if !confirm(&format!("Apply these changes to lab {lab}?"), args.yes)? {
+    if !confirm(&format!("Apply these changes to lab {lab}?"), how.yes)? {
         println!("Nothing done.");
         return Ok(ExitCode::SUCCESS);
     }
@@ -67,14 +90,15 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let journal = Journal::new(state);
     journal.update(|_| ())?;
     let started = Instant::now();
-    let reporter = Reporter::new(args.lab.json);
+    let reporter = Reporter::new(how.json);
     let opts = Options {
-        parallelism: args.parallelism.into(),
+        parallelism: how.parallelism,
         ..Options::default()
     };
     let report = apply::apply(&session.decl, &plan, &journal, &aws, &reporter, opts).await;
     journal.update(|s| {
         s.hourly_cost = hourly;
+        s.expires = session.decl.expires;
         s.outputs = session.outputs(s);
     })?;
     let (calls, mutating) = aws.calls.totals();
@@ -100,7 +124,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         cost::dollars(hourly),
         cost::dollars(hourly * cost::HOURS_PER_MONTH),
     );
-    finish(&session, &journal).await
+    finish(session, &journal).await
 }
 
 /// Hands the lab over (access files, lab files, after-up steps) and prints

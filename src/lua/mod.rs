@@ -13,7 +13,7 @@ pub mod values;
 use crate::engine::decl::Declaration;
 use error::ScriptError;
 use mlua::Lua;
-use modules::lab::{Declared, Kinds, NameOnly, Stopped};
+use modules::lab::{Declared, Kinds, NameOnly, Stopped, TtlRule};
 use modules::vars::Vars;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,6 +65,8 @@ pub struct LoadOptions<'a> {
     pub renew: &'a [&'a str],
     /// The resource kinds scripts can declare.
     pub kinds: Kinds,
+    /// How the lab's expiry follows from its time to live.
+    pub ttl: TtlRule,
 }
 
 fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua, ScriptError> {
@@ -84,6 +86,7 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
         loader::install(&lua, script.dir.as_deref())?;
         lua.set_app_data(location::MainChunk(script.name.clone()));
         lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
+        lua.set_app_data(opts.ttl.clone());
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;

@@ -17,7 +17,7 @@ use crate::engine::state::{self, State};
 use crate::engine::value::Resolved;
 use crate::lua::error::ScriptError;
 use crate::lua::modules::files::LabFile;
-use crate::lua::modules::lab::Kinds;
+use crate::lua::modules::lab::{Kinds, TtlRule};
 use crate::lua::modules::{pki, steps};
 use crate::lua::{self, LoadOptions, Script};
 use crate::secrets::LabSecrets;
@@ -25,6 +25,7 @@ use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use mlua::Lua;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Bad input (a script, an argument, a config): exit code 2, nothing touched.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,8 @@ pub struct Options {
     pub renew_pki: bool,
     /// Save keys and certificates made while the script ran.
     pub save_secrets: bool,
+    /// `--ttl`: a time to live from now, replacing the script's.
+    pub ttl: Option<std::time::Duration>,
 }
 
 /// An opened lab: its script run, its declaration prepared.
@@ -76,6 +79,12 @@ impl Session {
             vars: &opts.vars,
             renew,
             kinds: kinds(),
+            ttl: TtlRule {
+                given: opts.ttl,
+                recorded: Some(Arc::new(|lab: &str| {
+                    state::load(lab).ok().flatten().and_then(|s| s.expires)
+                })),
+            },
         };
         let loaded = lua::load_lab(&script, &load)?;
         let mut decl = loaded.decl;
