@@ -35,6 +35,19 @@ pub fn describe_props(props: &indexmap::IndexMap<String, Value>) -> String {
 
 /// Prints the plan as a table.
 pub fn print(session: &Session, plan: &Plan) {
+    print_rows(session, plan, true)
+}
+
+/// Prints only what the plan changes (`:reload` in the REPL).
+pub fn print_changes(session: &Session, plan: &Plan) {
+    if plan.has_changes() {
+        print_rows(session, plan, false)
+    } else {
+        println!("No changes against lab {}'s state.", session.lab());
+    }
+}
+
+fn print_rows(session: &Session, plan: &Plan, unchanged: bool) {
     let decl = &session.decl;
     let (prices, total) = session.prices();
     let price_of = |a: &str| {
@@ -71,7 +84,8 @@ pub fn print(session: &Session, plan: &Plan) {
         "    {:<width$}  {:>9}  {:>8}  action",
         "resource", "$/hour", "$/month"
     );
-    for c in &plan.changes {
+    let shown = (plan.changes.iter()).filter(|c| unchanged || !matches!(c.action, Action::Keep));
+    for c in shown {
         let (sym, what) = match &c.action {
             Action::Create => (
                 "+",

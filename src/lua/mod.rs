@@ -93,6 +93,24 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
     Ok(lua)
 }
 
+/// A Lua state with the host modules and the stdlib but no lab script,
+/// `require` and `labrun.file` starting from the current folder: the
+/// REPL's when no lab is given.
+pub fn bare(kinds: Kinds) -> Result<Lua, ScriptError> {
+    let script = Script {
+        name: "stdin".into(),
+        code: String::new(),
+        dir: Some(PathBuf::from(".")),
+    };
+    let opts = LoadOptions {
+        vars: &BTreeMap::new(),
+        renew: &[],
+        kinds,
+        ttl: TtlRule::default(),
+    };
+    new_state(&script, &opts, &Vars::default())
+}
+
 fn take_declared(lua: &Lua) -> Option<Declaration> {
     lua.app_data_ref::<Declared>()
         .and_then(|d| d.0.lock().ok().and_then(|mut g| g.take()))
