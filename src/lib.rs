@@ -4,6 +4,7 @@ pub mod aws;
 pub mod cli;
 pub mod cost;
 pub mod engine;
+pub mod graph;
 pub mod ignition;
 pub mod lab_folder;
 pub mod lua;
