@@ -16,6 +16,31 @@ fn anchor(cluster: &str) -> String {
     format!("{cluster}#anchor")
 }
 
+/// Whether `id` (a node or cluster) sits inside cluster `cluster`.
+fn inside(p: &Picture, id: &str, cluster: &str) -> bool {
+    let parent_of = |id: &str| {
+        (p.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.parent.clone()))
+        .or_else(|| {
+            p.clusters
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.parent.clone())
+        })
+        .flatten()
+    };
+    let mut at = parent_of(id);
+    while let Some(c) = at {
+        if c == cluster {
+            return true;
+        }
+        at = parent_of(&c);
+    }
+    false
+}
+
 /// The picture as Graphviz DOT.
 pub fn dot(p: &Picture) -> String {
     let mut out = String::new();
@@ -43,13 +68,15 @@ pub fn dot(p: &Picture) -> String {
             },
         );
         let mut attrs = vec![format!("label={}", dot_quote(&e.label))];
-        if p.is_cluster(&e.from) {
+        // An edge between a cluster and what it holds starts (or ends) at
+        // the cluster's inner point instead of its border.
+        if p.is_cluster(&e.from) && !inside(p, &e.to, &e.from) {
             attrs.push(format!(
                 "ltail={}",
                 dot_quote(&format!("cluster_{}", e.from))
             ));
         }
-        if p.is_cluster(&e.to) {
+        if p.is_cluster(&e.to) && !inside(p, &e.from, &e.to) {
             attrs.push(format!("lhead={}", dot_quote(&format!("cluster_{}", e.to))));
         }
         attrs.push(
