@@ -8,6 +8,8 @@ labrun = {}
 ---@class LabOptions
 ---@field name string   lab name: a-z, 0-9, - and _, starting with a letter
 ---@field region? string AWS region (default "us-east-1")
+---@field ttl? string|integer time to live, e.g. "4h" or seconds: instances terminate (shutdown_behavior) and the
+---stdlib's coreos configs power them off at the expiry; `labrun up --ttl` overrides it with a fresh expiry
 
 ---A reference to an attribute of a resource, resolved by the engine at apply time.
 ---`..` with text (or `labrun.template` with it among the values) gives a
@@ -158,6 +160,11 @@ function Lab:output(name, value) end
 ---@param opts LabOptions
 ---@return Lab
 function labrun.lab(opts) end
+
+---The declared lab's time to live and its expiry (Unix seconds), fixed when
+---the lab comes up and kept while it is up; nil without a ttl.
+---@return { ttl: integer, at: integer }|nil
+function labrun.expiry() end
 
 ---A lab variable set with `--var name=value`; it takes the type of `default`.
 ---@generic T
