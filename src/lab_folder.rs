@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub const STATE: &str = "state.json";
 /// The lab's keys and certificates; they survive `down`.
 pub const SECRETS: &str = "secrets.json";
+/// What the lab pinned (image IDs, software versions); it survives `down`.
+pub const LOCK: &str = "lock.json";
 /// The SSH client config written for the user after `up`.
 pub const SSH_CONFIG: &str = "ssh_config";
 /// The nodes' host keys, known before they boot.
@@ -23,6 +25,9 @@ pub const IDENTITY: &str = "id_ed25519";
 pub const IDENTITY_PUB: &str = "id_ed25519.pub";
 /// Files the lab declares (`lab:file`), written after apply.
 pub const FILES_DIR: &str = "files";
+/// The client configs of the lab's WireGuard server (stdlib
+/// `labrun.wireguard`), a folder of [`FILES_DIR`]: `NAME.conf` per client.
+pub const WIREGUARD_CLIENTS: &str = "wireguard";
 /// What `up` writes for the user besides [`FILES_DIR`]; `down` removes them.
 pub const USER_FILES: &[&str] = &[SSH_CONFIG, KNOWN_HOSTS, IDENTITY, IDENTITY_PUB];
 

@@ -13,4 +13,5 @@ pub mod repl;
 pub mod secrets;
 pub mod session;
 pub mod ssh;
+pub mod suggest;
 pub mod wireguard;

@@ -5,6 +5,7 @@
 pub mod calls;
 pub mod errors;
 pub mod inspect;
+pub mod instance_types;
 pub mod kinds;
 pub mod props;
 pub mod tags;

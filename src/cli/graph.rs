@@ -44,7 +44,7 @@ fn svg(dot: &str) -> Result<Vec<u8>> {
 /// `labrun graph`.
 pub fn graph(args: GraphArgs) -> Result<ExitCode> {
     let lab = &args.lab;
-    let session = Session::open(&lab.lab, &lab.options(!lab.renew_pki))?;
+    let session = Session::open(&lab.lab, &lab.options(false))?;
     let decl = &session.decl;
     if lab.json {
         let edges: Vec<_> = decl

@@ -67,6 +67,8 @@ pub struct LoadOptions<'a> {
     pub kinds: Kinds,
     /// How the lab's expiry follows from its time to live.
     pub ttl: TtlRule,
+    /// Ignore the lab's lock and pin what is current.
+    pub upgrade: bool,
 }
 
 fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua, ScriptError> {
@@ -87,6 +89,7 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
         lua.set_app_data(location::MainChunk(script.name.clone()));
         lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
         lua.set_app_data(opts.ttl.clone());
+        lua.set_app_data(crate::secrets::Pinned::new(opts.upgrade));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;
@@ -107,6 +110,7 @@ pub fn bare(kinds: Kinds) -> Result<Lua, ScriptError> {
         renew: &[],
         kinds,
         ttl: TtlRule::default(),
+        upgrade: false,
     };
     new_state(&script, &opts, &Vars::default())
 }

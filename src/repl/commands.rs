@@ -64,7 +64,8 @@ pub async fn run(repl: &mut Repl, line: &str) -> Result<After> {
         }
         "plan" => {
             let session = &opened.session;
-            plan_view::print(session, &session.plan(&session.state()?));
+            let state = session.state()?;
+            plan_view::print(session, &session.plan(&state), &state, false);
         }
         "status" => match state::load(&lab)? {
             Some(s) => status::print(&s),
@@ -74,6 +75,8 @@ pub async fn run(repl: &mut Repl, line: &str) -> Result<After> {
             let how = Apply {
                 yes: false,
                 json: false,
+                all: false,
+                renews: false,
                 parallelism: 10,
             };
             match repl

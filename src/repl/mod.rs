@@ -68,7 +68,7 @@ impl Repl {
         };
         let session = Session::open(&opened.arg, &opened.opts)?;
         let state = session.state()?;
-        plan_view::print_changes(&session, &session.plan(&state));
+        plan_view::print(&session, &session.plan(&state), &state, false);
         self.interrupt.hook(&session.lua)?;
         globals::install(&session.lua, &state)?;
         self.lua = session.lua.clone();

@@ -4,6 +4,7 @@
 
 pub mod deliver;
 pub mod live;
+pub mod pins;
 pub mod resolve;
 pub mod shipped;
 
@@ -20,7 +21,7 @@ use crate::lua::modules::files::LabFile;
 use crate::lua::modules::lab::{Kinds, TtlRule};
 use crate::lua::modules::{pki, steps};
 use crate::lua::{self, LoadOptions, Script};
-use crate::secrets::LabSecrets;
+use crate::secrets::{LabSecrets, Pinned};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use mlua::Lua;
@@ -42,12 +43,16 @@ pub fn kinds() -> Kinds {
 pub struct Options {
     /// `--var` values.
     pub vars: BTreeMap<String, String>,
-    /// Make the lab's PKI anew instead of reusing the stored one.
-    pub renew_pki: bool,
-    /// Save keys and certificates made while the script ran.
+    /// Entries of the lab's secrets to make anew instead of reusing
+    /// (`pki::SECRET`, `wireguard::SECRET`).
+    pub renew: Vec<&'static str>,
+    /// Save keys and certificates made while the script ran (and what the
+    /// lab pinned).
     pub save_secrets: bool,
     /// `--ttl`: a time to live from now, replacing the script's.
     pub ttl: Option<std::time::Duration>,
+    /// Ignore what the lab pinned (images, versions) and pin what is current.
+    pub upgrade: bool,
 }
 
 /// An opened lab: its script run, its declaration prepared.
@@ -74,10 +79,9 @@ impl Session {
     /// Runs the script found at `found` and prepares what it declared.
     pub fn open_found(found: resolve::Found, opts: &Options) -> Result<Session> {
         let script = found.script()?;
-        let renew: &[&str] = if opts.renew_pki { &[pki::SECRET] } else { &[] };
         let load = LoadOptions {
             vars: &opts.vars,
-            renew,
+            renew: &opts.renew,
             kinds: kinds(),
             ttl: TtlRule {
                 given: opts.ttl,
@@ -85,9 +89,14 @@ impl Session {
                     state::load(lab).ok().flatten().and_then(|s| s.expires)
                 })),
             },
+            upgrade: opts.upgrade,
         };
         let loaded = lua::load_lab(&script, &load)?;
         let mut decl = loaded.decl;
+        if let Some(pinned) = loaded.lua.app_data_ref::<Pinned>() {
+            let state = state::load(&decl.lab)?.unwrap_or_default();
+            pins::apply(&mut decl, &state, &pinned);
+        }
         prepare(&mut decl, &Aws::offline()).map_err(|e| ScriptError::plain(e.to_string()))?;
         steps::check(&loaded.lua)?;
         if let Some(line) = pki::report(&loaded.lua) {
@@ -97,6 +106,11 @@ impl Session {
             && let Some(store) = loaded.lua.app_data_ref::<LabSecrets>()
         {
             store.save().context("cannot save the lab's secrets")?;
+        }
+        if opts.save_secrets
+            && let Some(pinned) = loaded.lua.app_data_ref::<Pinned>()
+        {
+            pinned.0.save().context("cannot save the lab's lock")?;
         }
         Ok(Session {
             origin: found.origin(),
@@ -159,6 +173,37 @@ impl Session {
     /// Names of the after-up steps the script declares.
     pub fn steps(&self) -> Vec<String> {
         steps::names(&self.lua)
+    }
+
+    /// Pins the images this apply's lookups found in the lab's lock.
+    pub fn pin_images(&self, state: &State) -> Result<()> {
+        if let Some(pinned) = self.lua.app_data_ref::<Pinned>() {
+            pins::record(&self.decl, state, &pinned);
+            pinned.0.save().context("cannot save the lab's lock")?;
+        }
+        Ok(())
+    }
+
+    /// Saves the keys and certificates this run made (a renewal `up` was
+    /// asked to keep), after copying the old `secrets.json` to a dated
+    /// backup beside it; returns the backup's path, if there was a file.
+    pub fn save_renewed_secrets(&self) -> Result<Option<std::path::PathBuf>> {
+        let folder = crate::lab_folder::LabFolder::of(self.lab())?;
+        let backup = match folder.read(crate::lab_folder::SECRETS)? {
+            Some(old) => {
+                let stamp = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Iso8601::DEFAULT)
+                    .unwrap_or_default()
+                    .replace([':', '-'], "");
+                let name = format!("{}.{}", crate::lab_folder::SECRETS, &stamp[..15]);
+                Some(folder.write(&name, &old)?)
+            }
+            None => None,
+        };
+        if let Some(store) = self.lua.app_data_ref::<LabSecrets>() {
+            store.save().context("cannot save the lab's secrets")?;
+        }
+        Ok(backup)
     }
 
     /// The lab's secret store as this run left it.

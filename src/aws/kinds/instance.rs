@@ -2,6 +2,7 @@
 
 use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
+use crate::aws::instance_types;
 use crate::aws::props::Props;
 use crate::aws::tags;
 use crate::aws::user_data;
@@ -98,6 +99,28 @@ static SCHEMA: Schema = Schema {
     ],
     attrs: &["private_ip", "public_ip", "image_id", "az"],
 };
+
+/// A literal instance type must exist, and fit the architecture an image
+/// lookup asks for.
+fn check_type(r: &ResourceDecl) -> Result<(), DeclError> {
+    let Some(Value::Str(name)) = r.props.get("type") else {
+        return Ok(());
+    };
+    let ty = instance_types::find(name).ok_or_else(|| fail(r, instance_types::unknown(name)))?;
+    if let Some(Value::Map(lookup)) = r.props.get("image")
+        && let Some(Value::Str(arch)) = lookup.get("architecture")
+        && !ty.archs.contains(&arch.as_str())
+    {
+        return Err(fail(
+            r,
+            format!(
+                "type {name} runs {} but its image lookup asks for {arch}",
+                ty.archs.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Where an instance goes: a subnet or an interface, and an image labrun can find.
 fn check_placement(r: &ResourceDecl) -> Result<(), DeclError> {
@@ -245,7 +268,8 @@ impl Kind for Instance {
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_private_ip(r, decl)?;
-        check_placement(r)
+        check_placement(r)?;
+        check_type(r)
     }
 
     fn price(&self, props: &IndexMap<String, Value>) -> Price {
@@ -258,16 +282,33 @@ impl Kind for Instance {
         let public = matches!(props.get("public_ip"), Some(Value::Bool(true)));
         let ip = if public { cost::PUBLIC_IPV4_HOUR } else { 0.0 };
         let spot = matches!(props.get("spot"), Some(Value::Bool(true)));
-        match cost::instance_hourly(ty) {
-            Some(p) => Price {
+        let extras = format!(
+            " + {gb} GB gp3{}",
+            if public { " + public IPv4" } else { "" }
+        );
+        match (
+            cost::instance_hourly(ty),
+            spot.then(|| cost::spot_hourly(ty)).flatten(),
+        ) {
+            (Some(_), Some(p)) => Price {
                 hourly: p + disk + ip,
                 note: format!(
-                    "{ty}{} + {gb} GB gp3{}",
-                    if spot { " (spot: at most this)" } else { "" },
-                    if public { " + public IPv4" } else { "" }
+                    "{ty} spot (estimate of {}; on-demand at most){extras}",
+                    cost::SPOT_AS_OF
                 ),
             },
-            None => Price {
+            (Some(p), None) => Price {
+                hourly: p + disk + ip,
+                note: format!(
+                    "{ty}{}{extras}",
+                    if spot {
+                        " spot (no estimate: on-demand shown)"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+            (None, _) => Price {
                 hourly: disk + ip,
                 note: format!("{ty}: not in the price table; {gb} GB gp3 only"),
             },
@@ -443,5 +484,9 @@ mod tests {
         );
         props.insert("public_ip".into(), Value::Bool(true));
         assert!((Instance.price(&props).hourly - p.hourly - 0.005).abs() < 1e-9);
+        props.insert("spot".into(), Value::Bool(true));
+        let spot = Instance.price(&props);
+        assert!((spot.hourly - (0.0013 + 10.0 * 0.08 / 730.0 + 0.005)).abs() < 1e-9);
+        assert!(spot.note.contains("spot (estimate"), "{}", spot.note);
     }
 }
