@@ -234,3 +234,12 @@ function labrun.sleep(seconds) end
 ---@param opts table|nil
 ---@param known string[]
 function labrun.options(what, opts, known) end
+
+---Pins a value in the lab's lock (`lock.json`, kept across `down`) the first
+---time and returns the pinned value ever after, so a lab rebuilt later runs
+---the same software; `labrun up --upgrade` pins what the script gives now.
+---@generic T
+---@param name string
+---@param value T
+---@return T
+function labrun.pin(name, value) end

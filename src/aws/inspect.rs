@@ -100,7 +100,7 @@ impl Aws {
         let i = (out.reservations().iter().flat_map(|r| r.instances()))
             .next()
             .ok_or_else(|| ProviderError::other(format!("instance {id} not found")))?;
-        let s = |v: Option<&str>| v.map_or(Json::Null, |v| Json::from(v));
+        let s = |v: Option<&str>| v.map_or(Json::Null, Json::from);
         Ok(json!({
             "id": s(i.instance_id()),
             "state": s(i.state().and_then(|s| s.name()).map(|n| n.as_str())),

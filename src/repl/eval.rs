@@ -29,20 +29,25 @@ pub struct Interrupt {
 const INTERRUPTED: &str = "interrupted";
 
 impl Interrupt {
-    /// Listens for Ctrl-C from now on (the process is no longer ended by it).
-    pub fn listen() -> Interrupt {
+    /// Listens for Ctrl-C from now on (the process is no longer ended by
+    /// it). The handler is installed here, before the line editor exists:
+    /// rustyline saves SIGINT's handler while it reads a line and puts it
+    /// back after, so one installed meanwhile would be lost.
+    pub fn listen() -> std::io::Result<Interrupt> {
+        use tokio::signal::unix::{SignalKind, signal};
         let me = Interrupt {
             flag: Arc::new(AtomicBool::new(false)),
             notify: Arc::new(Notify::new()),
         };
+        let mut sigint = signal(SignalKind::interrupt())?;
         let (flag, notify) = (me.flag.clone(), me.notify.clone());
         tokio::spawn(async move {
-            while tokio::signal::ctrl_c().await.is_ok() {
+            while sigint.recv().await.is_some() {
                 flag.store(true, Ordering::SeqCst);
                 notify.notify_waiters();
             }
         });
-        me
+        Ok(me)
     }
 
     /// Makes Lua code running in `lua` stop when Ctrl-C is pressed.
@@ -100,7 +105,7 @@ mod tests {
     #[tokio::test]
     async fn values_errors_with_their_line_and_a_stopped_loop() {
         let lua = Lua::new();
-        let interrupt = Interrupt::listen();
+        let interrupt = Interrupt::listen().unwrap();
         interrupt.hook(&lua).unwrap();
         let v = eval(&lua, "1 + 2", &interrupt).await.unwrap();
         assert_eq!(v.len(), 1);

@@ -127,7 +127,7 @@ fn banner(repl: &Repl) -> Result<String> {
 
 /// Runs the REPL on lab `lab` (a script or name), or on none.
 pub async fn run(lab: Option<&str>, opts: session::Options) -> Result<ExitCode> {
-    let interrupt = Interrupt::listen();
+    let interrupt = Interrupt::listen().context("cannot listen for Ctrl-C")?;
     let (lua, opened) = match lab {
         Some(arg) => {
             let session = Session::open(arg, &opts)?;

@@ -39,8 +39,11 @@ pub struct TtlRule {
     /// `--ttl`: replaces the script's `ttl` and starts a fresh expiry.
     pub given: Option<std::time::Duration>,
     /// The expiry recorded for a lab that is up, by lab name.
-    pub recorded: Option<Arc<dyn Fn(&str) -> Option<Expiry> + Send + Sync>>,
+    pub recorded: Option<RecordedExpiry>,
 }
+
+/// Looks up the expiry recorded for a lab, by name.
+pub type RecordedExpiry = Arc<dyn Fn(&str) -> Option<Expiry> + Send + Sync>;
 
 impl TtlRule {
     /// The expiry of lab `lab` declared with `ttl` (seconds), now being
