@@ -4,32 +4,12 @@
 
 mod common;
 
-use common::{Labrun, text};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use common::{Labrun, feed, text};
 
 fn stdout(labrun: &Labrun, args: &[&str]) -> String {
     let out = labrun.run(args);
     assert!(out.status.success(), "{}", text(&out));
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs `cmd args` with `input` on its standard input.
-fn feed(cmd: &str, args: &[&str], input: &str) -> std::process::Output {
-    let mut child = Command::new(cmd)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[test]

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{Labrun, Moto, repo, text};
+use common::{Labrun, Moto, feed, repo, text};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn shipped_labs() -> Vec<String> {
     let mut labs: Vec<String> = std::fs::read_dir(repo().join("labs"))
@@ -32,17 +32,9 @@ fn graph(labrun: &Labrun, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// `dot -Tsvg` of `dot`: the SVG.
+/// `dot -Tsvg` of `dot`: the SVG, drawn without a warning.
 fn render(dot: &str) -> String {
-    let mut child = Command::new("dot")
-        .arg("-Tsvg")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("Graphviz dot (Debian package graphviz; .ci/setup installs it)");
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), dot.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = feed("dot", &["-Tsvg"], dot);
     assert!(
         out.status.success() && out.stderr.is_empty(),
         "dot -Tsvg: {}\n{dot}",
