@@ -196,6 +196,27 @@ fn a_lab_up_in_the_emulator_is_one_call_away() {
     s.send_line(":status").unwrap();
     expect(&mut s, "Lab repllab in us-east-1: up");
     expect(&mut s, "repllab> ");
+    // An interactive shell on the node with the system ssh, then back.
+    s.send_line(r#"nodes["instance-01"]:shell()"#).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    s.send_line("echo inside-$((6 * 7)); exit 3").unwrap();
+    expect(&mut s, "inside-42");
+    expect(&mut s, "\r\n3\r\n");
+    expect(&mut s, "repllab> ");
+    // :down asks first; no leaves the lab as it is.
+    s.send_line(":down").unwrap();
+    expect(&mut s, "Destroy lab repllab in us-east-1 (3 resources)");
+    s.send_line("n").unwrap();
+    expect(&mut s, "Nothing done.");
+    expect(&mut s, "repllab> ");
+    assert!(labrun.lab_dir("repllab").join("state.json").exists());
+    s.send_line(":down").unwrap();
+    expect(&mut s, "[y/N]");
+    s.send_line("y").unwrap();
+    expect(&mut s, "Lab repllab is gone");
+    expect(&mut s, "repllab> ");
+    s.send_line("lab.resources").unwrap();
+    expect(&mut s, "{}\r\n");
     s.send_line(":quit").unwrap();
     s.expect(Eof).unwrap();
 }
