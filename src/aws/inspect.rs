@@ -22,10 +22,11 @@ pub struct Census {
 
 /// The region the AWS configuration names (profile, `AWS_REGION`), if any.
 pub async fn configured_region() -> Option<String> {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    config.region().map(|r| r.to_string())
+    aws_config::default_provider::region::DefaultRegionChain::builder()
+        .build()
+        .region()
+        .await
+        .map(|r| r.to_string())
 }
 
 impl Aws {

@@ -64,9 +64,7 @@ impl Aws {
             .credentials_provider()
             .ok_or_else(|| NoCredentials("no credentials provider".into()))?;
         if let Err(e) = creds.provide_credentials().await {
-            return Err(
-                NoCredentials(aws_sdk_ec2::error::DisplayErrorContext(e).to_string()).into(),
-            );
+            return Err(NoCredentials(errors::cause(&e)).into());
         }
         let calls = CallCounter::default();
         let ec2 = aws_sdk_ec2::config::Builder::from(&config)
@@ -101,6 +99,14 @@ pub fn price(
     kinds::find(kind)
         .map(|k| k.price(props))
         .unwrap_or_default()
+}
+
+/// The region the SDK's own configuration names (AWS_REGION, the
+/// profile...), else us-east-1.
+pub async fn default_region() -> String {
+    inspect::configured_region()
+        .await
+        .unwrap_or_else(|| "us-east-1".to_string())
 }
 
 fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {

@@ -24,10 +24,41 @@ use std::process::ExitCode;
 
 /// Cheap, throw-away AWS labs from Lua scripts.
 #[derive(Parser, Debug)]
-#[command(name = "labrun", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "labrun", version = VERSION, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More detail on stderr (-v: what labrun does, -vv: debugging); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+}
+
+/// `labrun --version`: the release and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LABRUN_COMMIT"), ")");
+
+/// Logs on stderr: RUST_LOG if set, else by -v/-q; colour only on a
+/// terminal and never with NO_COLOR.
+fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        // The SDK's credential chain warns about every source it tries;
+        // labrun says itself what to do when none works.
+        (false, 0) => "warn,aws_config=error",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 const AFTER_HELP: &str = "`labrun LAB.lua` is `labrun up LAB.lua`.\n\
@@ -249,7 +280,7 @@ struct DownArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     yes: bool,
-    /// Region to sweep when neither a state nor a script tells it.
+    /// Region to sweep when no state tells it (default: the script's, else the SDK's: AWS_REGION, the profile).
     #[arg(long)]
     region: Option<String>,
     /// Operations in flight at once.
@@ -317,6 +348,15 @@ struct ButaneArgs {
     /// Indent the output.
     #[arg(long, short = 'p')]
     pretty: bool,
+    /// Check the config without producing output.
+    #[arg(long, short = 'c')]
+    check: bool,
+    /// Never wrap in a MachineConfig (fcos configs never are; accepted for compatibility).
+    #[arg(long, short = 'r')]
+    raw: bool,
+    /// Print the version of Butane this command matches, and exit.
+    #[arg(long, short = 'V')]
+    version: bool,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -346,14 +386,8 @@ fn with_default_command(mut args: Vec<String>) -> Vec<String> {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LABRUN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse_from(with_default_command(std::env::args().collect()));
+    init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
