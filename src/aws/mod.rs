@@ -1,13 +1,16 @@
-//! AWS: the resource kinds on aws-sdk-ec2 and aws-sdk-s3, client setup from
+//! AWS: the resource kinds on aws-sdk-ec2, aws-sdk-s3 and
+//! aws-sdk-elasticloadbalancingv2, client setup from
 //! the SDK's own configuration (profiles, SSO, environment,
 //! `AWS_ENDPOINT_URL`), and the [`Provider`] the engine drives.
 
 pub mod calls;
 pub mod errors;
+pub mod inspect;
 pub mod instance_types;
 pub mod kinds;
 pub mod props;
 pub mod tags;
+pub mod ttl;
 pub mod user_data;
 pub mod validate;
 
@@ -62,9 +65,7 @@ impl Aws {
             .credentials_provider()
             .ok_or_else(|| NoCredentials("no credentials provider".into()))?;
         if let Err(e) = creds.provide_credentials().await {
-            return Err(
-                NoCredentials(aws_sdk_ec2::error::DisplayErrorContext(e).to_string()).into(),
-            );
+            return Err(NoCredentials(errors::cause(&e)).into());
         }
         let calls = CallCounter::default();
         let ec2 = aws_sdk_ec2::config::Builder::from(&config)
@@ -75,10 +76,14 @@ impl Aws {
             .force_path_style(config.endpoint_url().is_some())
             .interceptor(calls.clone())
             .build();
+        let elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .build();
         Ok(Aws {
             cx: Some(Cx {
                 ec2: aws_sdk_ec2::Client::from_conf(ec2),
                 s3: aws_sdk_s3::Client::from_conf(s3),
+                elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2),
             }),
             calls,
         })
@@ -106,6 +111,14 @@ pub fn price(
         .unwrap_or_default()
 }
 
+/// The region the SDK's own configuration names (AWS_REGION, the
+/// profile...), else us-east-1.
+pub async fn default_region() -> String {
+    inspect::configured_region()
+        .await
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
 fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {
     kinds::find(name).ok_or_else(|| ProviderError::other(format!("unknown resource kind '{name}'")))
 }
@@ -117,6 +130,7 @@ impl Provider for Aws {
     }
 
     fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError> {
+        ttl::expand(decl)?;
         user_data::expand(decl)
     }
 

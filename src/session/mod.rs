@@ -19,7 +19,7 @@ use crate::engine::state::{self, State};
 use crate::engine::value::Resolved;
 use crate::lua::error::ScriptError;
 use crate::lua::modules::files::LabFile;
-use crate::lua::modules::lab::Kinds;
+use crate::lua::modules::lab::{Kinds, TtlRule};
 use crate::lua::modules::{pki, steps, tasks};
 use crate::lua::{self, LoadOptions, Script};
 use crate::secrets::{LabSecrets, Pinned};
@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use mlua::Lua;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Bad input (a script, an argument, a config): exit code 2, nothing touched.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,8 @@ pub struct Options {
     /// Save keys and certificates made while the script ran (and what the
     /// lab pinned).
     pub save_secrets: bool,
+    /// `--ttl`: a time to live from now, replacing the script's.
+    pub ttl: Option<std::time::Duration>,
     /// Ignore what the lab pinned (images, versions) and pin what is current.
     pub upgrade: bool,
 }
@@ -60,6 +63,8 @@ pub struct Session {
     pub script: Script,
     /// What the state records as where the lab came from.
     pub origin: String,
+    /// The `--var` values it was opened with (the state records them too).
+    pub vars: BTreeMap<String, String>,
     pub decl: Declaration,
     /// Files the lab declares (`lab:file`).
     pub files: Vec<LabFile>,
@@ -81,6 +86,12 @@ impl Session {
             vars: &opts.vars,
             renew: &opts.renew,
             kinds: kinds(),
+            ttl: TtlRule {
+                given: opts.ttl,
+                recorded: Some(Arc::new(|lab: &str| {
+                    state::load(lab).ok().flatten().and_then(|s| s.expires)
+                })),
+            },
             upgrade: opts.upgrade,
         };
         let loaded = lua::load_lab(&script, &load)?;
@@ -106,6 +117,7 @@ impl Session {
         }
         Ok(Session {
             origin: found.origin(),
+            vars: opts.vars.clone(),
             found,
             script,
             decl,
