@@ -1,6 +1,7 @@
 //! Read-only looks at the account: which labs have anything tagged in a
 //! region, what a lab found only by its tags costs, and one instance as
-//! EC2 describes it with its console output (where Ignition errors show).
+//! EC2 describes it with its console output (where Ignition errors show),
+//! one network interface.
 
 use super::Aws;
 use super::errors::sdk;
@@ -116,6 +117,26 @@ impl Aws {
             "launch_time": s(i.launch_time().map(|t| t.to_string()).as_deref()),
             "security_groups": i.security_groups().iter().filter_map(|g| g.group_id()).collect::<Vec<_>>(),
             "tags": i.tags().iter().filter_map(|t| Some((t.key()?.to_string(), Json::from(t.value()?)))).collect::<serde_json::Map<_, _>>(),
+        }))
+    }
+
+    /// One network interface as EC2 describes it (whether its
+    /// source/destination check is off, for a NAT instance's).
+    pub async fn describe_network_interface(&self, id: &str) -> Result<Json, ProviderError> {
+        let out = (self.cx()?.ec2.describe_network_interfaces())
+            .network_interface_ids(id)
+            .send()
+            .await
+            .map_err(sdk("DescribeNetworkInterfaces"))?;
+        let n = (out.network_interfaces().first())
+            .ok_or_else(|| ProviderError::other(format!("network interface {id} not found")))?;
+        let s = |v: Option<&str>| v.map_or(Json::Null, Json::from);
+        Ok(json!({
+            "id": s(n.network_interface_id()),
+            "status": s(n.status().map(|s| s.as_str())),
+            "private_ip": s(n.private_ip_address()),
+            "subnet_id": s(n.subnet_id()),
+            "source_dest_check": n.source_dest_check(),
         }))
     }
 

@@ -92,11 +92,6 @@ impl Aws {
         })
     }
 
-    /// The EC2 client, once connected (for read-only looks at a lab).
-    pub fn ec2(&self) -> Option<aws_sdk_ec2::Client> {
-        self.cx.as_ref().map(|cx| cx.ec2.clone())
-    }
-
     fn cx(&self) -> Result<&Cx, ProviderError> {
         self.cx
             .as_ref()

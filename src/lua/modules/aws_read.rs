@@ -4,8 +4,7 @@
 //! describes.
 
 use crate::aws::Aws;
-use aws_sdk_ec2::error::DisplayErrorContext;
-use mlua::{UserData, UserDataMethods};
+use mlua::{LuaSerdeExt, UserData, UserDataMethods};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
 
@@ -13,7 +12,7 @@ use tokio::sync::OnceCell;
 #[derive(Clone)]
 pub struct AwsRead {
     region: String,
-    ec2: Arc<OnceCell<aws_sdk_ec2::Client>>,
+    aws: Arc<OnceCell<Aws>>,
 }
 
 impl AwsRead {
@@ -21,17 +20,12 @@ impl AwsRead {
     pub fn new(region: &str) -> AwsRead {
         AwsRead {
             region: region.to_string(),
-            ec2: Arc::default(),
+            aws: Arc::default(),
         }
     }
 
-    async fn ec2(&self) -> mlua::Result<&aws_sdk_ec2::Client> {
-        self.ec2
-            .get_or_try_init(|| async {
-                let aws = Aws::connect(&self.region).await?;
-                aws.ec2()
-                    .ok_or_else(|| anyhow::anyhow!("not connected to AWS"))
-            })
+    async fn aws(&self) -> mlua::Result<&Aws> {
+        (self.aws.get_or_try_init(|| Aws::connect(&self.region)))
             .await
             .map_err(|e| mlua::Error::runtime(format!("{e:#}")))
     }
@@ -42,25 +36,8 @@ impl UserData for AwsRead {
         // `live.aws:network_interface(id)`: { id, status, private_ip,
         // subnet_id, source_dest_check } as DescribeNetworkInterfaces says.
         methods.add_async_method("network_interface", |lua, this, id: String| async move {
-            let out = (this.ec2().await?.describe_network_interfaces())
-                .network_interface_ids(&id)
-                .send()
-                .await
-                .map_err(|e| {
-                    mlua::Error::runtime(format!(
-                        "DescribeNetworkInterfaces {id}: {}",
-                        DisplayErrorContext(e)
-                    ))
-                })?;
-            let n = (out.network_interfaces().first())
-                .ok_or_else(|| mlua::Error::runtime(format!("no network interface {id}")))?;
-            let t = lua.create_table()?;
-            t.set("id", n.network_interface_id())?;
-            t.set("status", n.status().map(|s| s.as_str()))?;
-            t.set("private_ip", n.private_ip_address())?;
-            t.set("subnet_id", n.subnet_id())?;
-            t.set("source_dest_check", n.source_dest_check())?;
-            Ok(t)
+            let v = this.aws().await?.describe_network_interface(&id).await;
+            lua.to_value(&v.map_err(mlua::Error::external)?)
         });
     }
 }
