@@ -112,8 +112,17 @@ fn a_failing_check_marks_up_but_does_not_fail_it_and_labrun_check_exits_1() {
         "{stdout}"
     );
 
-    // --no-checks leaves them out of up.
+    // `up --json` carries them in its one document.
     s.node.command("curl", OFFLINE);
+    let out = s.up(&["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks: Vec<(&str, &str)> = (doc["checks"].as_array().unwrap().iter())
+        .map(|c| (c["name"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(checks, [("node-answers", "passed"), ("internet", "failed")]);
+
+    // --no-checks leaves them out of up.
     let out = s.up(&["--no-checks"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
@@ -171,4 +180,36 @@ fn watch_runs_the_checks_again_until_ctrl_c() {
         .filter(|c| c.starts_with("curl "))
         .count();
     assert!(curls >= 2, "the node was asked again: {curls}");
+}
+
+#[test]
+fn checks_of_a_lab_that_is_not_up_or_of_unknown_names_are_refused() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::script(
+        dir.path(),
+        "typo.lua",
+        "local lab = labrun.lab { name = \"typo\" }\nlabrun.check(\"b\", function() end, { after = \"a\" })\n",
+    );
+    let out = labrun.run(&["plan", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("typo.lua:2: check 'b' waits for 'a', which is not a declared check"),
+        "{}",
+        text(&out)
+    );
+    let out = labrun.run(&["check", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = labrun.run(&["check", "labs/nat.lua"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lab nat is not up: `labrun up` it first"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !labrun.lab_dir("nat").exists(),
+        "checking a lab that is not up keeps nothing"
+    );
 }

@@ -72,7 +72,8 @@ pub fn json(name: &str, outcome: &Outcome) -> serde_json::Value {
 pub async fn check(args: CheckArgs) -> Result<ExitCode> {
     let opts = session::Options {
         vars: args.vars.iter().cloned().collect(),
-        save_secrets: true,
+        // A lab that is up has its keys: nothing made here is kept.
+        save_secrets: false,
         ..session::Options::default()
     };
     let session = Session::open_up(&args.lab, &opts)?;
