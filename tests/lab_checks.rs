@@ -130,6 +130,19 @@ fn a_failing_check_marks_up_but_does_not_fail_it_and_labrun_check_exits_1() {
         "{}",
         text(&out)
     );
+
+    // The node is down: the checks say so, in time.
+    let Setup { labrun, node, .. } = s;
+    drop(node);
+    let out = labrun.run(&["check", "checked", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reason = v[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("could not reach") && reason.contains("127.0.18.9"),
+        "{reason}"
+    );
+    assert_eq!(v[1]["reason"], "not run, node-answers failed");
 }
 
 #[test]

@@ -10,6 +10,11 @@ use crate::lua::error::ScriptError;
 use crate::lua::modules::checks;
 use crate::lua::modules::tasks::Outcome;
 use anyhow::Result;
+use std::time::Duration;
+
+/// How long a check keeps trying to reach a node: the lab is up, so a node
+/// that does not answer by then is down (and the check says why).
+const CONNECT_DEADLINE: Duration = Duration::from_secs(15);
 
 impl Session {
     /// Opens a lab that is up, to check it: a name with a state runs the
@@ -75,7 +80,8 @@ impl Session {
             })?),
         };
         let key = user_key(self.lab())?;
-        let live = live(state, key).map_err(ScriptError::plain)?;
+        let mut live = live(state, key).map_err(ScriptError::plain)?;
+        live.connect_within = Some(CONNECT_DEADLINE);
         Ok(checks::run(&self.lua, &live, wanted.as_ref(), on_done).await?)
     }
 }

@@ -91,5 +91,6 @@ pub fn live(state: &State, key: Option<KeyPair>) -> Result<Live, String> {
         attrs,
         outputs: state.outputs.clone(),
         ssh_config,
+        connect_within: None,
     })
 }

@@ -25,6 +25,8 @@ pub struct Live {
     pub outputs: IndexMap<String, Json>,
     /// The lab's ssh_config, for `node:shell()` with the system ssh.
     pub ssh_config: Option<std::path::PathBuf>,
+    /// How long a node keeps being tried (default: while it boots).
+    pub connect_within: Option<Duration>,
 }
 
 /// How long a node keeps being tried while it boots.
@@ -37,7 +39,8 @@ impl Live {
         let nodes = lua.create_table()?;
         if let Some(key) = &self.key {
             for (name, route) in &self.nodes {
-                let mut node = Node::new(route.clone(), key.clone(), CONNECT_DEADLINE);
+                let within = self.connect_within.unwrap_or(CONNECT_DEADLINE);
+                let mut node = Node::new(route.clone(), key.clone(), within);
                 if let Some(config) = &self.ssh_config {
                     node = node.with_shell(config.clone(), name.clone());
                 }
