@@ -135,8 +135,14 @@ enum GraphFormat {
 
 #[derive(Args, Debug)]
 struct GraphArgs {
-    #[command(flatten)]
-    lab: LabArgs,
+    /// Lab script path or name.
+    lab: String,
+    /// Set a lab variable read by labrun.var (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// The dependency graph as JSON.
+    #[arg(long)]
+    json: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
