@@ -65,8 +65,8 @@ end, { after = { "runtime-ready" }, timeout = 660 })
 -- if it expired since init.
 labrun.after_up("kubeadm-join", function(live)
   local ca_hash = kube.pki.ca.public_fingerprint
-  live.nodes[first.name]:run(sudo .. "kubeadm token list -o name | grep -q " .. token:sub(1, 6)
-    .. " || " .. sudo .. "kubeadm token create " .. token)
+  live.nodes[first.name]:run(sudo .. "kubeadm token list | grep -q '^" .. token:sub(1, 6) .. "\\.' || "
+    .. sudo .. "kubeadm token create " .. token)
   local joins = {}
   for i = 2, #nodes do
     local me = nodes[i]

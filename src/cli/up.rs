@@ -39,6 +39,7 @@ fn print_outputs(outputs: &indexmap::IndexMap<String, serde_json::Value>) {
 /// `labrun up`.
 pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab.lab, &args.lab.options(true))?;
+    crate::session::node_hosts::from_env()?;
     let lab = session.lab().to_string();
     let _lock = LabLock::acquire(&lab)?;
     let mut state = session.state()?;

@@ -1,0 +1,329 @@
+//! The Kubernetes labs' after-up steps, run by `labrun up` against moto and
+//! three real sshd hosts standing in for the nodes, reached through a fourth
+//! standing in for the gateway (tests/common/standin_nodes.rs). kubeadm,
+//! kubectl, systemctl, crictl and curl on them are stand-ins: no kube
+//! binary can run here. What is real: the SSH route through the gateway,
+//! sudo, the files labrun rendered for each node, openssl computing the CA
+//! hash, kubectl and curl checking TLS against `openssl s_server`s that
+//! serve the lab's API server certificates.
+
+mod common;
+
+use common::standin_nodes::{NodeSpec, StandinNode, TlsServer, calls, loopback, node_hosts};
+use common::x509::openssl;
+use common::{Labrun, Moto, tagged, text};
+use labrun::session::node_hosts::VAR;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const NODES: [(&str, &str); 3] = [
+    ("control-01", "10.10.16.11"),
+    ("control-02", "10.10.16.12"),
+    ("control-03", "10.10.16.13"),
+];
+
+/// A lab of stand-in nodes for `lab` (rendered into `rendered`): the
+/// gateway on `127.A.B.base`, the nodes on the next addresses, the API
+/// endpoint (`api.kubelius:6443` on every node and the gateway) a TLS
+/// server with control-01's API server certificate that lets in clients of
+/// the lab's CA. `peers` lists the nodes that join together.
+struct Standins {
+    record: tempfile::TempDir,
+    nodes: Vec<StandinNode>,
+    _servers: Vec<TlsServer>,
+}
+
+impl Standins {
+    fn start(labrun: &Labrun, lab: &str, rendered: &Path, base: u8, peers: &[&str]) -> Standins {
+        let record = tempfile::tempdir().unwrap();
+        let pki = rendered.join("control-01/etc/kubernetes/pki");
+        // clients chain to the kubernetes CA, which chains to the root
+        let clients = record.path().join("client-ca.pem");
+        let bundle = std::fs::read_to_string(pki.join("ca.crt")).unwrap()
+            + &std::fs::read_to_string(pki.join("root-ca.crt")).unwrap();
+        std::fs::write(&clients, bundle).unwrap();
+        let endpoint = loopback(base + 9);
+        let mut servers = vec![TlsServer::start(
+            &endpoint,
+            6443,
+            &pki.join("apiserver.crt"),
+            &pki.join("apiserver.key"),
+            Some(&clients),
+        )];
+        // each node's own API server, for curl on the nodes
+        let mut connect_to = Vec::new();
+        for (i, (name, ip)) in NODES.iter().enumerate() {
+            let address = loopback(base + 1 + i as u8);
+            let port = common::sshd::free_port(&address);
+            let pki = rendered.join(name).join("etc/kubernetes/pki");
+            servers.push(TlsServer::start(
+                &address,
+                port,
+                &pki.join("apiserver.crt"),
+                &pki.join("apiserver.key"),
+                None,
+            ));
+            connect_to.push(format!("{ip}:6443:{address}:{port}"));
+        }
+        let hosts = format!("{endpoint} api.kubelius");
+        let env = |name: &str| {
+            let others: Vec<&str> = peers.iter().copied().filter(|p| *p != name).collect();
+            format!(
+                "NODE={name}\nRECORD={}\nPEERS=\"{}\"\nCONNECT_TO=\"{}\"\n",
+                record.path().display(),
+                if peers.contains(&name) {
+                    others.join(" ")
+                } else {
+                    String::new()
+                },
+                connect_to.join(" ")
+            )
+        };
+        let mut nodes = vec![StandinNode::start(
+            labrun,
+            lab,
+            &NodeSpec {
+                name: "gateway",
+                address: &loopback(base),
+                rendered: None,
+                hosts: &hosts,
+                env: &env("gateway"),
+            },
+        )];
+        for (i, (name, _)) in NODES.iter().enumerate() {
+            nodes.push(StandinNode::start(
+                labrun,
+                lab,
+                &NodeSpec {
+                    name,
+                    address: &loopback(base + 1 + i as u8),
+                    rendered: Some(&rendered.join(name)),
+                    hosts: &hosts,
+                    env: &env(name),
+                },
+            ));
+        }
+        Standins {
+            record,
+            nodes,
+            _servers: servers,
+        }
+    }
+
+    fn calls(&self) -> Vec<String> {
+        calls(self.record.path())
+    }
+
+    fn node(&self, name: &str) -> &StandinNode {
+        self.nodes.iter().find(|n| n.name == name).unwrap()
+    }
+
+    /// The copies the stand-ins kept of what `program-what` was given on `node`.
+    fn copies(&self, node: &str, what: &str) -> Vec<PathBuf> {
+        (1..)
+            .map(|n| self.record.path().join(format!("{node}-{what}-{n}.yaml")))
+            .take_while(|p| p.exists())
+            .collect()
+    }
+
+    /// `labrun up LAB --yes` with the nodes at the stand-ins.
+    fn up(&self, labrun: &Labrun, script: &str) -> Output {
+        labrun
+            .command(&["up", script, "--yes"])
+            .env(VAR, node_hosts(&self.nodes))
+            .output()
+            .unwrap()
+    }
+}
+
+fn render(labrun: &Labrun, script: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = labrun.run(&["render", script, dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    dir
+}
+
+/// kubeadm's discovery hash of a CA, as its documentation computes it:
+/// `openssl x509 -pubkey | openssl rsa -pubin -outform der | sha256sum`.
+fn ca_hash(ca: &Path) -> String {
+    let pubkey = openssl(&["x509", "-pubkey", "-noout", "-in", ca.to_str().unwrap()]);
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("ca.pub");
+    std::fs::write(&pem, pubkey).unwrap();
+    let der = std::process::Command::new("openssl")
+        .args(["rsa", "-pubin", "-outform", "der", "-in"])
+        .arg(&pem)
+        .output()
+        .unwrap();
+    assert!(der.status.success(), "{der:?}");
+    let sum = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(&der.stdout)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let text = String::from_utf8(sum.stdout).unwrap();
+    format!("sha256:{}", text.split_whitespace().next().unwrap())
+}
+
+fn yaml(path: &Path) -> Value {
+    serde_saphyr::from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The calls of `program` with `subcommand` among `calls`.
+fn of<'a>(calls: &'a [String], program: &str, subcommand: &str) -> Vec<&'a str> {
+    calls
+        .iter()
+        .map(String::as_str)
+        .filter(|c| c.split(' ').nth(1) == Some(program) && c.split(' ').nth(2) == Some(subcommand))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeadm_inits_once_then_both_nodes_join_at_once_and_a_failed_join_reruns_alone() {
+    const LAB: &str = "labs/kube-kubeadm.lua";
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let rendered = render(&labrun, LAB);
+    let nodes = Standins::start(
+        &labrun,
+        "kube-kubeadm",
+        rendered.path(),
+        10,
+        &["control-02", "control-03"],
+    );
+    let fail = nodes.record.path().join("fail-join-control-03");
+    std::fs::write(&fail, "").unwrap();
+
+    let out = nodes.up(&labrun, LAB);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("✓ step kubeadm-init"), "{err}");
+    assert!(
+        err.contains("✗ step kubeadm-join") && err.contains("connection refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains("step api-ready: not run, kubeadm-join failed"),
+        "{err}"
+    );
+
+    let first = nodes.calls();
+    let inits = of(&first, "kubeadm", "init");
+    assert_eq!(
+        inits,
+        ["control-01 kubeadm init --config /etc/kubernetes/kubeadm-init.yaml"],
+        "{first:#?}"
+    );
+    let [init] = &nodes.copies("control-01", "kubeadm-init")[..] else {
+        panic!("one init config")
+    };
+    assert_eq!(
+        std::fs::read_to_string(init).unwrap(),
+        std::fs::read_to_string(
+            rendered
+                .path()
+                .join("control-01/etc/kubernetes/kubeadm-init.yaml")
+        )
+        .unwrap(),
+        "init ran with the config rendered for control-01"
+    );
+    let joins = of(&first, "kubeadm", "join");
+    let position = |call: &str| first.iter().position(|c| c == call).unwrap();
+    for j in &joins {
+        assert!(
+            position(j) > position(inits[0]),
+            "joins after init: {first:#?}"
+        );
+    }
+    let mut joined: Vec<&str> = joins.iter().map(|c| c.split(' ').next().unwrap()).collect();
+    joined.sort();
+    assert_eq!(joined, ["control-02", "control-03"], "{first:#?}");
+    // control-02's join waited for control-03's to start and then succeeded:
+    // the two ran at the same time.
+    assert!(
+        nodes
+            .node("control-02")
+            .etc
+            .join("kubernetes/kubelet.conf")
+            .exists()
+    );
+    assert!(
+        !nodes
+            .node("control-03")
+            .etc
+            .join("kubernetes/kubelet.conf")
+            .exists()
+    );
+
+    let token = format!(
+        "{}.{}",
+        labrun.secret("kube-kubeadm", "random")["kubeadm-token-id"]
+            .as_str()
+            .unwrap(),
+        labrun.secret("kube-kubeadm", "random")["kubeadm-token-secret"]
+            .as_str()
+            .unwrap()
+    );
+    let hash = ca_hash(&rendered.path().join("control-01/etc/kubernetes/pki/ca.crt"));
+    for (name, ip) in &NODES[1..] {
+        let [config] = &nodes.copies(name, "kubeadm-join")[..] else {
+            panic!("one join config on {name}")
+        };
+        let doc = yaml(config);
+        let discovery = &doc["discovery"]["bootstrapToken"];
+        assert_eq!(doc["kind"], "JoinConfiguration");
+        assert_eq!(discovery["token"], token.as_str(), "{name}");
+        assert_eq!(
+            discovery["caCertHashes"],
+            serde_json::json!([hash]),
+            "{name}"
+        );
+        assert_eq!(discovery["apiServerEndpoint"], "api.kubelius:6443");
+        assert_eq!(
+            doc["controlPlane"]["localAPIEndpoint"]["advertiseAddress"], *ip,
+            "{name} joins as a control node"
+        );
+    }
+
+    // The next up runs what did not finish: control-03's join, then the API check.
+    std::fs::remove_file(&fail).unwrap();
+    let out = nodes.up(&labrun, LAB);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("step kubeadm-init") && !err.contains("step runtime-ready"),
+        "{err}"
+    );
+    let all = nodes.calls();
+    let second = &all[first.len()..];
+    assert!(of(second, "kubeadm", "init").is_empty(), "{second:#?}");
+    assert_eq!(
+        of(second, "kubeadm", "join"),
+        ["control-03 kubeadm join --config /etc/kubernetes/kubeadm-join.yaml"],
+        "only the failed join ran again: {second:#?}"
+    );
+    assert!(
+        of(second, "kubeadm", "token")
+            .iter()
+            .all(|c| !c.contains("create")),
+        "the token init made is still known: {second:#?}"
+    );
+    // kubectl (the real one) reached the API name with the node's admin.conf.
+    assert!(
+        second.iter().any(|c| c.starts_with(
+            "control-01 kubectl --kubeconfig=/etc/kubernetes/admin.conf get --raw /readyz"
+        )),
+        "{second:#?}"
+    );
+
+    let out = labrun.run(&["down", "kube-kubeadm", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
+}
