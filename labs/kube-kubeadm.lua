@@ -25,7 +25,7 @@ local token = kubeadm.token()
 local init_config = kubeadm.init_config { nodes = nodes, endpoint = network.api, token = token, install = install }
 -- control-01 gets its init config by Ignition, like every other file
 kube.files[nodes[1].name][kubeadm.INIT_CONFIG] = { contents = init_config, mode = "0600" }
-kube_pki.declare_files(lab, kube)
+kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url() })
 
 settings.files = function(n) return kube.files[n.name] end
 kube_lab.control_nodes(lab, network, settings)
@@ -91,3 +91,5 @@ end, { after = { "kubeadm-join" }, timeout = 120 })
 
 lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)
+-- the API from this machine: kubectl through an SSH tunnel to the gateway
+lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))

@@ -19,7 +19,7 @@ local network = kube_lab.network(lab, settings)
 
 -- Every node's files: the PKI, the static pods, the kubelet's configuration.
 local kube = hard_way.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca" }
-kube_pki.declare_files(lab, kube)
+kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url() })
 
 settings.files = function(n) return kube.files[n.name] end
 kube_lab.control_nodes(lab, network, settings)
@@ -65,3 +65,5 @@ end, { after = { "api-endpoint-ready" }, timeout = 120 })
 
 lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)
+-- the API from this machine: kubectl through an SSH tunnel to the gateway
+lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))

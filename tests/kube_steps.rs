@@ -127,19 +127,20 @@ impl Standins {
             .collect()
     }
 
-    /// `labrun up LAB --yes` with the nodes at the stand-ins.
-    fn up(&self, labrun: &Labrun, script: &str) -> Output {
+    /// `labrun up ARGS --yes` with the nodes at the stand-ins.
+    fn up(&self, labrun: &Labrun, args: &[&str]) -> Output {
         labrun
-            .command(&["up", script, "--yes"])
+            .command(&[&["up", "--yes"], args].concat())
             .env(VAR, node_hosts(&self.nodes))
             .output()
             .unwrap()
     }
 }
 
-fn render(labrun: &Labrun, script: &str) -> tempfile::TempDir {
+/// `labrun render ARGS` into a new folder.
+fn render(labrun: &Labrun, args: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let out = labrun.run(&["render", script, dir.path().to_str().unwrap()]);
+    let out = labrun.run(&[&["render"], args, &[dir.path().to_str().unwrap()]].concat());
     assert!(out.status.success(), "{}", text(&out));
     dir
 }
@@ -190,7 +191,7 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_and_a_failed_join_rerun
     const LAB: &str = "labs/kube-kubeadm.lua";
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
-    let rendered = render(&labrun, LAB);
+    let rendered = render(&labrun, &[LAB]);
     let nodes = Standins::start(
         &labrun,
         "kube-kubeadm",
@@ -201,7 +202,7 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_and_a_failed_join_rerun
     let fail = nodes.record.path().join("fail-join-control-03");
     std::fs::write(&fail, "").unwrap();
 
-    let out = nodes.up(&labrun, LAB);
+    let out = nodes.up(&labrun, &[LAB]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("✓ step kubeadm-init"), "{err}");
@@ -294,7 +295,7 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_and_a_failed_join_rerun
 
     // The next up runs what did not finish: control-03's join, then the API check.
     std::fs::remove_file(&fail).unwrap();
-    let out = nodes.up(&labrun, LAB);
+    let out = nodes.up(&labrun, &[LAB]);
     assert!(out.status.success(), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -326,4 +327,118 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_and_a_failed_join_rerun
     let out = labrun.run(&["down", "kube-kubeadm", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hard_way_steps_check_each_api_server_and_kubectl_here_reaches_the_api_through_labrun_proxy()
+ {
+    // A lab name of this run's own: the proxy's port comes from it.
+    let name = format!("kube-{}", std::process::id());
+    let var = format!("name={name}");
+    let lab = ["labs/kube.lua", "--var", &var];
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let rendered = render(&labrun, &lab);
+    let nodes = Standins::start(&labrun, &name, rendered.path(), 20, &[]);
+
+    let out = nodes.up(&labrun, &lab);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "kubectl = labrun proxy {name} -- kubectl get nodes"
+        )),
+        "up says how to reach the API: {stdout}"
+    );
+    let calls = nodes.calls();
+    for (node, ip) in NODES {
+        let curl = format!(
+            "{node} curl -fsS --cacert /etc/kubernetes/pki/ca.crt https://{ip}:6443/readyz"
+        );
+        assert!(calls.contains(&curl), "{curl} in {calls:#?}");
+    }
+    assert!(
+        calls.contains(
+            &"control-01 kubectl --kubeconfig=/etc/kubernetes/admin.conf get --raw /readyz".into()
+        ),
+        "{calls:#?}"
+    );
+    let [binding] = &nodes.copies("control-01", "kubectl-apply")[..] else {
+        panic!("one kubectl apply: {calls:#?}")
+    };
+    let binding = yaml(binding);
+    assert_eq!(binding["kind"], "ClusterRoleBinding");
+    assert_eq!(
+        binding["roleRef"]["name"],
+        "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"
+    );
+    assert_eq!(binding["subjects"][0]["name"], "system:nodes");
+
+    // The user's kubeconfigs: private, named after the lab, through the proxy.
+    let files = labrun.lab_dir(&name).join("files");
+    for file in ["admin.conf", "super-admin.conf"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(files.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    let admin = files.join("admin.conf");
+    let view = common::openssl::kubectl_view(&admin);
+    let port = labrun::ssh::socks::default_port(&name);
+    assert_eq!(view["clusters"][0]["name"], name.as_str());
+    assert_eq!(
+        view["clusters"][0]["cluster"]["proxy-url"],
+        format!("socks5://127.0.0.1:{port}")
+    );
+    assert_eq!(view["current-context"], name.as_str());
+    assert_eq!(view["users"][0]["name"], format!("admin@{name}"));
+    let merged = std::process::Command::new("kubectl")
+        .args(["config", "get-contexts", "-o", "name"])
+        .env(
+            "KUBECONFIG",
+            format!(
+                "{}:{}",
+                admin.display(),
+                files.join("super-admin.conf").display()
+            ),
+        )
+        .output()
+        .unwrap();
+    let mut contexts: Vec<String> = String::from_utf8_lossy(&merged.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    contexts.sort();
+    assert_eq!(contexts, [name.clone(), format!("super-admin@{name}")]);
+
+    let out = labrun.run(&["kubeconfig", &name]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        admin.to_str().unwrap()
+    );
+
+    // kubectl on this machine: nothing answers without the proxy...
+    let alone = std::process::Command::new("kubectl")
+        .args([
+            "get",
+            "--raw",
+            "/readyz",
+            "--request-timeout=5s",
+            "--kubeconfig",
+        ])
+        .arg(&admin)
+        .output()
+        .unwrap();
+    assert!(!alone.status.success(), "{alone:?}");
+    // ...and through it, the API server behind the gateway lets the admin in.
+    let out = labrun.run(&["proxy", &name, "--", "kubectl", "get", "--raw", "/readyz"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
+
+    let out = labrun.run(&["down", &name, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(tagged(&moto, &name).await, Vec::<String>::new());
 }

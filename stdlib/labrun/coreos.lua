@@ -40,7 +40,8 @@ end
 --- opts.hostname, opts.ssh_keys (list of public keys for user core),
 --- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
 --- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }),
---- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot).
+--- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot),
+--- opts.hosts ({ ["api.kubelius"] = "10.10.31.10", ... }: appended to /etc/hosts).
 function coreos.fragment(opts)
   local files, units = {}, {}
   if opts.host_key then
@@ -57,6 +58,11 @@ function coreos.fragment(opts)
     for _, k in ipairs(sorted_keys(opts.sysctl)) do lines[#lines + 1] = k .. " = " .. tostring(opts.sysctl[k]) end
     files[#files + 1] = { path = "/etc/sysctl.d/90-labrun.conf", mode = coreos.mode("0644"),
                           contents = { inline = table.concat(lines, "\n") .. "\n" } }
+  end
+  if opts.hosts and next(opts.hosts) then
+    local lines = {}
+    for _, name in ipairs(sorted_keys(opts.hosts)) do lines[#lines + 1] = opts.hosts[name] .. " " .. name end
+    files[#files + 1] = { path = "/etc/hosts", append = { { inline = table.concat(lines, "\n") .. "\n" } } }
   end
   for _, path in ipairs(sorted_keys(opts.files)) do
     local f = opts.files[path]

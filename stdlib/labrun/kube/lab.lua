@@ -66,11 +66,13 @@ function kube_lab.network(lab, opts)
   local subnet = lab:subnet("control", { vpc = vpc, cidr = kube_lab.CONTROL })
   local api = { name = opts.api_name or "api.kubelius", ip = kube_lab.GATEWAY_IP, port = 6443 }
   local gw_key = labrun.ssh.host_key("gateway")
+  -- the gateway resolves the API name too: `labrun proxy` connects to it from there
+  local butane = labrun.ignition.merge(coreos.fragment { hosts = { [api.name] = api.ip } },
+                                       api_lb.butane { servers = opts.nodes, port = api.port })
   local gateway = net.nat_instance(lab, {
     vpc = vpc, cidr = kube_lab.PUBLIC, ip = kube_lab.GATEWAY_IP, serves = { subnet },
     type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from or "0.0.0.0/0",
-    key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key,
-    butane = api_lb.butane { servers = opts.nodes, port = api.port },
+    key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key, butane = butane,
   })
   labrun.ssh.node("gateway", { host = gateway.eip.public_ip, host_key = gw_key.public })
   local sg = lab:security_group("control", {
