@@ -4,6 +4,7 @@
 
 pub mod calls;
 pub mod errors;
+pub mod instance_types;
 pub mod kinds;
 pub mod props;
 pub mod tags;
@@ -61,9 +62,7 @@ impl Aws {
             .credentials_provider()
             .ok_or_else(|| NoCredentials("no credentials provider".into()))?;
         if let Err(e) = creds.provide_credentials().await {
-            return Err(
-                NoCredentials(aws_sdk_ec2::error::DisplayErrorContext(e).to_string()).into(),
-            );
+            return Err(NoCredentials(errors::cause(&e)).into());
         }
         let calls = CallCounter::default();
         let ec2 = aws_sdk_ec2::config::Builder::from(&config)
@@ -98,6 +97,16 @@ pub fn price(
     kinds::find(kind)
         .map(|k| k.price(props))
         .unwrap_or_default()
+}
+
+/// The region the SDK's own configuration names (AWS_REGION, the
+/// profile...), else us-east-1.
+pub async fn default_region() -> String {
+    aws_config::default_provider::region::DefaultRegionChain::builder()
+        .build()
+        .region()
+        .await
+        .map_or_else(|| "us-east-1".to_string(), |r| r.to_string())
 }
 
 fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {

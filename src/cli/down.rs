@@ -15,9 +15,10 @@ use std::process::ExitCode;
 /// `labrun down`.
 pub async fn down(args: DownArgs) -> Result<ExitCode> {
     let (lab, region) = lab_name(&args.lab)?;
-    let region = region
-        .or_else(|| args.region.clone())
-        .unwrap_or_else(|| "us-east-1".into());
+    let region = match args.region.clone().or(region) {
+        Some(r) => r,
+        None => crate::aws::default_region().await,
+    };
     let _lock = LabLock::acquire(&lab)?;
     // Read under the lock: another labrun may have changed it meanwhile.
     let state = state::load(&lab)?;
@@ -46,6 +47,13 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
     let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();
+    if recorded == 0 && report.swept == 0 && report.remaining.is_empty() && report.errors.is_empty()
+    {
+        println!(
+            "Lab {lab} has no state here and nothing tagged labrun:lab={lab} was found in {region} ({calls} API calls). Another region? `labrun down {lab} --region REGION`."
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if report.remaining.is_empty() && report.errors.is_empty() {
         state::remove(&lab)?;
         LabFolder::of(&lab)?.remove_user_files()?;

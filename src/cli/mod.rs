@@ -13,8 +13,10 @@ mod render;
 mod ssh;
 mod status;
 mod up;
+mod wg;
 
 use crate::lua::error::ScriptError;
+use crate::lua::modules;
 use crate::session::resolve::{find_script, looks_like_path};
 use crate::session::{self, InputError};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -22,10 +24,41 @@ use std::process::ExitCode;
 
 /// Cheap, throw-away AWS labs from Lua scripts.
 #[derive(Parser, Debug)]
-#[command(name = "labrun", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "labrun", version = VERSION, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More detail on stderr (-v: what labrun does, -vv: debugging); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+}
+
+/// `labrun --version`: the release and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LABRUN_COMMIT"), ")");
+
+/// Logs on stderr: RUST_LOG if set, else by -v/-q; colour only on a
+/// terminal and never with NO_COLOR.
+fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        // The SDK's credential chain warns about every source it tries;
+        // labrun says itself what to do when none works.
+        (false, 0) => "warn,aws_config=error",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 const AFTER_HELP: &str = "`labrun LAB.lua` is `labrun up LAB.lua`.\n\
@@ -60,6 +93,8 @@ enum Command {
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Print a WireGuard client config of a lab that is up, or draw it as a QR code.
+    Wg(WgArgs),
     /// List the labs there are (built in, ./labs, LABRUN_PATH) with their cost per hour.
     Labs(LabsArgs),
     /// Copy a built-in lab into a file to edit (no rebuild needed to run it).
@@ -94,6 +129,8 @@ struct SetupArgs {
 enum PkiCommand {
     /// Summarize a lab's certificates from its stored secrets (like `kubeadm certs check-expiration`), or one in detail.
     Show(PkiShowArgs),
+    /// Make the lab's PKI anew and apply it (= `labrun up LAB --renew-pki`): asks first, keeps a dated backup.
+    Renew(UpArgs),
 }
 
 #[derive(Args, Debug)]
@@ -108,32 +145,67 @@ struct PkiShowArgs {
 }
 
 #[derive(Args, Debug)]
+struct WgArgs {
+    /// Lab name or script.
+    lab: String,
+    /// The client (needed when the lab has several).
+    client: Option<String>,
+    /// Draw the config as a QR code in the terminal, for the WireGuard mobile app.
+    #[arg(long)]
+    qr: bool,
+    /// Write the config's QR code as a PNG (mode 0600: it holds the client's private key).
+    #[arg(long, value_name = "FILE")]
+    qr_png: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct LabArgs {
     /// Lab script path or name.
     lab: String,
     /// Set a lab variable read by labrun.var (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
-    /// Machine-readable output.
+    /// Machine-readable output: one JSON document on stdout, prose on stderr.
     #[arg(long)]
     json: bool,
+    /// Show unchanged resources in the plan too.
+    #[arg(long)]
+    all: bool,
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
+    /// Make the lab's WireGuard keys anew (its SSH user key and PKI are kept).
+    #[arg(long)]
+    renew_keys: bool,
     /// Ignore the images and versions the lab pinned (lock.json) and pin what is current.
     #[arg(long)]
     upgrade: bool,
 }
 
 impl LabArgs {
+    /// Whether keys are to be made anew.
+    fn renews(&self) -> bool {
+        self.renew_pki || self.renew_keys
+    }
+
     /// How to open the lab for `up` (`applying`) or for a look. A look
     /// saves keys it had to make but never a renewal or an upgrade, so it
     /// does not replace what the lab holds.
     fn options(&self, applying: bool) -> session::Options {
+        let renew = [
+            (self.renew_pki, modules::pki::SECRET),
+            (self.renew_keys, modules::wireguard::SECRET),
+        ];
+        let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            renew_pki: self.renew_pki,
-            save_secrets: applying || !(self.renew_pki || self.upgrade),
+            // `up` saves a renewal itself, once the user agreed.
+            save_secrets: if applying {
+                renew.is_empty()
+            } else {
+                renew.is_empty() && !self.upgrade
+            },
+            renew,
             upgrade: self.upgrade,
         }
     }
@@ -158,7 +230,7 @@ struct DownArgs {
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     yes: bool,
-    /// Region to sweep when neither a state nor a script tells it.
+    /// Region to sweep when no state tells it (default: the script's, else the SDK's: AWS_REGION, the profile).
     #[arg(long)]
     region: Option<String>,
     /// Operations in flight at once.
@@ -220,6 +292,15 @@ struct ButaneArgs {
     /// Indent the output.
     #[arg(long, short = 'p')]
     pretty: bool,
+    /// Check the config without producing output.
+    #[arg(long, short = 'c')]
+    check: bool,
+    /// Never wrap in a MachineConfig (fcos configs never are; accepted for compatibility).
+    #[arg(long, short = 'r')]
+    raw: bool,
+    /// Print the version of Butane this command matches, and exit.
+    #[arg(long, short = 'V')]
+    version: bool,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -249,14 +330,8 @@ fn with_default_command(mut args: Vec<String>) -> Vec<String> {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LABRUN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse_from(with_default_command(std::env::args().collect()));
+    init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -276,11 +351,16 @@ pub fn main() -> ExitCode {
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
+            Command::Pki(PkiCommand::Renew(mut a)) => {
+                a.lab.renew_pki = true;
+                up::up(a).await
+            }
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Proxy(a) => proxy::proxy(a).await,
             Command::Kubeconfig(a) => kubeconfig::kubeconfig(a),
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
+            Command::Wg(a) => wg::wg(a),
             Command::Labs(a) => labs::labs(a),
             Command::New(a) => labs::new(a),
             Command::Setup(a) => labs::setup(a),

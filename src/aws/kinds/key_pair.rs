@@ -4,8 +4,11 @@ use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::validate::fail;
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::ResourceType;
@@ -32,6 +35,15 @@ impl Kind for KeyPair {
 
     fn sweep_rank(&self) -> u8 {
         90
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        match r.props.get("public_key") {
+            Some(Value::Str(key)) => crate::ssh::PublicKey::from_openssh(key)
+                .map(|_| ())
+                .map_err(|e| fail(r, format!("public_key is not an OpenSSH public key: {e}"))),
+            _ => Ok(()),
+        }
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

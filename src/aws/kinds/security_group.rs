@@ -4,8 +4,11 @@ use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::validate::fail;
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use serde_json::{Value as Json, json};
@@ -177,6 +180,28 @@ impl Kind for SecurityGroup {
 
     fn sweep_rank(&self) -> u8 {
         60
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        for field in ["ingress", "egress"] {
+            let Some(Value::List(rules)) = r.props.get(field) else {
+                continue;
+            };
+            for (i, rule) in rules.iter().enumerate() {
+                let Value::Map(m) = rule else { continue };
+                for key in ["port", "from_port", "to_port"] {
+                    if let Some(Value::Int(p)) = m.get(key)
+                        && !(0..=65535).contains(p)
+                    {
+                        return Err(fail(
+                            r,
+                            format!("{field}[{}].{key} = {p} is not a port (0-65535)", i + 1),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

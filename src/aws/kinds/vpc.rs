@@ -4,6 +4,8 @@ use super::kind::{Cx, Kind, tagged};
 use crate::aws::errors::{missing, sdk};
 use crate::aws::props::Props;
 use crate::aws::tags;
+use crate::aws::validate::check_block_size;
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
 use crate::engine::schema::{Field, Schema, Type};
 use async_trait::async_trait;
@@ -82,6 +84,10 @@ impl Kind for Vpc {
 
     fn sweep_rank(&self) -> u8 {
         80
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        check_block_size(r)
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
