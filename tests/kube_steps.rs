@@ -324,9 +324,70 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_and_a_failed_join_rerun
         "{second:#?}"
     );
 
+    assert_api_endpoint_on_the_gateway(&moto, "kube-kubeadm").await;
+
+    // Down finds everything by its tag even when the lab's folder is gone.
+    std::fs::remove_dir_all(labrun.lab_dir("kube-kubeadm")).unwrap();
     let out = labrun.run(&["down", "kube-kubeadm", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
+}
+
+/// The default API endpoint as declared: the control nodes at their fixed
+/// addresses, spot, letting in 6443 from the VPC, where the gateway
+/// (10.10.31.10) runs HAProxy; no load balancer of AWS's.
+async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
+    let ec2 = moto.ec2().await;
+    let f = |k: &str, v: &str| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name(k)
+            .values(v)
+            .build()
+    };
+    let out = ec2
+        .describe_instances()
+        .filters(f("tag:labrun:lab", lab))
+        .filters(f("instance-state-name", "running"))
+        .send()
+        .await
+        .unwrap();
+    let mut found: Vec<(String, String, String)> = (out.reservations().iter())
+        .flat_map(|r| r.instances())
+        .map(|i| {
+            let tag = i.tags().iter().find(|t| t.key() == Some("labrun:resource"));
+            (
+                tag.and_then(|t| t.value()).unwrap().to_string(),
+                i.private_ip_address().unwrap().to_string(),
+                i.instance_type().unwrap().as_str().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let expected: Vec<(String, String, String)> = NODES
+        .iter()
+        .map(|(n, ip)| (format!("instance.{n}"), ip.to_string(), "t4g.small".into()))
+        .chain([(
+            "instance.gateway".into(),
+            "10.10.31.10".into(),
+            "t4g.nano".into(),
+        )])
+        .collect();
+    assert_eq!(found, expected);
+    let groups = ec2
+        .describe_security_groups()
+        .filters(f("tag:labrun:resource", "security_group.control"))
+        .filters(f("tag:labrun:lab", lab))
+        .send()
+        .await
+        .unwrap();
+    let api = groups.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .find(|p| p.from_port() == Some(6443))
+        .expect("6443 open");
+    assert_eq!(api.ip_ranges()[0].cidr_ip(), Some("10.10.16.0/20"));
+    let gateway = common::user_data(&ec2, lab, "instance.gateway").await;
+    assert!(gateway.contains("api-lb.service"), "HAProxy on the gateway");
 }
 
 #[tokio::test(flavor = "multi_thread")]

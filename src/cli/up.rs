@@ -4,9 +4,11 @@ use super::{LabArgs, UpArgs, confirm, plan_view, progress::Reporter};
 use crate::aws::Aws;
 use crate::cost;
 use crate::engine::apply::{self, Options};
+use crate::engine::gone;
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::plan::Plan;
+use crate::engine::provider::Provider;
 use crate::engine::state::State;
 use crate::lua::modules::steps::StepOutcome;
 use crate::session::Session;
@@ -78,6 +80,16 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
             eprintln!("old keys kept in {}", backup.display());
         }
     }
+    let mut aws = None;
+    if gone::may_have_vanished(&state) {
+        let connected = Aws::connect(&session.decl.region).await?;
+        for address in gone::forget(&mut state, &connected.tagged(&lab).await?) {
+            eprintln!(
+                "{address} is gone (terminated outside labrun: a reclaimed spot instance, or by hand); up makes it again"
+            );
+        }
+        aws = Some(connected);
+    }
     let plan = session.plan(&state);
     let mut doc = json!({ "lab": lab, "plan": plan_view::json(&session, &plan, &state) });
     if !say.json {
@@ -89,7 +101,10 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         let journal = Journal::new(state);
         return finish(&session, &journal, &say, doc).await;
     }
-    let aws = Aws::connect(&session.decl.region).await?;
+    let aws = match aws {
+        Some(aws) => aws,
+        None => Aws::connect(&session.decl.region).await?,
+    };
     if !confirm(&format!("Apply these changes to lab {lab}?"), args.yes)? {
         say.line("Nothing done.");
         if say.json {
