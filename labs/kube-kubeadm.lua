@@ -2,13 +2,14 @@
 -- Fedora CoreOS control nodes get the lab's CAs and certificates by Ignition
 -- (so no CA file is copied between nodes), kubeadm init runs on the first
 -- with a rendered config, the two others join as control nodes in parallel,
--- and the API answers at api.kubelius:6443 (HAProxy on the gateway).
+-- and the API answers at api.kubelius:6443 (HAProxy on the gateway; --var lb=nlb
+-- puts the write-up's network load balancer there instead).
 -- --var install=rpm-ostree layers kubelet/kubeadm/cri-o as the write-up did.
 local kube_lab, kubeadm = require "labrun.kube.lab", require "labrun.kube.kubeadm"
 local kube_pki = require "labrun.kube.pki"
 
 local lab = labrun.lab { name = labrun.var("name", "kube-kubeadm"), region = labrun.var("region", "us-east-1") }
-local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, lb, api_name, ssh_from...
 local nodes = settings.nodes
 local install = labrun.var("install", "binaries")   -- or "rpm-ostree"
 settings.install = install
@@ -89,7 +90,7 @@ labrun.after_up("api-ready", function(live)
   live.nodes[first.name]:run(kubectl .. "get nodes")
 end, { after = { "kubeadm-join" }, timeout = 120 })
 
-lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
+lab:output("api", ("https://%s:%d (%s, %s)"):format(network.api.name, network.api.port, network.api.via, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)
 -- the API from this machine: kubectl through an SSH tunnel to the gateway
 lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))

@@ -4,12 +4,13 @@
 -- kubeadm: the PKI (root CA -> kubernetes and etcd CAs -> each certificate),
 -- the manifests, the kubeconfigs, the kubelet's configuration. The API is
 -- reached at api.kubelius:6443, HAProxy on the gateway (which is also the
--- NAT instance). `labrun render labs/kube.lua DIR` writes every file.
+-- NAT instance; --var lb=nlb: a network load balancer). `labrun render
+-- labs/kube.lua DIR` writes every file.
 local kube_lab, hard_way = require "labrun.kube.lab", require "labrun.kube.hard_way"
 local kube_pki = require "labrun.kube.pki"
 
 local lab = labrun.lab { name = labrun.var("name", "kube"), region = labrun.var("region", "us-east-1") }
-local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, lb, api_name, ssh_from...
 local nodes = settings.nodes
 local user_key = labrun.ssh.user_key()
 local key_pair = lab:key_pair("lab", { public_key = user_key.public })
@@ -39,7 +40,7 @@ labrun.after_up("api-servers-ready", function(live)
   labrun.parallel(waits)
 end, { timeout = 660 })
 
--- The same through the endpoint the kubeconfigs name (the gateway's HAProxy).
+-- The same through the endpoint the kubeconfigs name (HAProxy on the gateway, or the NLB).
 labrun.after_up("api-endpoint-ready", function(live)
   live.nodes[first]:run(kubectl .. "get --raw /readyz")
 end, { after = { "api-servers-ready" }, timeout = 120 })
@@ -63,7 +64,7 @@ subjects:
 ]] })
 end, { after = { "api-endpoint-ready" }, timeout = 120 })
 
-lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
+lab:output("api", ("https://%s:%d (%s, %s)"):format(network.api.name, network.api.port, network.api.via, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)
 -- the API from this machine: kubectl through an SSH tunnel to the gateway
 lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))

@@ -8,6 +8,7 @@ pub mod ignition;
 pub mod lab_folder;
 pub mod lua;
 pub mod pki;
+pub mod public_ip;
 pub mod secrets;
 pub mod session;
 pub mod ssh;

@@ -503,3 +503,124 @@ async fn hard_way_steps_check_each_api_server_and_kubectl_here_reaches_the_api_t
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(tagged(&moto, &name).await, Vec::<String>::new());
 }
+
+/// The value of `key` in a recorded form body.
+fn form<'a>(body: &'a str, key: &str) -> Option<&'a str> {
+    body.split('&')
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeadm_lab_with_lb_nlb_serves_the_api_from_a_network_load_balancer_that_down_removes() {
+    let lab = ["labs/kube-kubeadm.lua", "--var", "lb=nlb"];
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let plan = labrun.run(&[&["plan"], &lab[..]].concat());
+    assert!(plan.status.success(), "{}", text(&plan));
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    let line = |address: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(address))
+            .unwrap_or_else(|| panic!("{address} in {stdout}"))
+            .to_string()
+    };
+    assert!(line("load_balancer.api").contains("$0.0225"), "{stdout}");
+    assert!(line("elastic_ip.gateway").contains("$0.0050"), "{stdout}");
+    assert!(line("total").contains("$0.0511"), "{stdout}");
+
+    let rendered = render(&labrun, &lab);
+    let nodes = Standins::start(
+        &labrun,
+        "kube-kubeadm",
+        rendered.path(),
+        30,
+        &["control-02", "control-03"],
+    );
+    moto.reset_recording();
+    let out = nodes.up(&labrun, &lab);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("api = https://api.kubelius:6443 (network load balancer, 10.10.16.10)"),
+        "{}",
+        text(&out)
+    );
+
+    let elb = moto.elbv2().await;
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    let [lb] = lbs.load_balancers() else {
+        panic!("one load balancer: {lbs:?}")
+    };
+    assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internal"));
+    assert_eq!(lb.r#type().map(|t| t.as_str()), Some("network"));
+    // moto keeps no subnet mapping address: what labrun asked for.
+    let recorded = moto.recorded();
+    let (_, create) = recorded
+        .iter()
+        .find(|(a, _)| a == "CreateLoadBalancer")
+        .unwrap();
+    assert_eq!(
+        form(create, "SubnetMappings.member.1.PrivateIPv4Address"),
+        Some("10.10.16.10")
+    );
+    assert_eq!(form(create, "SubnetMappings.member.2.SubnetId"), None);
+    let groups = elb.describe_target_groups().send().await.unwrap();
+    let [group] = groups.target_groups() else {
+        panic!("one target group: {groups:?}")
+    };
+    assert_eq!(group.port(), Some(6443));
+    assert_eq!(group.protocol().map(|p| p.as_str()), Some("TCP"));
+    assert_eq!(group.health_check_protocol().map(|p| p.as_str()), Some("TCP"));
+    let health = elb
+        .describe_target_health()
+        .target_group_arn(group.target_group_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut targets: Vec<String> = (health.target_health_descriptions().iter())
+        .filter_map(|d| d.target())
+        .map(|t| format!("{}:{}", t.id().unwrap(), t.port().unwrap_or_default()))
+        .collect();
+    targets.sort();
+    assert_eq!(
+        targets,
+        ["10.10.16.11:6443", "10.10.16.12:6443", "10.10.16.13:6443"]
+    );
+    let listeners = elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let [listener] = listeners.listeners() else {
+        panic!("one listener: {listeners:?}")
+    };
+    assert_eq!(listener.port(), Some(6443));
+    assert_eq!(
+        listener.default_actions()[0].target_group_arn(),
+        group.target_group_arn()
+    );
+    let ec2 = moto.ec2().await;
+    let gateway = common::user_data(&ec2, "kube-kubeadm", "instance.gateway").await;
+    assert!(!gateway.contains("api-lb.service"), "no HAProxy with an NLB");
+    // The steps ran through the API name, which names the load balancer now.
+    assert!(
+        std::fs::read_to_string(rendered.path().join("control-01/config.bu"))
+            .unwrap()
+            .contains("10.10.16.10 api.kubelius")
+    );
+    assert!(
+        nodes
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("control-01 kubectl --kubeconfig=/etc/kubernetes/admin.conf get --raw")),
+        "{:#?}",
+        nodes.calls()
+    );
+
+    std::fs::remove_dir_all(labrun.lab_dir("kube-kubeadm")).unwrap();
+    let out = labrun.run(&["down", "kube-kubeadm", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
+}

@@ -1,4 +1,5 @@
-//! AWS: the resource kinds on aws-sdk-ec2 and aws-sdk-s3, client setup from
+//! AWS: the resource kinds on aws-sdk-ec2, aws-sdk-s3 and
+//! aws-sdk-elasticloadbalancingv2, client setup from
 //! the SDK's own configuration (profiles, SSO, environment,
 //! `AWS_ENDPOINT_URL`), and the [`Provider`] the engine drives.
 
@@ -73,10 +74,14 @@ impl Aws {
             .force_path_style(config.endpoint_url().is_some())
             .interceptor(calls.clone())
             .build();
+        let elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .build();
         Ok(Aws {
             cx: Some(Cx {
                 ec2: aws_sdk_ec2::Client::from_conf(ec2),
                 s3: aws_sdk_s3::Client::from_conf(s3),
+                elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2),
             }),
             calls,
         })

@@ -186,3 +186,30 @@ pub fn validate(ignition_json: &str) -> Result<(), Error> {
 pub fn to_json_string(v: &Value) -> String {
     v.to_string()
 }
+
+/// The contents of every file an Ignition config carries inline (`data:`
+/// URLs, gzip undone), with its path: what user data would expose.
+pub fn inline_files(config: &Value) -> Vec<(String, Vec<u8>)> {
+    let files = config
+        .pointer("/storage/files")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    files
+        .iter()
+        .filter_map(|f| {
+            let path = f.get("path")?.as_str()?.to_string();
+            let contents = f.get("contents")?;
+            let mut bytes = data_url::decode(contents.get("source")?.as_str()?).ok()?;
+            if contents.get("compression").and_then(Value::as_str) == Some("gzip") {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+                    &mut out,
+                )
+                .ok()?;
+                bytes = out;
+            }
+            Some((path, bytes))
+        })
+        .collect()
+}

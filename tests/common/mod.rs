@@ -201,6 +201,11 @@ impl Moto {
         aws_sdk_ec2::Client::new(&self.sdk_config())
     }
 
+    /// An ELBv2 client talking to this moto.
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk_config())
+    }
+
     /// An S3 client talking to this moto (path-style, as labrun does).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config())
@@ -268,6 +273,7 @@ impl Labrun {
                 self.home.path().join("aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("LABRUN_CHECKIP_URL", checkip_url())
             .stdin(Stdio::null());
         if let Some(url) = &self.endpoint {
             c.env("AWS_ENDPOINT_URL", url)
@@ -410,4 +416,33 @@ pub fn run_within(c: &mut Command, deadline: Duration) -> Result<Output, String>
             text(&output)
         )),
     }
+}
+
+/// The public address the loopback stand-in for checkip.amazonaws.com
+/// gives (tests must not leave loopback): a documentation address.
+pub const MY_PUBLIC_IP: &str = "203.0.113.7";
+
+/// A stand-in for https://checkip.amazonaws.com on loopback, started once
+/// per test process, answering [`MY_PUBLIC_IP`] as AWS's service does.
+pub fn checkip_url() -> String {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind checkip");
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut stream = stream;
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let body = format!("{MY_PUBLIC_IP}\n");
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    })
+    .clone()
 }

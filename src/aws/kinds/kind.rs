@@ -14,6 +14,7 @@ use indexmap::IndexMap;
 pub struct Cx {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 /// One kind of AWS resource: its schema, checks, price, place in a sweep,
