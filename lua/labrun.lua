@@ -8,6 +8,8 @@ labrun = {}
 ---@class LabOptions
 ---@field name string   lab name: a-z, 0-9, - and _, starting with a letter
 ---@field region? string AWS region (default "us-east-1")
+---@field ttl? string|integer time to live, e.g. "4h" or seconds: instances terminate (shutdown_behavior) and the
+---stdlib's coreos configs power them off at the expiry; `labrun up --ttl` overrides it with a fresh expiry
 
 ---A reference to an attribute of a resource, resolved by the engine at apply time.
 ---`..` with text (or `labrun.template` with it among the values) gives a
@@ -212,6 +214,11 @@ function Lab:output(name, value) end
 ---@return Lab
 function labrun.lab(opts) end
 
+---The declared lab's time to live and its expiry (Unix seconds), fixed when
+---the lab comes up and kept while it is up; nil without a ttl.
+---@return { ttl: integer, at: integer }|nil
+function labrun.expiry() end
+
 ---A lab variable set with `--var name=value`; it takes the type of `default`.
 ---@generic T
 ---@param name string
@@ -285,3 +292,12 @@ function labrun.options(what, opts, known) end
 ---sees it (asked once per run): what `ssh_from = "auto"` opens SSH to.
 ---@return string
 function labrun.public_address() end
+
+---Pins a value in the lab's lock (`lock.json`, kept across `down`) the first
+---time and returns the pinned value ever after, so a lab rebuilt later runs
+---the same software; `labrun up --upgrade` pins what the script gives now.
+---@generic T
+---@param name string
+---@param value T
+---@return T
+function labrun.pin(name, value) end

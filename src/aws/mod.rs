@@ -5,10 +5,12 @@
 
 pub mod calls;
 pub mod errors;
+pub mod inspect;
 pub mod instance_types;
 pub mod kinds;
 pub mod props;
 pub mod tags;
+pub mod ttl;
 pub mod user_data;
 pub mod validate;
 
@@ -107,11 +109,9 @@ pub fn price(
 /// The region the SDK's own configuration names (AWS_REGION, the
 /// profile...), else us-east-1.
 pub async fn default_region() -> String {
-    aws_config::default_provider::region::DefaultRegionChain::builder()
-        .build()
-        .region()
+    inspect::configured_region()
         .await
-        .map_or_else(|| "us-east-1".to_string(), |r| r.to_string())
+        .unwrap_or_else(|| "us-east-1".to_string())
 }
 
 fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {
@@ -125,6 +125,7 @@ impl Provider for Aws {
     }
 
     fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError> {
+        ttl::expand(decl)?;
         user_data::expand(decl)
     }
 

@@ -7,15 +7,66 @@ use crate::engine::destroy;
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::state::{self, State};
-use crate::lab_folder::LabFolder;
+use crate::lab_folder::{LabFolder, labs_with_state};
 use crate::session::resolve::lab_name;
 use anyhow::Result;
 use std::process::ExitCode;
 
 /// `labrun down`.
-pub async fn down(args: DownArgs) -> Result<ExitCode> {
-    let (lab, region) = lab_name(&args.lab)?;
-    let region = match args.region.clone().or(region) {
+pub(super) async fn down(args: DownArgs) -> Result<ExitCode> {
+    let how = Down {
+        yes: args.yes,
+        region: args.region.clone(),
+        parallelism: args.parallelism.into(),
+    };
+    match &args.lab {
+        Some(lab) => down_lab(lab, &how).await,
+        None => down_expired(&how).await,
+    }
+}
+
+/// How `down` destroys a lab.
+pub struct Down {
+    /// Do not ask for confirmation.
+    pub yes: bool,
+    /// Region to sweep when neither a state nor a script tells it.
+    pub region: Option<String>,
+    /// Operations in flight at once.
+    pub parallelism: usize,
+}
+
+/// `labrun down --expired`: every lab of this state directory whose TTL
+/// has passed (its instances have powered off; the rest still bills).
+async fn down_expired(how: &Down) -> Result<ExitCode> {
+    let expired: Vec<String> = labs_with_state()?
+        .into_iter()
+        .filter(|n| {
+            state::load(n)
+                .ok()
+                .flatten()
+                .and_then(|s| s.time_left())
+                .is_some_and(|left| left <= 0)
+        })
+        .collect();
+    if expired.is_empty() {
+        println!("No lab has expired.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Expired: {}", expired.join(", "));
+    let mut code = ExitCode::SUCCESS;
+    for lab in &expired {
+        if down_lab(lab, how).await? != ExitCode::SUCCESS {
+            code = ExitCode::from(1);
+        }
+    }
+    Ok(code)
+}
+
+/// Destroys one lab (a name or script), sweeps by tag and checks nothing is
+/// left: `labrun down LAB`, and `:down` in the REPL.
+pub async fn down_lab(lab: &str, how: &Down) -> Result<ExitCode> {
+    let (lab, region) = lab_name(lab)?;
+    let region = match how.region.clone().or(region) {
         Some(r) => r,
         None => crate::aws::default_region().await,
     };
@@ -34,14 +85,14 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
             "Lab {lab} has no state here; delete everything tagged labrun:lab={lab} in {region}?"
         )
     };
-    if !confirm(&question, args.yes)? {
+    if !confirm(&question, how.yes)? {
         println!("Nothing done.");
         return Ok(ExitCode::SUCCESS);
     }
     let journal = Journal::new(state.unwrap_or_else(|| State::new(&lab, &region)));
     let started = std::time::Instant::now();
     let opts = Options {
-        parallelism: args.parallelism.into(),
+        parallelism: how.parallelism,
         ..Options::default()
     };
     let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;

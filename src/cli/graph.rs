@@ -1,60 +1,74 @@
-//! `labrun graph LAB`: the dependency graph of a lab, as Graphviz DOT, with
-//! its longest chain of dependent resources (what bounds a parallel apply).
+//! `labrun graph LAB`: the lab's network picture, or with `--deps` its
+//! dependency graph and longest chain, as DOT, SVG (Graphviz `dot`),
+//! Mermaid or text.
 
-use super::LabArgs;
-use crate::engine::decl::Declaration;
-use crate::engine::plan::topological;
+use super::{GraphArgs, GraphFormat};
+use crate::engine::state;
+use crate::graph::{self, deps, network};
 use crate::session::Session;
-use anyhow::Result;
-use std::collections::HashMap;
-use std::process::ExitCode;
+use anyhow::{Context, Result};
+use std::io::Write;
+use std::process::{ExitCode, Stdio};
 
-/// The longest chain of resources each waiting for the previous one.
-pub fn longest_chain(decl: &Declaration) -> Vec<String> {
-    let mut best: HashMap<String, Vec<String>> = HashMap::new();
-    for address in topological(decl) {
-        let mut chain = decl.resources[&address]
-            .dependencies()
-            .iter()
-            .filter_map(|d| best.get(d))
-            .max_by_key(|c| c.len())
-            .cloned()
-            .unwrap_or_default();
-        chain.push(address.clone());
-        best.insert(address, chain);
+/// Draws DOT as SVG with Graphviz `dot`.
+fn svg(dot: &str) -> Result<Vec<u8>> {
+    let mut child = match std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "--format svg needs Graphviz's `dot`, which is not installed (Debian: apt-get install graphviz); \
+             `--format dot` prints the DOT to draw elsewhere"
+        ),
+        Err(e) => return Err(e).context("cannot run dot"),
+    };
+    child
+        .stdin
+        .take()
+        .context("dot's input")?
+        .write_all(dot.as_bytes())?;
+    let out = child.wait_with_output().context("cannot run dot")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "dot failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
-    best.into_values()
-        .max_by_key(|c| c.len())
-        .unwrap_or_default()
+    Ok(out.stdout)
 }
 
 /// `labrun graph`.
-pub fn graph(args: LabArgs) -> Result<ExitCode> {
-    let session = Session::open(&args.lab, &args.options(false))?;
+pub fn graph(args: GraphArgs) -> Result<ExitCode> {
+    let lab = &args.lab;
+    let session = Session::open(&lab.lab, &lab.options(false))?;
     let decl = &session.decl;
-    let chain = longest_chain(decl);
-    if args.json {
+    if lab.json {
         let edges: Vec<_> = decl
             .resources
             .iter()
             .map(|(a, r)| serde_json::json!({"address": a, "depends_on": r.dependencies()}))
             .collect();
+        let chain = deps::longest_chain(decl);
         let v = serde_json::json!({"lab": decl.lab, "resources": edges, "longest_chain": chain});
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "// longest chain ({} resources): {}",
-        chain.len(),
-        chain.join(" -> ")
-    );
-    println!("digraph \"{}\" {{\n  rankdir=LR;", decl.lab);
-    for (a, r) in &decl.resources {
-        println!("  \"{a}\";");
-        for d in r.dependencies() {
-            println!("  \"{d}\" -> \"{a}\";");
-        }
+    let picture = if args.deps {
+        deps::picture(decl)
+    } else {
+        let state = state::load(&decl.lab)?.filter(|s| s.region == decl.region);
+        network::picture(decl, state.as_ref())
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        GraphFormat::Dot => out.write_all(graph::dot(&picture).as_bytes())?,
+        GraphFormat::Svg => out.write_all(&svg(&graph::dot(&picture))?)?,
+        GraphFormat::Mermaid => out.write_all(graph::mermaid(&picture).as_bytes())?,
+        GraphFormat::Text => out.write_all(graph::text(&picture).as_bytes())?,
     }
-    println!("}}");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,18 +1,20 @@
 //! The `labrun` command line.
 
 mod butane;
-mod down;
+mod docs;
+pub(crate) mod down;
 mod graph;
 mod kubeconfig;
 mod labs;
 mod pki;
-mod plan_view;
+pub(crate) mod plan_view;
 mod progress;
 mod proxy;
 mod render;
+mod repl;
 mod ssh;
-mod status;
-mod up;
+pub(crate) mod status;
+pub(crate) mod up;
 mod wg;
 
 use crate::lua::error::ScriptError;
@@ -78,8 +80,8 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
-    /// Print the dependency graph (Graphviz DOT) and the longest chain of dependent resources.
-    Graph(LabArgs),
+    /// Draw a lab: its network (VPC, subnets, routes, gateways, instances, security groups) or, with --deps, its dependency graph.
+    Graph(GraphArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
     /// Serve SOCKS5 on 127.0.0.1 through the lab's gateway (its kubeconfig's proxy-url), or run CMD while it serves.
@@ -101,6 +103,52 @@ enum Command {
     New(NewArgs),
     /// Write .luarc.json so LuaLS completes and checks labrun scripts.
     Setup(SetupArgs),
+    /// An interactive Lua prompt, with a lab's live state and nodes at hand when LAB is given.
+    Repl(ReplArgs),
+    /// Print a shell completion script (e.g. `labrun completions bash > /etc/bash_completion.d/labrun`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `labrun man | man -l -`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+struct ReplArgs {
+    /// Lab script path or name: its script run, its state and nodes loaded.
+    lab: Option<String>,
+    /// Set a lab variable read by labrun.var (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+}
+
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// What `labrun graph` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// SVG, drawn by Graphviz `dot`.
+    Svg,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Indented text.
+    Text,
+}
+
+#[derive(Args, Debug)]
+struct GraphArgs {
+    #[command(flatten)]
+    lab: LabArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    /// The resource dependency graph (with its longest chain) instead of the network.
+    #[arg(long)]
+    deps: bool,
 }
 
 #[derive(Args, Debug)]
@@ -199,6 +247,7 @@ impl LabArgs {
         let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
+            ttl: None,
             // `up` saves a renewal itself, once the user agreed.
             save_secrets: if applying {
                 renew.is_empty()
@@ -221,12 +270,19 @@ struct UpArgs {
     /// Operations in flight at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+    /// Time to live, e.g. 4h: the lab's instances power off (and terminate) by themselves then; a fresh expiry from now.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    ttl: Option<std::time::Duration>,
 }
 
 #[derive(Args, Debug)]
 struct DownArgs {
     /// Lab name or script.
-    lab: String,
+    #[arg(required_unless_present = "expired", conflicts_with = "expired")]
+    lab: Option<String>,
+    /// Destroy every lab of this state directory whose TTL has passed.
+    #[arg(long)]
+    expired: bool,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     yes: bool,
@@ -252,6 +308,12 @@ struct LsArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+    /// Region to look for labs by their `labrun:lab` tag (repeatable; default: the AWS configuration's and those of the local labs).
+    #[arg(long)]
+    region: Vec<String>,
+    /// Only the labs with a state here: no AWS call.
+    #[arg(long)]
+    local: bool,
 }
 
 #[derive(Args, Debug)]
@@ -348,7 +410,7 @@ pub fn main() -> ExitCode {
             Command::Plan(a) => up::plan(a),
             Command::Down(a) => down::down(a).await,
             Command::Status(a) => status::status(a),
-            Command::Ls(a) => status::ls(a),
+            Command::Ls(a) => status::ls(a).await,
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
             Command::Pki(PkiCommand::Renew(mut a)) => {
@@ -364,6 +426,9 @@ pub fn main() -> ExitCode {
             Command::Labs(a) => labs::labs(a),
             Command::New(a) => labs::new(a),
             Command::Setup(a) => labs::setup(a),
+            Command::Repl(a) => repl::repl(a).await,
+            Command::Completions(a) => docs::completions(a),
+            Command::Man => docs::man(),
         }
     });
     match result {
@@ -378,7 +443,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Asks for confirmation on a terminal; without one, `--yes` is required.
-fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+pub(crate) fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};
     if yes {
         return Ok(true);

@@ -446,3 +446,21 @@ pub fn checkip_url() -> String {
     })
     .clone()
 }
+
+/// Runs `cmd args` with `input` on its standard input; its output.
+pub fn feed(cmd: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd} (.ci/setup installs it): {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to stdin");
+    child.wait_with_output().expect("wait")
+}
