@@ -386,8 +386,30 @@ async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
         .find(|p| p.from_port() == Some(6443))
         .expect("6443 open");
     assert_eq!(api.ip_ranges()[0].cidr_ip(), Some("10.10.16.0/20"));
-    let gateway = common::user_data(&ec2, lab, "instance.gateway").await;
-    assert!(gateway.contains("api-lb.service"), "HAProxy on the gateway");
+    assert!(
+        gateway_config(moto, lab).await.contains("api-lb.service"),
+        "HAProxy on the gateway"
+    );
+}
+
+/// The gateway's Ignition config, as the lab's bucket holds it (it carries
+/// the gateway's host key, so it never goes into user data).
+async fn gateway_config(moto: &Moto, lab: &str) -> String {
+    let s3 = moto.s3().await;
+    let [bucket] = &common::lab_buckets(&s3, lab).await[..] else {
+        panic!("one bucket of {lab}")
+    };
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key("gateway.ign")
+        .send()
+        .await
+        .unwrap();
+    let bytes = object.body.collect().await.unwrap().into_bytes();
+    let config = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(config.contains("\"ignition\""), "{config}");
+    config
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -571,7 +593,10 @@ async fn kubeadm_lab_with_lb_nlb_serves_the_api_from_a_network_load_balancer_tha
     };
     assert_eq!(group.port(), Some(6443));
     assert_eq!(group.protocol().map(|p| p.as_str()), Some("TCP"));
-    assert_eq!(group.health_check_protocol().map(|p| p.as_str()), Some("TCP"));
+    assert_eq!(
+        group.health_check_protocol().map(|p| p.as_str()),
+        Some("TCP")
+    );
     let health = elb
         .describe_target_health()
         .target_group_arn(group.target_group_arn().unwrap())
@@ -601,9 +626,11 @@ async fn kubeadm_lab_with_lb_nlb_serves_the_api_from_a_network_load_balancer_tha
         listener.default_actions()[0].target_group_arn(),
         group.target_group_arn()
     );
-    let ec2 = moto.ec2().await;
-    let gateway = common::user_data(&ec2, "kube-kubeadm", "instance.gateway").await;
-    assert!(!gateway.contains("api-lb.service"), "no HAProxy with an NLB");
+    let gateway = gateway_config(&moto, "kube-kubeadm").await;
+    assert!(
+        !gateway.contains("api-lb.service"),
+        "no HAProxy with an NLB"
+    );
     // The steps ran through the API name, which names the load balancer now.
     assert!(
         std::fs::read_to_string(rendered.path().join("control-01/config.bu"))
@@ -611,10 +638,8 @@ async fn kubeadm_lab_with_lb_nlb_serves_the_api_from_a_network_load_balancer_tha
             .contains("10.10.16.10 api.kubelius")
     );
     assert!(
-        nodes
-            .calls()
-            .iter()
-            .any(|c| c.starts_with("control-01 kubectl --kubeconfig=/etc/kubernetes/admin.conf get --raw")),
+        nodes.calls().iter().any(|c| c
+            .starts_with("control-01 kubectl --kubeconfig=/etc/kubernetes/admin.conf get --raw")),
         "{:#?}",
         nodes.calls()
     );
