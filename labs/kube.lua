@@ -40,10 +40,45 @@ labrun.after_up("api-servers-ready", function(live)
   labrun.parallel(waits)
 end, { timeout = 660 })
 
+-- etcd keeps the cluster on its members' disks. A node AWS reclaimed (a spot
+-- node) that `up` made again comes back empty under its old member's name,
+-- which etcd refuses: that member is replaced (removed and added again through
+-- a member that kept its data), and the node's etcd restarted to join the
+-- running cluster. MARK tells the nodes whose etcd belongs to the cluster.
+local MARK = "/etc/kubernetes/labrun-etcd-member"
+labrun.after_up("etcd-members", function(live)
+  local kept, fresh = nil, {}
+  for _, n in ipairs(nodes) do
+    if live.nodes[n.name]:run("sudo test -f " .. MARK, { check = false }).ok then
+      kept = kept or n
+    else
+      fresh[#fresh + 1] = n
+    end
+  end
+  if kept then
+    local etcdctl = kubectl .. "-n kube-system exec etcd-" .. kept.name .. " -- etcdctl"
+      .. " --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt"
+      .. " --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key"
+    for _, n in ipairs(fresh) do
+      local node = live.nodes[n.name]
+      -- the kubelet stops a static pod whose manifest goes away
+      node:run("sudo mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml && "
+        .. "timeout 120 sh -c 'while sudo /usr/local/bin/crictl ps -q --name etcd | grep -q .; do sleep 2; done' && "
+        .. "sudo rm -rf /var/lib/etcd/member", { timeout = 150 })
+      live.nodes[kept.name]:run(("id=$(%s member list | awk -F', ' '$3 == \"%s\" { print $1 }'); "
+        .. "[ -z \"$id\" ] || %s member remove \"$id\"; %s member add %s --peer-urls=https://%s:2380")
+        :format(etcdctl, n.name, etcdctl, etcdctl, n.name, n.ip))
+      node:run("sudo sed -i 's/--initial-cluster-state=new/--initial-cluster-state=existing/' /etc/kubernetes/etcd.yaml && "
+        .. "sudo mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/etcd.yaml")
+    end
+  end
+  for _, n in ipairs(fresh) do live.nodes[n.name]:run("sudo touch " .. MARK) end
+end, { after = { "api-servers-ready" }, timeout = 600 })
+
 -- The same through the endpoint the kubeconfigs name (HAProxy on the gateway, or the NLB).
 labrun.after_up("api-endpoint-ready", function(live)
   live.nodes[first]:run(kubectl .. "get --raw /readyz")
-end, { after = { "api-servers-ready" }, timeout = 120 })
+end, { after = { "etcd-members" }, timeout = 120 })
 
 -- What kubeadm would create and the hard way must: kubelets renew their client
 -- certificates by CSRs the controller-manager approves once nodes may ask.

@@ -491,7 +491,10 @@ async fn hard_way_steps_check_each_api_server_and_kubectl_here_reaches_the_api_t
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
     let rendered = render(&labrun, &lab);
-    let nodes = Standins::start(&labrun, &name, rendered.path(), 20, &[]);
+    let mut nodes = Standins::start(&labrun, &name, rendered.path(), 20, &[]);
+    // the members the nodes' etcd pods formed when they booted
+    let members = nodes.record.path().join("etcd-members");
+    std::fs::write(&members, "control-01\ncontrol-02\ncontrol-03\n").unwrap();
 
     let out = nodes.up(&labrun, &lab);
     assert!(out.status.success(), "{}", text(&out));
@@ -525,6 +528,56 @@ async fn hard_way_steps_check_each_api_server_and_kubectl_here_reaches_the_api_t
         "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient"
     );
     assert_eq!(binding["subjects"][0]["name"], "system:nodes");
+
+    let mark = "kubernetes/labrun-etcd-member";
+    for (node, _) in NODES {
+        assert!(
+            nodes.node(node).etc.join(mark).exists(),
+            "{node}: etcd member"
+        );
+    }
+    assert!(
+        !calls.iter().any(|c| c.contains("etcdctl")),
+        "a new cluster: {calls:#?}"
+    );
+
+    // AWS reclaims control-02 and `up` makes it again, empty: its etcd member
+    // is replaced through control-01 and its etcd joins the running cluster.
+    nodes.remake(&labrun, &name, "control-02");
+    steps_to_do_again(&labrun, &name);
+    let before = nodes.calls().len();
+    let out = nodes.up(&labrun, &lab);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = &nodes.calls()[before..];
+    let etcdctl: Vec<&String> = again.iter().filter(|c| c.contains("-- etcdctl")).collect();
+    assert!(
+        etcdctl.iter().all(|c| c.starts_with("control-01 kubectl --kubeconfig=/etc/kubernetes/admin.conf -n kube-system exec etcd-control-01 -- etcdctl")),
+        "{again:#?}"
+    );
+    assert!(
+        etcdctl.iter().any(|c| c.contains(" member remove ")),
+        "{again:#?}"
+    );
+    assert!(
+        etcdctl
+            .iter()
+            .any(|c| c.ends_with(" member add control-02 --peer-urls=https://10.10.16.12:2380")),
+        "{again:#?}"
+    );
+    let mut now: Vec<String> = std::fs::read_to_string(&members)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    now.sort();
+    assert_eq!(now, ["control-01", "control-02", "control-03"]);
+    let remade = nodes.node("control-02").etc.clone();
+    let manifest = std::fs::read_to_string(remade.join("kubernetes/manifests/etcd.yaml")).unwrap();
+    assert!(
+        manifest.contains("--initial-cluster-state=existing"),
+        "{manifest}"
+    );
+    assert!(remade.join(mark).exists());
 
     // The user's kubeconfigs: private, named after the lab, through the proxy.
     let files = labrun.lab_dir(&name).join("files");

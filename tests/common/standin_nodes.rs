@@ -4,7 +4,8 @@
 //! Each node is a real sshd on a loopback address with the host key the lab
 //! made for it, in a mount namespace of its own: /etc is the machine's with
 //! the node's rendered files laid over it (what Ignition would have written,
-//! plus its /etc/hosts lines), and /usr/local/bin holds the stand-ins of
+//! plus its /etc/hosts lines), /var is the machine's with the node's own
+//! changes laid over it, and /usr/local/bin holds the stand-ins of
 //! `tests/fixtures/standins` (kubeadm, kubectl, systemctl, crictl, curl),
 //! which record their calls in a folder all nodes share. The lab reaches the
 //! nodes through `LABRUN_NODE_HOSTS`. Its API servers are `openssl s_server`s
@@ -62,12 +63,9 @@ impl StandinNode {
     /// Starts the node `spec` of `lab`, letting in the lab's user key.
     pub fn start(labrun: &Labrun, lab: &str, spec: &NodeSpec) -> StandinNode {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (etc, work, bin) = (
-            dir.path().join("etc"),
-            dir.path().join("work"),
-            dir.path().join("bin"),
-        );
-        for d in [&etc, &work, &bin] {
+        let [etc, work, var, var_work, bin] =
+            ["etc", "work", "var", "var-work", "bin"].map(|d| dir.path().join(d));
+        for d in [&etc, &work, &var, &var_work, &bin] {
             fs::create_dir(d).expect("create a node folder");
         }
         if let Some(rendered) = spec.rendered {
@@ -88,7 +86,8 @@ impl StandinNode {
         }
         fs::write(bin.join("standin.env"), spec.env).expect("write standin.env");
         let mount = "mount -t overlay overlay -o lowerdir=/etc,upperdir=\"$1\",workdir=\"$2\" /etc \
-                     && mount --bind \"$3\" /usr/local/bin && shift 3 && exec \"$@\"";
+                     && mount -t overlay overlay -o lowerdir=/var,upperdir=\"$3\",workdir=\"$4\" /var \
+                     && mount --bind \"$5\" /usr/local/bin && shift 5 && exec \"$@\"";
         let wrapper: Vec<String> = [
             "unshare",
             "--mount",
@@ -102,7 +101,7 @@ impl StandinNode {
         ]
         .iter()
         .map(|s| s.to_string())
-        .chain([&etc, &work, &bin].map(|p| p.display().to_string()))
+        .chain([&etc, &work, &var, &var_work, &bin].map(|p| p.display().to_string()))
         .collect();
         let sshd = TestSshd::start_wrapped(
             spec.address,
