@@ -530,6 +530,14 @@ fn pki_show_lists_certificates_like_kubeadm_and_details_one() {
     assert_eq!(json["is_ca"], true);
     assert_eq!(json["path_len"], 0);
     assert_eq!(json["days_left"], 3649);
+    // Times are RFC 3339, as in every --json of labrun.
+    for field in ["not_before", "not_after"] {
+        let t = json[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field}: {json}"));
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{field} = {t}: {e}"));
+    }
     let all: serde_json::Value =
         serde_json::from_str(&show(&["pki", "show", "kube-pki", "--json"])).unwrap();
     assert_eq!(all["certs"].as_object().unwrap().len(), 23);

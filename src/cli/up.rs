@@ -182,11 +182,18 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let n = report.ops.len();
+    let costs = if hourly == 0.0 {
+        "It costs nothing while up".to_string()
+    } else {
+        format!(
+            "It costs {} an hour ({} a month)",
+            cost::dollars(hourly),
+            cost::dollars(hourly * cost::HOURS_PER_MONTH)
+        )
+    };
     say.line(format_args!(
-        "\nLab {lab} is up in {secs:.1}s: {n} {}, {calls} API calls ({mutating} changes). It costs {} an hour ({} a month); `labrun down {lab}` removes it.",
+        "\nLab {lab} is up in {secs:.1}s: {n} {}, {calls} API calls ({mutating} changes). {costs}; `labrun down {lab}` removes it.",
         if n == 1 { "operation" } else { "operations" },
-        cost::dollars(hourly),
-        cost::dollars(hourly * cost::HOURS_PER_MONTH),
     ));
     finish(session, &journal, &say, doc).await
 }

@@ -166,7 +166,14 @@ fn check_placement(r: &ResourceDecl) -> Result<(), DeclError> {
 }
 
 /// The image ID: as given, or the newest image matching a lookup.
-async fn image(cx: &Cx, image: &Json) -> Result<(String, Option<String>), ProviderError> {
+/// An image to launch: its ID, root device and the root snapshot's size.
+struct Image {
+    id: String,
+    root_device: Option<String>,
+    root_gb: Option<i32>,
+}
+
+async fn image(cx: &Cx, image: &Json) -> Result<Image, ProviderError> {
     let mut req = cx.ec2.describe_images();
     match image {
         Json::String(id) => req = req.image_ids(id),
@@ -200,7 +207,15 @@ async fn image(cx: &Cx, image: &Json) -> Result<(String, Option<String>), Provid
     let id = newest
         .image_id()
         .ok_or_else(|| missing("DescribeImages", "image ID"))?;
-    Ok((id.to_string(), newest.root_device_name().map(String::from)))
+    let root_device = newest.root_device_name().map(String::from);
+    let root_gb = (newest.block_device_mappings().iter())
+        .find(|m| m.device_name() == root_device.as_deref())
+        .and_then(|m| m.ebs()?.volume_size());
+    Ok(Image {
+        id: id.to_string(),
+        root_device,
+        root_gb,
+    })
 }
 
 /// Polls until the instance is in one of `wanted` states.
@@ -318,14 +333,13 @@ impl Kind for Instance {
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let (image_id, root_device) =
-            image(cx, req.props.get("image").unwrap_or(&Json::Null)).await?;
+        let image = image(cx, req.props.get("image").unwrap_or(&Json::Null)).await?;
         let groups = p.strs("security_groups");
         let groups = (!groups.is_empty()).then_some(groups);
         let mut run = cx
             .ec2
             .run_instances()
-            .image_id(&image_id)
+            .image_id(&image.id)
             .instance_type(p.req("type")?.into())
             .min_count(1)
             .max_count(1)
@@ -365,13 +379,17 @@ impl Kind for Instance {
         }
         // The root volume: encrypted with the account's default key (no
         // extra cost), gp3, gone with the instance.
-        let device = root_device.unwrap_or_else(|| "/dev/xvda".into());
+        let device = image.root_device.unwrap_or_else(|| "/dev/xvda".into());
+        let size = p
+            .int("root_volume_size")
+            .map(|s| s as i32)
+            .or(image.root_gb);
         run = run.block_device_mappings(
             BlockDeviceMapping::builder()
                 .device_name(device)
                 .ebs(
                     EbsBlockDevice::builder()
-                        .set_volume_size(p.int("root_volume_size").map(|s| s as i32))
+                        .set_volume_size(Some(size.unwrap_or(cost::DEFAULT_ROOT_GB as i32)))
                         .volume_type(VolumeType::Gp3)
                         .encrypted(true)
                         .delete_on_termination(true)

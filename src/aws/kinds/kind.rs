@@ -15,6 +15,8 @@ pub struct Cx {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// The endpoint is plain HTTP (an emulator): TLS-only rules cannot hold.
+    pub plain_http: bool,
 }
 
 /// One kind of AWS resource: its schema, checks, price, place in a sweep,

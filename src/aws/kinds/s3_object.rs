@@ -7,7 +7,7 @@ use crate::aws::errors::sdk;
 use crate::aws::props::Props;
 use crate::aws::tags;
 use crate::cost::Price;
-use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged};
+use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
@@ -112,22 +112,30 @@ impl Kind for S3Object {
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
         let mut found = Vec::new();
         for (bucket, _) in s3_bucket::of_lab(cx, lab).await? {
-            let list = cx
-                .s3
-                .list_objects_v2()
-                .bucket(&bucket)
-                .send()
-                .await
-                .map_err(sdk("ListObjectsV2"))?;
+            // A bucket or object deleted meanwhile (a destroy runs while
+            // this looks) holds nothing any more.
+            let list = match cx.s3.list_objects_v2().bucket(&bucket).send().await {
+                Ok(list) => list,
+                Err(e) => match sdk("ListObjectsV2")(e) {
+                    e if e.class == ErrorClass::NotFound => continue,
+                    e => return Err(e),
+                },
+            };
             for key in list.contents().iter().filter_map(|o| o.key()) {
-                let tags = cx
+                let tags = match cx
                     .s3
                     .get_object_tagging()
                     .bucket(&bucket)
                     .key(key)
                     .send()
                     .await
-                    .map_err(sdk("GetObjectTagging"))?;
+                {
+                    Ok(tags) => tags,
+                    Err(e) => match sdk("GetObjectTagging")(e) {
+                        e if e.class == ErrorClass::NotFound => continue,
+                        e => return Err(e),
+                    },
+                };
                 let address = tags
                     .tag_set()
                     .iter()
