@@ -9,7 +9,8 @@
 //! `tests/fixtures/standins` (kubeadm, kubectl, systemctl, crictl, curl),
 //! which record their calls in a folder all nodes share. The lab reaches the
 //! nodes through `LABRUN_NODE_HOSTS`. Its API servers are `openssl s_server`s
-//! with the lab's certificates, answering `/readyz` with `ok`.
+//! with the lab's certificates, answering `/readyz` with `ok`. Mount
+//! namespaces need root, as CI has.
 
 use super::sshd::{TestSshd, free_port};
 use super::{Labrun, repo};
