@@ -110,10 +110,17 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
     let mut aws = None;
     if gone::may_have_vanished(&state) {
         let connected = Aws::connect(&session.decl.region).await?;
-        for address in gone::forget(&mut state, &connected.tagged(&lab).await?) {
-            eprintln!(
-                "{address} is gone (terminated outside labrun: a reclaimed spot instance, or by hand); up makes it again"
-            );
+        match connected.tagged(&lab).await {
+            Ok(found) => {
+                for address in gone::forget(&mut state, &found) {
+                    eprintln!(
+                        "{address} is gone (terminated outside labrun: a reclaimed spot instance, or by hand); up makes it again"
+                    );
+                }
+            }
+            Err(e) => eprintln!(
+                "cannot tell whether AWS terminated an instance of the lab ({e}); planning from the state"
+            ),
         }
         aws = Some(connected);
     }
