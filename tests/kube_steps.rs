@@ -638,6 +638,16 @@ async fn hard_way_steps_check_each_api_server_and_kubectl_here_reaches_the_api_t
         .output()
         .unwrap();
     assert!(!alone.status.success(), "{alone:?}");
+    // A proxy already serving the lab's port is not started twice.
+    let taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let out = labrun.run(&["proxy", &name, "--", "true"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("running already?"),
+        "{}",
+        text(&out)
+    );
+    drop(taken);
     // ...and through it, the API server behind the gateway lets the admin in.
     let out = labrun.run(&["proxy", &name, "--", "kubectl", "get", "--raw", "/readyz"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -770,4 +780,23 @@ async fn kubeadm_lab_with_lb_nlb_serves_the_api_from_a_network_load_balancer_tha
     let out = labrun.run(&["down", "kube-kubeadm", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
+}
+
+#[test]
+fn proxy_and_kubeconfig_of_a_lab_that_is_not_up_say_so() {
+    let labrun = Labrun::offline();
+    let out = labrun.run(&["proxy", "nothing-here", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lab nothing-here is not up"),
+        "{}",
+        text(&out)
+    );
+    let out = labrun.run(&["kubeconfig", "nothing-here"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lab nothing-here has no kubeconfig"),
+        "{}",
+        text(&out)
+    );
 }
