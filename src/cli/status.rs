@@ -212,13 +212,19 @@ pub(super) async fn ls(args: LsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let width = rows.iter().map(|r| r.lab.len()).max().unwrap_or(3).max(3);
+    let region = rows
+        .iter()
+        .map(|r| r.region.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     println!(
-        "{:<width$}  {:<12} {:>9} {:>10} {:>9} {:>9}  {:<18}  note",
+        "{:<width$}  {:<region$} {:>9} {:>10} {:>9} {:>9}  {:<18}  note",
         "lab", "region", "resources", "up", "$/hour", "so far", "ttl"
     );
     for r in &rows {
         println!(
-            "{:<width$}  {:<12} {:>9} {:>10} {:>9} {:>9}  {:<18}  {}",
+            "{:<width$}  {:<region$} {:>9} {:>10} {:>9} {:>9}  {:<18}  {}",
             r.lab,
             r.region,
             r.resources,
