@@ -85,6 +85,7 @@ labrun.after_up("kubeadm-join", function(live)
     end
   end
   if #joining == 0 then return end
+  if not inside then error("no node is in the cluster (none has /etc/kubernetes/kubelet.conf) to join") end
   local member = live.nodes[inside.name]
   member:run(sudo .. "kubeadm token list | grep -q '^" .. token:sub(1, 6) .. "\\.' || "
     .. sudo .. "kubeadm token create " .. token)
