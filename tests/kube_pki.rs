@@ -346,14 +346,33 @@ fn render_writes_kubeadm_files_and_every_certificate_matches_the_design() {
             |node: &str| std::fs::read(out.path().join(node).join(PKI).join(shared)).unwrap();
         assert_eq!(read("control-1"), read("control-3"), "{shared}");
     }
-    assert_eq!(
-        std::fs::read(out.path().join("admin.conf")).unwrap(),
-        std::fs::read(out.path().join("control-2/etc/kubernetes/admin.conf")).unwrap()
-    );
-    assert_eq!(
-        std::fs::read(out.path().join("super-admin.conf")).unwrap(),
-        std::fs::read(out.path().join("control-1/etc/kubernetes/super-admin.conf")).unwrap()
-    );
+    // The user's copies hold the same credentials under the lab's names, so
+    // they merge with other labs' kubeconfigs.
+    for (file, node, context, user) in [
+        ("admin.conf", "control-2", "kube-pki", "admin@kube-pki"),
+        (
+            "super-admin.conf",
+            "control-1",
+            "super-admin@kube-pki",
+            "super-admin@kube-pki",
+        ),
+    ] {
+        let mine = kubectl_view(&out.path().join(file));
+        let theirs = kubectl_view(&out.path().join(node).join("etc/kubernetes").join(file));
+        assert_eq!(
+            mine["users"][0]["user"], theirs["users"][0]["user"],
+            "{file}"
+        );
+        assert_eq!(
+            mine["clusters"][0]["cluster"], theirs["clusters"][0]["cluster"],
+            "{file}"
+        );
+        assert_eq!(mine["clusters"][0]["name"], "kube-pki");
+        assert_eq!(mine["current-context"], context);
+        assert_eq!(mine["contexts"][0]["context"]["cluster"], "kube-pki");
+        assert_eq!(mine["users"][0]["name"], user);
+        assert_eq!(mine["contexts"][0]["context"]["user"], user);
+    }
     assert_eq!(written["admin.conf"], 0o600);
     assert_eq!(written["super-admin.conf"], 0o600);
     assert_eq!(written.len(), 3 * 26 + 1 + 2, "{written:#?}");
