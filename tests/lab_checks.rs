@@ -44,8 +44,8 @@ fn setup() -> Setup {
     assert!(out.status.success(), "{}", text(&out));
     let node = StandIn::start(
         "127.0.18.9",
-        &labrun.stored_key("checked", "ssh.host.node"),
-        &labrun.stored_key("checked", "ssh.user").public_key(),
+        &labrun.ssh_key("checked", "ssh.host.node"),
+        &labrun.ssh_key("checked", "ssh.user").public_key(),
         "",
     );
     node.command("curl", OFFLINE);

@@ -9,8 +9,10 @@
 mod common;
 
 use common::netns::{Netns, WireguardGo};
+use common::stand_in::node_hosts;
 use common::wireguard::{value, vpn_lab, wg_genkey, wg_pubkey};
 use common::{Labrun, Moto, text};
+use labrun::session::node_hosts::VAR;
 use std::process::Output;
 
 /// The real `wg` on PATH (the stand-in of the same name must not find itself).
@@ -46,19 +48,19 @@ async fn the_wireguard_check_finds_the_labs_server_and_peers_on_the_gateway() {
     };
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
-    let out = labrun.run(&[
-        "up",
-        "labs/vpn.lua",
-        "--yes",
-        "--var",
-        "clients=laptop,phone",
-    ]);
+    let lab_args = ["labs/vpn.lua", "--yes", "--var", "clients=laptop,phone"];
+    let out = labrun.run(&[&["plan"], &lab_args[..1]].concat());
+    assert!(out.status.success(), "{}", text(&out));
+    let gateway = labrun.stand_in("vpn", "gateway", "127.0.18.5", "");
+    let out = labrun
+        .command(&[&["up"], &lab_args[..]].concat())
+        .env(VAR, node_hosts(&[("gateway", &gateway)]))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let lab = vpn_lab(&moto, &labrun, "vpn").await;
     let interface = WireguardGo::start(&ns);
     interface.setconf(&lab.server.1);
-
-    let gateway = labrun.stand_in("vpn", "gateway", "127.0.18.5", "");
     gateway.command("sudo", "exec \"$@\"");
     gateway.command(
         "wg",

@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod deliver;
 pub mod live;
+pub mod node_hosts;
 pub mod pins;
 pub mod resolve;
 pub mod shipped;

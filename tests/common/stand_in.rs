@@ -71,32 +71,22 @@ impl StandIn {
 }
 
 impl super::Labrun {
-    /// The SSH key the lab `lab` stores under `key` (`ssh.user`,
-    /// `ssh.host.NODE`).
-    pub fn stored_key(&self, lab: &str, key: &str) -> KeyPair {
-        let text =
-            std::fs::read_to_string(self.lab_dir(lab).join("secrets.json")).expect("secrets.json");
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        KeyPair::from_openssh(v[key].as_str().expect(key)).unwrap()
-    }
-
-    /// Starts a stand-in for node `node` of the lab `lab` (which has been
-    /// up) on `address`, and records it in the lab's state as where the
-    /// node is.
+    /// Starts a stand-in for node `node` of the lab `lab` (whose keys a
+    /// `plan` made) on `address`, with the node's host key.
     pub fn stand_in(&self, lab: &str, node: &str, address: &str, extra_config: &str) -> StandIn {
-        let user = self.stored_key(lab, "ssh.user").public_key();
-        let host_key = self.stored_key(lab, &format!("ssh.host.{node}"));
-        let stand_in = StandIn::start(address, &host_key, &user, extra_config);
-        let path = self.lab_dir(lab).join("state.json");
-        let mut state: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).expect("state.json")).unwrap();
-        let target = &stand_in.sshd.target;
-        let entry = &mut state["nodes"][node];
-        assert!(entry.is_object(), "the state of {lab} has no node {node}");
-        entry["host"] = target.host.clone().into();
-        entry["port"] = target.port.into();
-        entry["user"] = target.user.clone().into();
-        std::fs::write(&path, state.to_string()).expect("write state.json");
-        stand_in
+        let user = self.ssh_key(lab, "ssh.user").public_key();
+        let host_key = self.ssh_key(lab, &format!("ssh.host.{node}"));
+        StandIn::start(address, &host_key, &user, extra_config)
     }
+}
+
+/// `LABRUN_NODE_HOSTS` sending each named node to its stand-in.
+pub fn node_hosts(nodes: &[(&str, &StandIn)]) -> String {
+    let entries: Vec<String> = (nodes.iter())
+        .map(|(name, s)| {
+            let t = &s.sshd.target;
+            format!("{name}={}@{}:{}", t.user, t.host, t.port)
+        })
+        .collect();
+    entries.join(",")
 }
