@@ -258,6 +258,16 @@ function labrun.json.decode(text) end
 ---@field attrs table<string, table>        attributes (and `id`) by resource address
 ---@field outputs table<string, any>
 ---@field aws LiveAws                       read-only looks at the lab's resources in AWS
+---@field here LiveHere                     this machine, the user's side of the lab
+
+---@class LiveHere
+---@field labrun string                     this labrun binary
+local LiveHere = {}
+---Runs a program on this machine without holding up other checks or steps.
+---@param argv string[]                     the program and its arguments
+---@param opts? { timeout?: number, check?: boolean }   check (default true): fail on a non-zero exit
+---@return { stdout: string, stderr: string, status: integer, ok: boolean }
+function LiveHere:run(argv, opts) end
 
 ---@class LiveAws
 local LiveAws = {}

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 #[test]
 fn etcd_members_run_from_labruns_manifests_form_a_cluster_that_checks_certificates() {
     let labrun = Labrun::offline();
-    let etcd = Cluster::start(&labrun, "labs/kube.lua");
+    let etcd = Cluster::start(&labrun, &["labs/kube.lua"]);
     let (work, moved, args, cluster) = (etcd.work.path(), &etcd.moved, &etcd.args, &etcd.members);
     let pki = etcd.pki();
     let etcd_ca = pki.join("etcd/ca.crt");

@@ -213,13 +213,15 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Renders `lab` with `labrun` (so with the lab's stored PKI), starts
-    /// the three members exactly as their manifests say, and waits until
-    /// all three answer healthy to the apiserver's etcd client certificate.
-    pub fn start(labrun: &Labrun, lab: &str) -> Cluster {
+    /// Renders the lab `lab` names (a script and its `--var`s) with
+    /// `labrun` (so with the lab's stored PKI), starts the three members
+    /// exactly as their manifests say, and waits until all three answer
+    /// healthy to the apiserver's etcd client certificate.
+    pub fn start(labrun: &Labrun, lab: &[&str]) -> Cluster {
         let rendered = tempfile::tempdir().unwrap();
         let work = tempfile::tempdir().unwrap();
-        let render = labrun.run(&["render", lab, rendered.path().to_str().unwrap()]);
+        let dir = rendered.path().to_str().unwrap();
+        let render = labrun.run(&[&["render"], lab, &[dir]].concat());
         assert!(render.status.success(), "{}", text(&render));
         let p = ports(16);
         let member = |i: usize| Ports {

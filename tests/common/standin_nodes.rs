@@ -6,7 +6,7 @@
 //! the node's rendered files laid over it (what Ignition would have written,
 //! plus its /etc/hosts lines), /var is the machine's with the node's own
 //! changes laid over it, and /usr/local/bin holds the stand-ins of
-//! `tests/fixtures/standins` (kubeadm, kubectl, systemctl, crictl, curl),
+//! `tests/fixtures/standins` (kubeadm, kubectl, systemctl, crictl, curl, podman),
 //! which record their calls in a folder all nodes share. The lab reaches the
 //! nodes through `LABRUN_NODE_HOSTS`. Its API servers are `openssl s_server`s
 //! with the lab's certificates, answering `/readyz` with `ok`. Mount
@@ -17,7 +17,7 @@ use super::{Labrun, repo};
 use std::fs;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Loopback address `127.A.B.last`, with A.B taken from the process id so
@@ -189,5 +189,161 @@ impl Drop for TlsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A lab of stand-in nodes for `lab` (rendered into `rendered`): the
+/// gateway on `127.A.B.base`, the nodes on the next addresses, the API
+/// endpoint (`api.kubelius:6443` on every node and the gateway) a TLS
+/// server with control-01's API server certificate that lets in clients of
+/// the lab's CA. `peers` lists the nodes that join together.
+pub struct Standins {
+    /// The folder all nodes share (their calls, the "cluster").
+    pub record: tempfile::TempDir,
+    /// The gateway, then the control nodes.
+    pub nodes: Vec<StandinNode>,
+    /// The API endpoint, then each control node's API server.
+    pub servers: Vec<TlsServer>,
+    rendered: PathBuf,
+    hosts: String,
+    /// Each node's standin.env, in the order of `nodes`.
+    envs: Vec<String>,
+}
+
+impl Standins {
+    /// Starts them; see [`Standins`].
+    pub fn start(
+        labrun: &Labrun,
+        lab: &str,
+        rendered: &Path,
+        base: u8,
+        peers: &[&str],
+    ) -> Standins {
+        let record = tempfile::tempdir().unwrap();
+        let pki = rendered.join("control-01/etc/kubernetes/pki");
+        // clients chain to the kubernetes CA, which chains to the root
+        let clients = record.path().join("client-ca.pem");
+        let bundle = std::fs::read_to_string(pki.join("ca.crt")).unwrap()
+            + &std::fs::read_to_string(pki.join("root-ca.crt")).unwrap();
+        std::fs::write(&clients, bundle).unwrap();
+        let endpoint = loopback(base + 9);
+        let mut servers = vec![TlsServer::start(
+            &endpoint,
+            6443,
+            &pki.join("apiserver.crt"),
+            &pki.join("apiserver.key"),
+            Some(&clients),
+        )];
+        // each node's own API server, for curl on the nodes
+        let mut connect_to = Vec::new();
+        for (i, (name, ip)) in super::etcd::NODES.iter().enumerate() {
+            let address = loopback(base + 1 + i as u8);
+            let port = free_port(&address);
+            let pki = rendered.join(name).join("etc/kubernetes/pki");
+            servers.push(TlsServer::start(
+                &address,
+                port,
+                &pki.join("apiserver.crt"),
+                &pki.join("apiserver.key"),
+                None,
+            ));
+            connect_to.push(format!("{ip}:6443:{address}:{port}"));
+        }
+        let hosts = format!("{endpoint} api.kubelius");
+        let env = |name: &str| {
+            let others: Vec<&str> = peers.iter().copied().filter(|p| *p != name).collect();
+            format!(
+                "NODE={name}\nRECORD={}\nPEERS=\"{}\"\nCONNECT_TO=\"{}\"\n",
+                record.path().display(),
+                if peers.contains(&name) {
+                    others.join(" ")
+                } else {
+                    String::new()
+                },
+                connect_to.join(" ")
+            )
+        };
+        let envs: Vec<String> = ["gateway"]
+            .iter()
+            .chain(super::etcd::NODES.iter().map(|(n, _)| n))
+            .map(|n| env(n))
+            .collect();
+        let mut nodes = vec![StandinNode::start(
+            labrun,
+            lab,
+            &NodeSpec {
+                name: "gateway",
+                address: &loopback(base),
+                rendered: None,
+                hosts: &hosts,
+                env: &envs[0],
+            },
+        )];
+        for (i, (name, _)) in super::etcd::NODES.iter().enumerate() {
+            nodes.push(StandinNode::start(
+                labrun,
+                lab,
+                &NodeSpec {
+                    name,
+                    address: &loopback(base + 1 + i as u8),
+                    rendered: Some(&rendered.join(name)),
+                    hosts: &hosts,
+                    env: &envs[i + 1],
+                },
+            ));
+        }
+        Standins {
+            record,
+            nodes,
+            servers,
+            rendered: rendered.to_path_buf(),
+            hosts,
+            envs,
+        }
+    }
+
+    /// Replaces node `name` by one fresh from its rendered files, as AWS
+    /// makes a reclaimed spot node again: nothing kubeadm wrote is left.
+    pub fn remake(&mut self, labrun: &Labrun, lab: &str, name: &str) {
+        let i = self.nodes.iter().position(|n| n.name == name).unwrap();
+        let address = self.nodes[i].sshd.target.host.clone();
+        self.nodes[i] = StandinNode::start(
+            labrun,
+            lab,
+            &NodeSpec {
+                name,
+                address: &address,
+                rendered: Some(&self.rendered.join(name)),
+                hosts: &self.hosts,
+                env: &self.envs[i],
+            },
+        );
+    }
+
+    /// Every call the stand-ins recorded.
+    pub fn calls(&self) -> Vec<String> {
+        calls(self.record.path())
+    }
+
+    /// The stand-in of node `name`.
+    pub fn node(&self, name: &str) -> &StandinNode {
+        self.nodes.iter().find(|n| n.name == name).unwrap()
+    }
+
+    /// The copies the stand-ins kept of what `program-what` was given on `node`.
+    pub fn copies(&self, node: &str, what: &str) -> Vec<PathBuf> {
+        (1..)
+            .map(|n| self.record.path().join(format!("{node}-{what}-{n}.yaml")))
+            .take_while(|p| p.exists())
+            .collect()
+    }
+
+    /// `labrun up ARGS --yes` with the nodes at the stand-ins.
+    pub fn up(&self, labrun: &Labrun, args: &[&str]) -> Output {
+        labrun
+            .command(&[&["up", "--yes"], args].concat())
+            .env(labrun::session::node_hosts::VAR, node_hosts(&self.nodes))
+            .output()
+            .unwrap()
     }
 }

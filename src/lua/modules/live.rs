@@ -1,8 +1,10 @@
 //! The live context of a lab that is up, as Lua sees it: `{ lab, nodes =
-//! { name = node }, attrs = { address = { attr = value } }, outputs, aws }`.
+//! { name = node }, attrs = { address = { attr = value } }, outputs, aws,
+//! here }`.
 //! After-up steps get it, and so do checks and the REPL.
 
 use super::aws_read::AwsRead;
+use super::here::Here;
 use super::ssh::Node;
 use crate::ssh::{KeyPair, Target};
 use indexmap::IndexMap;
@@ -52,6 +54,7 @@ impl Live {
         live.set("attrs", lua.to_value(&self.attrs)?)?;
         live.set("outputs", lua.to_value(&self.outputs)?)?;
         live.set("aws", AwsRead::new(&self.region))?;
+        live.set("here", Here)?;
         Ok(live)
     }
 }

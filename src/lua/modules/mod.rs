@@ -4,6 +4,7 @@
 pub mod aws_read;
 pub mod checks;
 pub mod files;
+pub mod here;
 pub mod ignition;
 pub mod json;
 pub mod lab;

@@ -8,7 +8,7 @@ use crate::lua::convert::to_value;
 use crate::lua::location;
 use crate::lua::modules::lab::with_decl;
 use crate::secrets::LabSecrets;
-use crate::ssh::{Auth, ConnectOptions, Connection, KeyPair, PublicKey, Target};
+use crate::ssh::{Auth, ConnectOptions, Connection, KeyPair, Output, PublicKey, Target};
 use mlua::{Lua, Table, UserData, UserDataMethods};
 use serde_json::Value as Json;
 use std::sync::Arc;
@@ -53,11 +53,11 @@ fn public_table(lua: &Lua, k: &KeyPair) -> mlua::Result<Table> {
 }
 
 /// An optional field of an optional options table.
-fn opt<T: mlua::FromLua>(opts: &Option<Table>, key: &str) -> mlua::Result<Option<T>> {
+pub(super) fn opt<T: mlua::FromLua>(opts: &Option<Table>, key: &str) -> mlua::Result<Option<T>> {
     opts.as_ref().map_or(Ok(None), |o| o.get::<Option<T>>(key))
 }
 
-fn parse_duration(secs: Option<f64>, default: u64) -> Duration {
+pub(super) fn parse_duration(secs: Option<f64>, default: u64) -> Duration {
     secs.map_or(Duration::from_secs(default), Duration::from_secs_f64)
 }
 
@@ -77,6 +77,30 @@ fn target(lua: &Lua, t: &Table) -> mlua::Result<Target> {
         .get::<Option<String>>("user")?
         .unwrap_or_else(|| "core".into());
     Ok(Target::new(host, user, host_key).with_port(t.get::<Option<u16>>("port")?.unwrap_or(22)))
+}
+
+/// What `run` gives Lua: `{ stdout, stderr, status, ok }`; with `check`, an
+/// error naming the command, where it ran (`on`) and its stderr if it failed.
+pub fn run_result(
+    lua: &Lua,
+    out: &Output,
+    cmd: &str,
+    on: &str,
+    check: bool,
+) -> mlua::Result<Table> {
+    if check && !out.success() {
+        return Err(mlua::Error::runtime(format!(
+            "`{cmd}` on {on} {}: {}",
+            out.describe_status(),
+            out.stderr_text().trim()
+        )));
+    }
+    let t = lua.create_table()?;
+    t.set("stdout", lua.create_string(&out.stdout)?)?;
+    t.set("stderr", lua.create_string(&out.stderr)?)?;
+    t.set("status", out.status)?;
+    t.set("ok", out.success())?;
+    Ok(t)
 }
 
 /// A connection to a node, opened on first use and kept.
@@ -151,20 +175,7 @@ impl UserData for Node {
                     )
                     .await
                     .map_err(mlua::Error::external)?;
-                if check && !out.success() {
-                    return Err(mlua::Error::runtime(format!(
-                        "`{cmd}` on {} {}: {}",
-                        this.name(),
-                        out.describe_status(),
-                        out.stderr_text().trim()
-                    )));
-                }
-                let t = lua.create_table()?;
-                t.set("stdout", lua.create_string(&out.stdout)?)?;
-                t.set("stderr", lua.create_string(&out.stderr)?)?;
-                t.set("status", out.status)?;
-                t.set("ok", out.success())?;
-                Ok(t)
+                run_result(&lua, &out, &cmd, &this.name(), check)
             },
         );
         methods.add_async_method(

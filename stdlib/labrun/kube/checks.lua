@@ -9,10 +9,13 @@
 ---                 in the pinned etcd image, so the node needs no etcdctl of its own
 ---   api-servers   each node's API server answers /readyz, its certificate checked
 ---                 against the lab's CA
----   api-endpoint  /readyz through the API endpoint (HAProxy on the gateway), by the
----                 name the kubeconfigs use
+---   api-endpoint  /readyz through the API endpoint (HAProxy on the gateway) by the
+---                 name the kubeconfigs use, with the admin kubeconfig of the nodes
 ---   leases        kube-scheduler and kube-controller-manager each hold their leader
 ---                 lease and renewed it within its duration
+---   kubeconfig    from this machine, the user's kubeconfig reaches the API the way
+---                 the README says: `labrun proxy LAB -- kubectl get --raw /readyz`
+---                 (or kubectl alone through a `labrun proxy LAB` already running)
 --- and the gateway's NAT checks for the control nodes (labrun.net.check_nat).
 local net, etcd = require "labrun.net", require "labrun.kube.etcd"
 local checks = {}
@@ -120,10 +123,9 @@ function checks.declare(opts)
   end, { after = "etcd" })
 
   labrun.check("api-endpoint", function(live)
-    local url = ("https://%s:%d/readyz"):format(api.name, api.port)
-    local r = live.nodes[asker]:run(("curl -sS --max-time 10 %s %s"):format(cacert, url), { check = false })
+    local r = live.nodes[asker]:run(checks.KUBECTL .. "get --raw /readyz", { check = false, timeout = 30 })
     if not r.ok or first_line(r.stdout) ~= "ok" then
-      return ("%s: %s"):format(url, first_line(r.ok and r.stdout or r.stderr))
+      return ("https://%s:%d/readyz: %s"):format(api.name, api.port, first_line(r.ok and r.stdout or r.stderr))
     end
   end, { after = "etcd" })
 
@@ -133,6 +135,21 @@ function checks.declare(opts)
     local now = tonumber(first_line(node:run("date -u +%s").stdout))
     return checks.lease_problems(json, now, { "kube-scheduler", "kube-controller-manager" })
   end, { after = "api-endpoint" })
+
+  labrun.check("kubeconfig", function(live)
+    local here, readyz = live.here, { "get", "--raw", "/readyz" }
+    local r = here:run({ here.labrun, "proxy", live.lab, "--", "kubectl", table.unpack(readyz) },
+                       { check = false, timeout = 60 })
+    if r.status == 2 and r.stderr:find("running already", 1, true) then
+      -- the user's own proxy serves the lab: kubectl alone goes through it
+      local path = first_line(here:run({ here.labrun, "kubeconfig", live.lab }).stdout)
+      r = here:run({ "kubectl", "--kubeconfig", path, table.unpack(readyz) }, { check = false, timeout = 30 })
+    end
+    if not r.ok or first_line(r.stdout) ~= "ok" then
+      return ("kubectl get --raw /readyz through `labrun proxy %s` on this machine: %s"):format(
+        live.lab, first_line(r.ok and r.stdout or r.stderr))
+    end
+  end, { after = "api-endpoint", timeout = 90 })
 
   local names = {}
   for i, n in ipairs(nodes) do names[i] = n.name end
