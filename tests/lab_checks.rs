@@ -1,12 +1,13 @@
 //! Checks in `up` and `labrun check`, on a lab whose node is a real sshd
-//! on loopback with a stand-in `curl`: a failing check makes `up` print ✗
-//! without failing it, and `labrun check` exit 1; `--watch` runs them
-//! again until Ctrl-C.
+//! on loopback (tests/common/standin_nodes.rs) with a stand-in `curl`: a
+//! failing check makes `up` print ✗ without failing it, and `labrun check`
+//! exit 1; `--watch` runs them again until Ctrl-C.
 
 mod common;
 
-use common::stand_in::StandIn;
+use common::standin_nodes::{StandinNode, calls, loopback, node_hosts};
 use common::{Labrun, text};
+use labrun::session::node_hosts::VAR;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
@@ -14,8 +15,7 @@ const SCRIPT: &str = r#"
 local lab = labrun.lab { name = "checked" }
 local user = labrun.ssh.user_key()
 local host_key = labrun.ssh.host_key("node")
-labrun.ssh.node("node", { host = "127.0.18.9", port = labrun.var("port", 22), user = labrun.var("user", "core"),
-                          host_key = host_key.public })
+labrun.ssh.node("node", { host = "127.0.0.1", host_key = host_key.public })
 labrun.after_up("prepare", function(live) live.nodes.node:run("true") end)
 labrun.check("node-answers", function(live) live.nodes.node:run("true") end)
 labrun.check("internet", function(live)
@@ -29,12 +29,12 @@ const OFFLINE: &str = "echo 'curl: (7) Failed to connect to example.org port 443
 struct Setup {
     labrun: Labrun,
     script: std::path::PathBuf,
-    node: StandIn,
-    vars: Vec<String>,
+    node: StandinNode,
+    record: tempfile::TempDir,
     _dir: tempfile::TempDir,
 }
 
-/// The lab's keys made (plan), its node stood in for on 127.0.18.9 with a
+/// The lab's keys made (plan), its node stood in for on loopback with a
 /// `curl` that cannot connect.
 fn setup() -> Setup {
     let labrun = Labrun::offline();
@@ -42,36 +42,27 @@ fn setup() -> Setup {
     let script = common::script(dir.path(), "checked.lua", SCRIPT);
     let out = labrun.run(&["plan", script.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
-    let node = StandIn::start(
-        "127.0.18.9",
-        &labrun.ssh_key("checked", "ssh.host.node"),
-        &labrun.ssh_key("checked", "ssh.user").public_key(),
-        "",
-    );
+    let record = tempfile::tempdir().unwrap();
+    let node = StandinNode::plain(&labrun, "checked", "node", &loopback(60), record.path());
     node.command("curl", OFFLINE);
-    let vars = vec![
-        format!("port={}", node.sshd.target.port),
-        format!("user={}", node.sshd.target.user),
-    ];
     Setup {
         labrun,
         script,
         node,
-        vars,
+        record,
         _dir: dir,
     }
 }
 
 impl Setup {
-    /// `labrun up` with its checks on (the harness turns them off).
+    /// `labrun up` with its checks on (the harness turns them off), the
+    /// node at its stand-in.
     fn up(&self, extra: &[&str]) -> std::process::Output {
         let mut args = vec!["up", self.script.to_str().unwrap(), "--yes"];
-        for v in &self.vars {
-            args.extend(["--var", v]);
-        }
         args.extend(extra);
         let mut cmd = self.labrun.command(&args);
-        cmd.env_remove("LABRUN_NO_CHECKS");
+        cmd.env(VAR, node_hosts(std::slice::from_ref(&self.node)))
+            .env_remove("LABRUN_NO_CHECKS");
         cmd.output().unwrap()
     }
 }
@@ -132,6 +123,7 @@ fn a_failing_check_marks_up_but_does_not_fail_it_and_labrun_check_exits_1() {
     );
 
     // The node is down: the checks say so, in time.
+    let address = s.node.sshd.target.host.clone();
     let Setup { labrun, node, .. } = s;
     drop(node);
     let out = labrun.run(&["check", "checked", "--json"]);
@@ -139,7 +131,7 @@ fn a_failing_check_marks_up_but_does_not_fail_it_and_labrun_check_exits_1() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let reason = v[0]["reason"].as_str().unwrap();
     assert!(
-        reason.contains("could not reach") && reason.contains("127.0.18.9"),
+        reason.contains("could not reach") && reason.contains(&address),
         "{reason}"
     );
     assert_eq!(v[1]["reason"], "not run, node-answers failed");
@@ -186,11 +178,8 @@ fn watch_runs_the_checks_again_until_ctrl_c() {
         rounds[1].iter().any(|l| l.contains("✓ internet (")),
         "{rounds:?}"
     );
-    let curls = s
-        .node
-        .calls()
-        .iter()
-        .filter(|c| c.starts_with("curl "))
+    let curls = (calls(s.record.path()).iter())
+        .filter(|c| c.starts_with("node curl "))
         .count();
     assert!(curls >= 2, "the node was asked again: {curls}");
 }

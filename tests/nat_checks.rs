@@ -1,12 +1,13 @@
-//! The NAT lab's checks (`labrun check nat`) against the lab brought up in
-//! a real moto_server, its three nodes stood in for by real sshd on
-//! loopback (the gateway the jump host of the two others, as on AWS),
-//! whose `curl`, `iptables` and `sysctl` are stand-ins: the nodes' real
-//! ones would reach the internet or change this machine.
+//! The NAT lab's checks (`labrun check nat`, and at the end of `up`)
+//! against the lab brought up in a real moto_server, its three nodes stood
+//! in for by real sshd on loopback (tests/common/standin_nodes.rs, the
+//! gateway the jump host of the two others, as on AWS), whose `curl`,
+//! `iptables` and `sysctl` are stand-ins: the nodes' real ones would reach
+//! the internet or read this machine's tables.
 
 mod common;
 
-use common::stand_in::{StandIn, node_hosts};
+use common::standin_nodes::{StandinNode, loopback, node_hosts};
 use common::{Labrun, Moto, text};
 use std::process::Output;
 
@@ -17,33 +18,51 @@ const RULES: &str =
 struct Lab {
     moto: Moto,
     labrun: Labrun,
-    gateway: StandIn,
-    instances: [StandIn; 2],
+    record: tempfile::TempDir,
+    /// The gateway, instance-01, instance-02.
+    nodes: Vec<StandinNode>,
 }
 
-/// The NAT lab up in moto, its nodes stood in for by sshd on 127.0.18.1-3
-/// (`LABRUN_NODE_HOSTS`), every stand-in command answering as on a working
+impl Lab {
+    fn gateway(&self) -> &StandinNode {
+        &self.nodes[0]
+    }
+
+    /// What the stand-ins on `node` were asked, one call a line.
+    fn calls(&self, node: &str) -> Vec<String> {
+        let prefix = format!("{node} ");
+        (common::standin_nodes::calls(self.record.path()).iter())
+            .filter_map(|c| c.strip_prefix(&prefix).map(String::from))
+            .collect()
+    }
+}
+
+/// The NAT lab up in moto, its nodes stood in for on loopback (reached by
+/// `LABRUN_NODE_HOSTS`), every stand-in command answering as on a working
 /// lab; `up` ran the checks.
 fn nat_lab() -> (Lab, Output) {
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
     let out = labrun.run(&["plan", "labs/nat.lua"]);
     assert!(out.status.success(), "{}", text(&out));
-    let gateway = labrun.stand_in("nat", "gateway", "127.0.18.1", "AllowTcpForwarding yes");
-    gateway.command("sudo", "exec \"$@\"");
+    let record = tempfile::tempdir().unwrap();
+    let nodes: Vec<StandinNode> = (["gateway", "instance-01", "instance-02"].iter())
+        .enumerate()
+        .map(|(i, name)| {
+            StandinNode::plain(&labrun, "nat", name, &loopback(50 + i as u8), record.path())
+        })
+        .collect();
+    let gateway = &nodes[0];
     gateway.command("iptables", &format!("printf '%s\\n' '{RULES}'"));
     gateway.command("sysctl", "echo 1");
-    let instances = ["instance-01", "instance-02"].map(|name| {
-        let address = format!("127.0.18.{}", if name.ends_with('1') { 2 } else { 3 });
-        let node = labrun.stand_in("nat", name, &address, "");
+    for node in &nodes[1..] {
         node.command("curl", "printf 200");
-        node
-    });
+    }
     let lab = Lab {
         moto,
         labrun,
-        gateway,
-        instances,
+        record,
+        nodes,
     };
     let out = up(&lab);
     (lab, out)
@@ -51,13 +70,8 @@ fn nat_lab() -> (Lab, Output) {
 
 /// `labrun up labs/nat.lua` with its checks, the nodes at their stand-ins.
 fn up(lab: &Lab) -> Output {
-    let hosts = node_hosts(&[
-        ("gateway", &lab.gateway),
-        ("instance-01", &lab.instances[0]),
-        ("instance-02", &lab.instances[1]),
-    ]);
     let mut cmd = lab.labrun.command(&["up", "labs/nat.lua", "--yes"]);
-    cmd.env(labrun::session::node_hosts::VAR, hosts)
+    cmd.env(labrun::session::node_hosts::VAR, node_hosts(&lab.nodes))
         .env_remove("LABRUN_NO_CHECKS");
     cmd.output().unwrap()
 }
@@ -107,14 +121,14 @@ fn the_nat_labs_checks_pass_on_working_nodes_and_fail_with_the_nodes_own_words()
         assert!(stdout.contains(&format!("✓ {name} (")), "{name}: {stdout}");
     }
     // The nodes were asked what the checks say they ask.
-    let gateway_calls = lab.gateway.calls();
+    let gateway_calls = lab.calls("gateway");
     assert!(
         gateway_calls.contains(&"iptables -t nat -S POSTROUTING".to_string())
             && gateway_calls.contains(&"sysctl -n net.ipv4.ip_forward".to_string()),
         "{gateway_calls:?}"
     );
-    for node in &lab.instances {
-        let calls = node.calls();
+    for node in ["instance-01", "instance-02"] {
+        let calls = lab.calls(node);
         assert!(
             calls.iter().any(|c| c.starts_with("curl ")
                 && c.contains("https://fedoraproject.org")
@@ -125,7 +139,7 @@ fn the_nat_labs_checks_pass_on_working_nodes_and_fail_with_the_nodes_own_words()
 
     // instance-02 cannot resolve names: its check fails with curl's own
     // words, the others still pass, and `labrun check` exits 1.
-    lab.instances[1].command(
+    lab.nodes[2].command(
         "curl",
         "echo 'curl: (6) Could not resolve host: fedoraproject.org' >&2; exit 6",
     );
@@ -213,10 +227,14 @@ async fn a_gateway_that_does_not_masquerade_or_is_checked_by_aws_fails_its_check
 
     // The MASQUERADE unit did not run: the gateway check says what is
     // missing and what is there; the instances' checks are not run.
-    lab.gateway
+    lab.gateway()
         .command("iptables", "echo '-P POSTROUTING ACCEPT'");
-    let asked =
-        |lab: &Lab| -> Vec<usize> { lab.instances.iter().map(|n| n.calls().len()).collect() };
+    let asked = |lab: &Lab| {
+        [
+            lab.calls("instance-01").len(),
+            lab.calls("instance-02").len(),
+        ]
+    };
     let before = asked(&lab);
     let out = check(&lab, &["--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -238,15 +256,15 @@ async fn a_gateway_that_does_not_masquerade_or_is_checked_by_aws_fails_its_check
     assert_eq!(asked(&lab), before, "the instances were not asked anything");
 
     // The rule is back but forwarding is off.
-    lab.gateway
+    lab.gateway()
         .command("iptables", &format!("printf '%s\\n' '{RULES}'"));
-    lab.gateway.command("sysctl", "echo 0");
+    lab.gateway().command("sysctl", "echo 0");
     let got = results(&check(&lab, &["gateway-masquerade", "--json"]));
     assert_eq!(
         got[0].2.as_deref(),
         Some("gateway does not forward IPv4 (net.ipv4.ip_forward = 0)")
     );
-    lab.gateway.command("sysctl", "echo 1");
+    lab.gateway().command("sysctl", "echo 1");
 
     // Someone turned the source/destination check back on in AWS.
     let ec2 = lab.moto.ec2().await;

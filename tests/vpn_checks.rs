@@ -2,14 +2,14 @@
 //! against a real wireguard-go interface set up from the gateway's own
 //! wg0.conf (as the lab wrote it into the gateway's Ignition in moto), in a
 //! network namespace of this test. The gateway is a real sshd on loopback
-//! whose `wg` is the real one, run in that namespace on that interface
-//! (named uniquely there, wg0 on the gateway). Needs root; where namespaces
+//! (tests/common/standin_nodes.rs) whose `wg` is the real one, run in that
+//! namespace on that interface (named uniquely there, wg0 on the gateway). Needs root; where namespaces
 //! cannot be made the test says so and skips.
 
 mod common;
 
 use common::netns::{Netns, WireguardGo};
-use common::stand_in::node_hosts;
+use common::standin_nodes::{StandinNode, calls, loopback, node_hosts};
 use common::wireguard::{value, vpn_lab, wg_genkey, wg_pubkey};
 use common::{Labrun, Moto, text};
 use labrun::session::node_hosts::VAR;
@@ -51,17 +51,17 @@ async fn the_wireguard_check_finds_the_labs_server_and_peers_on_the_gateway() {
     let lab_args = ["labs/vpn.lua", "--yes", "--var", "clients=laptop,phone"];
     let out = labrun.run(&[&["plan"], &lab_args[..1]].concat());
     assert!(out.status.success(), "{}", text(&out));
-    let gateway = labrun.stand_in("vpn", "gateway", "127.0.18.5", "");
+    let record = tempfile::tempdir().unwrap();
+    let gateway = StandinNode::plain(&labrun, "vpn", "gateway", &loopback(70), record.path());
     let out = labrun
         .command(&[&["up"], &lab_args[..]].concat())
-        .env(VAR, node_hosts(&[("gateway", &gateway)]))
+        .env(VAR, node_hosts(std::slice::from_ref(&gateway)))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let lab = vpn_lab(&moto, &labrun, "vpn").await;
     let interface = WireguardGo::start(&ns);
     interface.setconf(&lab.server.1);
-    gateway.command("sudo", "exec \"$@\"");
     gateway.command(
         "wg",
         &format!(
@@ -78,12 +78,10 @@ async fn the_wireguard_check_finds_the_labs_server_and_peers_on_the_gateway() {
     let (out, check) = wireguard_check(&labrun);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(check["status"], "passed", "{check}");
+    let asked = calls(record.path());
     assert!(
-        gateway
-            .calls()
-            .contains(&"wg show wg0 allowed-ips".to_string()),
-        "{:?}",
-        gateway.calls()
+        asked.contains(&"gateway wg show wg0 allowed-ips".to_string()),
+        "{asked:?}"
     );
 
     // The phone's peer is gone, a stranger is there.

@@ -9,7 +9,6 @@ pub mod ignition;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;
-pub mod stand_in;
 pub mod standin_nodes;
 pub mod tagged;
 pub mod wireguard;

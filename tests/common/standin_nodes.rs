@@ -1,13 +1,14 @@
-//! Stand-ins for a Kubernetes lab's nodes, where no real one can run (no
-//! Fedora CoreOS VM, no kube-apiserver, no container runtime here).
+//! Stand-ins for a lab's nodes, where no real one can run (no Fedora
+//! CoreOS VM, no kube-apiserver, no container runtime, no internet here).
 //!
 //! Each node is a real sshd on a loopback address with the host key the lab
 //! made for it, in a mount namespace of its own: /etc is the machine's with
 //! the node's rendered files laid over it (what Ignition would have written,
 //! plus its /etc/hosts lines), /var is the machine's with the node's own
 //! changes laid over it, and /usr/local/bin holds the stand-ins of
-//! `tests/fixtures/standins` (kubeadm, kubectl, systemctl, crictl, curl, podman),
-//! which record their calls in a folder all nodes share. The lab reaches the
+//! `tests/fixtures/standins` (kubeadm, kubectl, systemctl, crictl, curl, podman)
+//! and any a test writes ([`StandinNode::command`]), which record their calls
+//! in a folder all nodes share. The lab reaches the
 //! nodes through `LABRUN_NODE_HOSTS`. Its API servers are `openssl s_server`s
 //! with the lab's certificates, answering `/readyz` with `ok`. Mount
 //! namespaces need root, as CI has.
@@ -44,6 +45,8 @@ pub struct StandinNode {
     /// What the node has in its /etc beyond the machine's (the overlay's
     /// upper folder): the rendered files and whatever was written since.
     pub etc: PathBuf,
+    /// Its /usr/local/bin: the stand-ins.
+    bin: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -116,8 +119,42 @@ impl StandinNode {
             name: spec.name.to_string(),
             sshd,
             etc,
+            bin,
             _dir: dir,
         }
+    }
+
+    /// Starts node `name` of `lab` on `address` with no rendered files and
+    /// no /etc/hosts lines, its calls recorded in `record`.
+    pub fn plain(
+        labrun: &Labrun,
+        lab: &str,
+        name: &str,
+        address: &str,
+        record: &Path,
+    ) -> StandinNode {
+        let env = format!("NODE={name}\nRECORD={}\n", record.display());
+        let spec = NodeSpec {
+            name,
+            address,
+            rendered: None,
+            hosts: "",
+            env: &env,
+        };
+        StandinNode::start(labrun, lab, &spec)
+    }
+
+    /// Writes (or replaces) the stand-in `program` in the node's
+    /// /usr/local/bin: it records its call, as the others do, then runs the
+    /// shell lines `body`.
+    pub fn command(&self, program: &str, body: &str) {
+        let path = self.bin.join(program);
+        let script = format!(
+            "#!/bin/sh\n. \"$(dirname \"$0\")/standin.sh\"\nrecord {program} \"$@\"\n{body}\n"
+        );
+        fs::write(&path, script).expect("write a stand-in");
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        fs::set_permissions(&path, mode).expect("chmod a stand-in");
     }
 
     /// `NAME=USER@ADDRESS:PORT`, an entry of `LABRUN_NODE_HOSTS`.
