@@ -1,9 +1,12 @@
-//! The Kubernetes labs' checks (labrun.kube.checks), run by `labrun up
-//! labs/kube.lua` against moto and by `labrun check`, on the stand-in nodes
-//! of tests/common/standin_nodes.rs (real sshd per node with its rendered
-//! /etc, behind a stand-in gateway) and the real 3-member etcd of
-//! tests/common/etcd.rs (etcd 3.4 on loopback with the same rendered
-//! certificates). What is real: etcd and etcdctl over mTLS with the lab's
+//! The Kubernetes labs' checks (labrun.kube.checks), run by `labrun up`
+//! of labs/kube.lua and labs/kube-kubeadm.lua against moto and by `labrun
+//! check`, on the stand-in nodes of tests/common/standin_nodes.rs (real
+//! sshd per node with its rendered /etc, behind a stand-in gateway whose
+//! `iptables` and `sysctl` answer as the NAT unit leaves them) and the real
+//! 3-member etcd of tests/common/etcd.rs (etcd 3.4 on loopback with the
+//! same rendered certificates; the kubeadm lab's members with kubeadm's
+//! flags as labs/kube.lua writes them, since kubeadm writes its own on the
+//! node). What is real: etcd and etcdctl over mTLS with the lab's
 //! etcd client certificate (the node's `podman` stand-in runs etcdctl as
 //! the pinned image would, members' URLs moved to loopback); curl and
 //! kubectl checking TLS with the lab's CA against `openssl s_server`s
@@ -71,22 +74,36 @@ fn reason<'a>(results: &'a [serde_json::Value], name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{name} has no reason: {results:?}"))
 }
 
-#[test]
-fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kubeconfig() {
-    // A lab name of this run's own: the proxy's port comes from it.
-    let name = format!("kube-{}", std::process::id());
+/// The gateway's `iptables -t nat -S POSTROUTING` as its NAT unit leaves it.
+const RULES: &str =
+    "-P POSTROUTING ACCEPT\n-A POSTROUTING -s 10.10.16.0/24 ! -d 10.10.16.0/24 -j MASQUERADE";
+
+/// A Kubernetes lab up in moto: its real etcd members, its stand-in nodes,
+/// the Lease objects of a working control plane.
+struct KubeLab {
+    name: String,
+    labrun: Labrun,
+    etcd: Cluster,
+    nodes: Standins,
+    /// The leases of a working control plane (kubectl's answer).
+    fresh: String,
+    _moto: Moto,
+}
+
+/// Brings `script` up as a lab of this run's own name (the proxy's port
+/// comes from it) on stand-in nodes from `127.A.B.base`, its etcd members
+/// run with the flags of `manifests`' etcd manifests, and its checks run at
+/// the end of `up`; returns the lab and what `up` printed.
+fn kube_lab(script: &str, manifests: &str, base: u8) -> (KubeLab, Output) {
+    let stem = script.trim_start_matches("labs/").trim_end_matches(".lua");
+    let name = format!("{stem}-{}", std::process::id());
     let var = format!("name={name}");
-    let lab = ["labs/kube.lua", "--var", &var];
+    let lab = [script, "--var", &var];
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
-    let mut etcd = Cluster::start(&labrun, &lab);
-    let nodes = Standins::start(&labrun, &name, etcd.rendered.path(), 40, &[]);
+    let etcd = Cluster::start_as(&labrun, &lab, &[manifests]);
+    let nodes = Standins::start(&labrun, &name, etcd.rendered.path(), base, &[]);
     let record = nodes.record.path();
-    std::fs::write(
-        record.join("etcd-members"),
-        "control-01\ncontrol-02\ncontrol-03\n",
-    )
-    .unwrap();
     let moved: String = (NODES.iter().enumerate())
         .map(|(i, (_, ip))| format!("https://{ip}:2379 {}\n", etcd.endpoint(i)))
         .collect();
@@ -96,23 +113,57 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
         ("kube-controller-manager", "control-03_9a7e", 1),
     ]);
     std::fs::write(record.join("leases.json"), &fresh).unwrap();
-
-    // up: the after-up steps, then the checks, every Kubernetes one passing.
+    let gateway = nodes.node("gateway");
+    gateway.command("iptables", &format!("printf '%s\\n' '{RULES}'"));
+    gateway.command("sysctl", "echo 1");
     let out = labrun
         .command(&[&["up", "--yes"], &lab[..]].concat())
         .env(VAR, node_hosts(&nodes.nodes))
         .env_remove("LABRUN_NO_CHECKS")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let lab = KubeLab {
+        name,
+        labrun,
+        etcd,
+        nodes,
+        fresh,
+        _moto: moto,
+    };
+    (lab, out)
+}
+
+/// `up` ran the after-up steps, then the checks: every Kubernetes one and
+/// the gateway's passed; the control nodes' way to the internet did not
+/// (nothing leaves this machine: curl finds no such name), which `up`
+/// says without failing.
+fn assert_up_checked(lab: &KubeLab, out: &Output) {
+    assert_eq!(out.status.code(), Some(0), "{}", text(out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for check in KUBE_CHECKS {
+    for check in KUBE_CHECKS
+        .iter()
+        .chain(&["gateway-masquerade", "gateway-source-dest-check"])
+    {
         assert!(
             stdout.contains(&format!("✓ {check} (")),
             "{check}: {stdout}"
         );
     }
-    let calls = nodes.calls();
+    for (node, _) in NODES {
+        assert!(
+            stdout.contains(&format!(
+                "✗ {node}-internet (",
+            )) && stdout.contains(&format!(
+                "{node} cannot fetch https://fedoraproject.org (curl exit 6): curl: (6) Could not resolve host: fedoraproject.org"
+            )),
+            "{node}: {stdout}"
+        );
+    }
+    assert!(
+        stdout.contains(&format!("✗ 3 of 10 checks failed: lab {} is up", lab.name)),
+        "{stdout}"
+    );
+    let calls = lab.nodes.calls();
     let podman = (calls.iter())
         .find(|c| c.starts_with("control-01 podman run "))
         .unwrap_or_else(|| panic!("{calls:#?}"));
@@ -131,6 +182,43 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
         );
         assert!(calls.contains(&curl), "{node}: {calls:#?}");
     }
+}
+
+#[test]
+fn the_kubeadm_labs_checks_pass_with_the_certificates_it_gives_its_nodes() {
+    let (lab, out) = kube_lab("labs/kube-kubeadm.lua", "labs/kube.lua", 80);
+    assert_up_checked(&lab, &out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("✓ step kubeadm-init"), "{err}");
+
+    // etcd is down: the check says so with etcdctl's words, and what
+    // needs etcd is not run.
+    let KubeLab {
+        labrun, etcd, name, ..
+    } = lab;
+    drop(etcd);
+    let (out, results) = check(&labrun, &name, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let why = reason(&results, "etcd");
+    assert_eq!(why.matches(" is unhealthy: ").count(), 3, "{why}");
+    for check in ["api-servers", "api-endpoint", "leases", "kubeconfig"] {
+        assert_eq!(find(&results, check)["status"], "skipped", "{check}");
+    }
+}
+
+#[test]
+fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kubeconfig() {
+    let (lab, out) = kube_lab("labs/kube.lua", "labs/kube.lua", 40);
+    assert_up_checked(&lab, &out);
+    let KubeLab {
+        name,
+        labrun,
+        mut etcd,
+        nodes,
+        fresh,
+        ..
+    } = lab;
+    let record = nodes.record.path();
 
     // The scheduler lost its leader and the controller-manager stopped renewing.
     std::fs::write(

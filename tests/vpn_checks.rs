@@ -3,8 +3,8 @@
 //! wg0.conf (as the lab wrote it into the gateway's Ignition in moto), in a
 //! network namespace of this test. The gateway is a real sshd on loopback
 //! (tests/common/standin_nodes.rs) whose `wg` is the real one, run in that
-//! namespace on that interface (named uniquely there, wg0 on the gateway). Needs root; where namespaces
-//! cannot be made the test says so and skips.
+//! namespace on that interface (named uniquely there, wg0 on the gateway).
+//! Needs root; where namespaces cannot be made the test says so and skips.
 
 mod common;
 

@@ -122,12 +122,12 @@ pub fn moved_url(url: &str, me: usize, ports: &[Ports]) -> String {
     url.to_string()
 }
 
-/// The etcd arguments of the manifest labrun rendered under `root` (a
-/// node's `/`) for member `me`: each absolute path moved under `root`
+/// The etcd arguments of the static pod `manifest` of member `me`, for
+/// the node whose `/` is `root`: each absolute path moved under `root`
 /// (after checking that the pod mounts it from the host), each URL (in
 /// lists and `name=URL` pairs) moved to loopback.
-pub fn manifest_args(root: &Path, me: usize, ports: &[Ports]) -> Vec<String> {
-    let text = std::fs::read_to_string(root.join("etc/kubernetes/manifests/etcd.yaml")).unwrap();
+pub fn manifest_args(manifest: &Path, root: &Path, me: usize, ports: &[Ports]) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
     let pod: serde_json::Value = serde_saphyr::from_str(&text).expect("the manifest is YAML");
     assert_eq!(pod["kind"], "Pod");
     assert_eq!(pod["metadata"]["namespace"], "kube-system");
@@ -218,11 +218,32 @@ impl Cluster {
     /// exactly as their manifests say, and waits until all three answer
     /// healthy to the apiserver's etcd client certificate.
     pub fn start(labrun: &Labrun, lab: &[&str]) -> Cluster {
+        Cluster::start_as(labrun, lab, lab)
+    }
+
+    /// [`Cluster::start`] for a lab that leaves etcd's manifests to
+    /// kubeadm (labs/kube-kubeadm.lua): its members run with the
+    /// certificates `lab` rendered and the flags of the manifests
+    /// `manifests` renders (labs/kube.lua writes kubeadm's own, to the
+    /// same paths under /etc/kubernetes/pki).
+    pub fn start_as(labrun: &Labrun, lab: &[&str], manifests: &[&str]) -> Cluster {
         let rendered = tempfile::tempdir().unwrap();
         let work = tempfile::tempdir().unwrap();
-        let dir = rendered.path().to_str().unwrap();
-        let render = labrun.run(&[&["render"], lab, &[dir]].concat());
-        assert!(render.status.success(), "{}", text(&render));
+        let render = |lab: &[&str], dir: &Path| {
+            let dir = dir.to_str().unwrap();
+            let out = labrun.run(&[&["render"], lab, &[dir]].concat());
+            assert!(out.status.success(), "{}", text(&out));
+        };
+        render(lab, rendered.path());
+        let manifest_dir = match manifests == lab {
+            true => None,
+            false => {
+                let dir = tempfile::tempdir().unwrap();
+                render(manifests, dir.path());
+                Some(dir)
+            }
+        };
+        let manifest_root = manifest_dir.as_ref().map_or(rendered.path(), |d| d.path());
         let p = ports(16);
         let member = |i: usize| Ports {
             client: p[4 * i],
@@ -232,7 +253,12 @@ impl Cluster {
         };
         let moved: Vec<Ports> = (0..3).map(member).collect();
         let args: Vec<Vec<String>> = (NODES.iter().enumerate())
-            .map(|(i, (n, _))| manifest_args(&rendered.path().join(n), i, &moved))
+            .map(|(i, (n, _))| {
+                let manifest = manifest_root
+                    .join(n)
+                    .join("etc/kubernetes/manifests/etcd.yaml");
+                manifest_args(&manifest, &rendered.path().join(n), i, &moved)
+            })
             .collect();
         let members = (NODES.iter().zip(&args))
             .map(|((node, _), args)| Etcd::start(args, work.path().join(format!("{node}.log"))))

@@ -147,16 +147,51 @@ mod tests {
         );
     }
 
+    /// A lab with `labrun.sleep` too.
+    fn sleeping_lab(code: &str) -> Lua {
+        let lua = lab("");
+        let labrun: Table = lua.globals().get("labrun").unwrap();
+        super::super::steps::register(&lua, &labrun).unwrap();
+        lua.load(code).exec().unwrap();
+        lua
+    }
+
+    #[tokio::test]
+    async fn independent_checks_run_at_the_same_time_and_one_that_needs_them_after() {
+        // a and b each wait for the other to have started: they pass only
+        // when run at the same time.
+        let lua = sleeping_lab(
+            r#"
+            local started = {}
+            local function meet(me, other)
+              return function()
+                started[me] = true
+                for _ = 1, 100 do
+                  if started[other] then return end
+                  labrun.sleep(0.01)
+                end
+                return other .. " never started"
+              end
+            end
+            labrun.check("a", meet("a", "b"))
+            labrun.check("b", meet("b", "a"))
+            labrun.check("c", function()
+              if not (started.a and started.b) then return "ran before a and b" end
+            end, { after = { "a", "b" } })
+        "#,
+        );
+        let out = outcomes(&lua, None).await;
+        assert!(
+            out.iter().all(|(_, o)| matches!(o, Outcome::Done(_))),
+            "{out:?}"
+        );
+    }
+
     #[tokio::test]
     async fn a_check_past_its_deadline_fails() {
-        let lua = Lua::new();
-        let labrun = lua.create_table().unwrap();
-        register(&lua, &labrun).unwrap();
-        super::super::steps::register(&lua, &labrun).unwrap();
-        lua.globals().set("labrun", labrun).unwrap();
-        lua.load(r#"labrun.check("slow", function() labrun.sleep(5) end, { timeout = 0.2 })"#)
-            .exec()
-            .unwrap();
+        let lua = sleeping_lab(
+            r#"labrun.check("slow", function() labrun.sleep(5) end, { timeout = 0.2 })"#,
+        );
         let out = outcomes(&lua, None).await;
         assert_eq!(
             reason(&out[0].1),
