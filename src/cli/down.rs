@@ -46,24 +46,33 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
     let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();
-    if report.remaining.is_empty() && report.errors.is_empty() {
+    for e in &report.errors {
+        eprintln!("  ! {e}");
+    }
+    if report.gone() {
         state::remove(&lab)?;
         LabFolder::of(&lab)?.remove_user_files()?;
+        let recovered = match report.errors.len() {
+            0 => String::new(),
+            n => format!(" ({n} failure(s) above were overcome)"),
+        };
         println!(
-            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain. {calls} API calls ({mutating} changes).",
+            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain{recovered}. {calls} API calls ({mutating} changes).",
             report.deleted, report.swept
         );
         return Ok(ExitCode::SUCCESS);
     }
-    for e in &report.errors {
-        eprintln!("  ! {e}");
-    }
     for r in &report.remaining {
         eprintln!("  still there: {} {} ({})", r.kind, r.id, r.address);
     }
-    eprintln!(
-        "Lab {lab} is NOT fully gone: {} resource(s) tagged labrun:lab={lab} remain and may cost money. Run `labrun down {lab}` again.",
-        report.remaining.len()
-    );
+    match report.checked {
+        true => eprintln!(
+            "Lab {lab} is NOT fully gone: {} resource(s) tagged labrun:lab={lab} remain and may cost money. Run `labrun down {lab}` again.",
+            report.remaining.len()
+        ),
+        false => eprintln!(
+            "Lab {lab} may NOT be fully gone: what is tagged labrun:lab={lab} could not be listed. Run `labrun down {lab}` again."
+        ),
+    }
     Ok(ExitCode::from(1))
 }

@@ -1,58 +1,65 @@
-//! `labrun graph LAB`: the dependency graph of a lab, as Graphviz DOT, with
-//! its longest chain of dependent resources (what bounds a parallel apply).
+//! `labrun graph LAB`: the dependency graph of a lab as Graphviz DOT, in the
+//! stages an apply runs (each resource's create split where its dependents
+//! can start early), with its longest chain of stages each waiting for the
+//! one before (what bounds a parallel apply).
 
 use super::LabArgs;
-use crate::engine::decl::Declaration;
-use crate::engine::plan::topological;
+use crate::aws::Aws;
+use crate::engine::graph::Graph;
+use crate::engine::plan::{Action, Change, Plan, topological};
 use crate::session::Session;
 use anyhow::Result;
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-/// The longest chain of resources each waiting for the previous one.
-pub fn longest_chain(decl: &Declaration) -> Vec<String> {
-    let mut best: HashMap<String, Vec<String>> = HashMap::new();
-    for address in topological(decl) {
-        let mut chain = decl.resources[&address]
-            .dependencies()
-            .iter()
-            .filter_map(|d| best.get(d))
-            .max_by_key(|c| c.len())
-            .cloned()
-            .unwrap_or_default();
-        chain.push(address.clone());
-        best.insert(address, chain);
-    }
-    best.into_values()
-        .max_by_key(|c| c.len())
-        .unwrap_or_default()
-}
-
 /// `labrun graph`.
 pub fn graph(args: LabArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
     let decl = &session.decl;
-    let chain = longest_chain(decl);
+    let everything = Plan {
+        changes: topological(decl)
+            .into_iter()
+            .map(|address| Change {
+                kind: decl.resources[&address].kind.clone(),
+                address,
+                action: Action::Create,
+            })
+            .collect(),
+    };
+    let g = Graph::build(decl, &everything, &HashMap::new(), &Aws::offline());
+    let label = |i: &usize| g.ops[*i].label();
+    let chain: Vec<String> = g.longest_chain().iter().map(label).collect();
     if args.json {
-        let edges: Vec<_> = decl
+        let resources: Vec<_> = decl
             .resources
             .iter()
             .map(|(a, r)| serde_json::json!({"address": a, "depends_on": r.dependencies()}))
             .collect();
-        let v = serde_json::json!({"lab": decl.lab, "resources": edges, "longest_chain": chain});
+        let stages: Vec<_> = (0..g.ops.len())
+            .map(|i| {
+                let waits: Vec<String> = g.deps[i].iter().map(label).collect();
+                serde_json::json!({"stage": label(&i), "waits_for": waits})
+            })
+            .collect();
+        let v = serde_json::json!({
+            "lab": decl.lab,
+            "resources": resources,
+            "stages": stages,
+            "longest_chain": chain,
+        });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "// longest chain ({} resources): {}",
+        "// longest chain ({} stages): {}",
         chain.len(),
         chain.join(" -> ")
     );
     println!("digraph \"{}\" {{\n  rankdir=LR;", decl.lab);
-    for (a, r) in &decl.resources {
-        println!("  \"{a}\";");
-        for d in r.dependencies() {
-            println!("  \"{d}\" -> \"{a}\";");
+    for (i, deps) in g.deps.iter().enumerate() {
+        println!("  \"{}\";", label(&i));
+        for d in deps {
+            println!("  \"{}\" -> \"{}\";", label(d), label(&i));
         }
     }
     println!("}}");

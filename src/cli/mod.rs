@@ -43,7 +43,7 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
-    /// Print the dependency graph (Graphviz DOT) and the longest chain of dependent resources.
+    /// Print the dependency graph (Graphviz DOT) in the stages an apply runs, and its longest chain.
     Graph(LabArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),

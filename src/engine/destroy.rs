@@ -1,15 +1,24 @@
-//! Destroy: everything in the state in reverse dependency order, in
-//! parallel; then a sweep of everything still tagged with the lab; then a
-//! count of what is left, which must be zero.
+//! Destroy: one delete graph of what the state records and what is tagged
+//! with the lab without the state knowing it (a copy left by a lost answer,
+//! a crash's leftovers), walked in parallel; then a count of what is left,
+//! which must be zero.
+//!
+//! The tag listing runs at the start, beside the first deletes. Recorded
+//! resources go in reverse dependency order; what only the tags found goes
+//! in kind order (the provider's sweep order): after everything of an
+//! earlier kind, before what it may be using, so a stray copy is deleted
+//! before the VPC it sits in. A recorded resource waits for the listing only
+//! when a kind that can use it could have strays, or when its ID is unknown.
 
 use super::apply::Options;
-use super::delete::{delete_recorded, delete_with_retry};
+use super::delete::{Target, delete_recorded, delete_with_retry};
 use super::journal::Journal;
 use super::progress::{Progress, Verb};
-use super::provider::{ErrorClass, Provider, Tagged};
+use super::provider::{ErrorClass, Provider, ProviderError, Tagged};
 use super::walk::{Outcome, walk};
 use futures::StreamExt;
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// What a destroy did.
@@ -19,69 +28,279 @@ pub struct Report {
     pub deleted: usize,
     /// Resources found only by their tags and deleted.
     pub swept: usize,
-    /// Failures, one line each.
+    /// Failures met on the way, one line each (a later pass may have
+    /// deleted what failed: `remaining` is what counts).
     pub errors: Vec<String>,
+    /// Whether the final listing of what is tagged with the lab answered.
+    pub checked: bool,
     /// Whatever is still tagged with the lab at the end.
     pub remaining: Vec<Tagged>,
 }
 
-/// Destroys the lab recorded in `journal`.
+impl Report {
+    /// Nothing tagged with the lab is left, as a listing confirmed.
+    pub fn gone(&self) -> bool {
+        self.checked && self.remaining.is_empty()
+    }
+}
+
+/// A node of the delete graph.
+enum Node {
+    /// Lists what is tagged with the lab.
+    Listing,
+    /// A resource the state records.
+    Recorded(String),
+    /// What only the tags found, of one kind.
+    Strays(&'static str),
+}
+
+/// Destroys the lab recorded in `journal` and everything tagged with it.
 pub async fn destroy(
     journal: &Journal,
     provider: &dyn Provider,
     progress: &dyn Progress,
     opts: Options,
 ) -> Report {
-    let mut report = Report::default();
-    let (addresses, deps) = journal.read(|s| {
-        let addresses: Vec<String> = s.resources.keys().cloned().collect();
-        let index: HashMap<&str, usize> = addresses
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.as_str(), i))
-            .collect();
-        // A resource is deleted after everything that depended on it.
-        let mut deps = vec![Vec::new(); addresses.len()];
-        for (i, r) in s.resources.values().enumerate() {
-            for d in &r.deps {
-                if let Some(&j) = index.get(d.as_str()) {
-                    deps[j].push(i);
+    let lab = journal.read(|s| s.lab.clone());
+    let (nodes, deps) = plan_nodes(journal, provider);
+    let listed: Mutex<Option<Vec<Tagged>>> = Mutex::new(None);
+    let strays: Mutex<HashMap<String, Vec<Tagged>>> = Mutex::new(HashMap::new());
+    let report = Mutex::new(Report::default());
+    let outcomes = walk(&deps, opts.parallelism, |i| {
+        let (listed, strays, report, lab) = (&listed, &strays, &report, &lab);
+        let node = &nodes[i];
+        async move {
+            match node {
+                Node::Listing => {
+                    let note = |m: &str| progress.note(m);
+                    let found = provider
+                        .tagged(lab, &note)
+                        .await
+                        .map_err(|e| format!("cannot list what is tagged with lab {lab}: {e}"))?;
+                    let unknown = journal.read(|s| {
+                        found
+                            .iter()
+                            .filter(|t| {
+                                s.resources.get(&t.address).is_none_or(|r| {
+                                    r.kind != t.kind || r.id.as_ref().is_some_and(|id| *id != t.id)
+                                })
+                            })
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    });
+                    if !unknown.is_empty() {
+                        progress.note(&format!(
+                            "{} resource(s) tagged with lab {lab} are not in its state; deleting them too",
+                            unknown.len()
+                        ));
+                    }
+                    let mut by_kind = lock(strays);
+                    for t in unknown {
+                        by_kind.entry(t.kind.clone()).or_default().push(t);
+                    }
+                    *lock(listed) = Some(found);
+                    Ok(())
+                }
+                Node::Recorded(address) => {
+                    progress.start(address, Verb::Delete);
+                    let found = lock(listed).clone();
+                    let r = delete_recorded(
+                        journal,
+                        provider,
+                        progress,
+                        address,
+                        found.as_deref(),
+                        opts.retry,
+                    )
+                    .await;
+                    progress.finish(
+                        address,
+                        Verb::Delete,
+                        r.as_ref().map(|()| "").map_err(String::as_str),
+                    );
+                    r
+                }
+                Node::Strays(kind) => {
+                    let found = lock(strays).remove(*kind).unwrap_or_default();
+                    let results = delete_strays(provider, progress, &found, opts).await;
+                    let mut report = lock(report);
+                    let mut failed = Vec::new();
+                    for r in results {
+                        match r {
+                            Ok(()) => report.swept += 1,
+                            Err(e) => failed.push(e.message),
+                        }
+                    }
+                    match failed.is_empty() {
+                        true => Ok(()),
+                        false => Err(failed.join("; ")),
+                    }
                 }
             }
         }
-        (addresses, deps)
-    });
-    let outcomes = walk(&deps, opts.parallelism, |i| {
-        let address = &addresses[i];
-        async move {
-            progress.start(address, Verb::Delete);
-            let r = delete_recorded(journal, provider, progress, address, opts.retry).await;
-            progress.finish(
-                address,
-                Verb::Delete,
-                r.as_ref().map(|()| "").map_err(String::as_str),
-            );
-            r
-        }
     })
     .await;
-    for (address, outcome) in addresses.iter().zip(outcomes) {
+    let mut report = report.into_inner().unwrap_or_else(|p| p.into_inner());
+    for (node, outcome) in nodes.iter().zip(outcomes) {
+        let what = match node {
+            Node::Listing => "listing".to_string(),
+            Node::Recorded(address) => address.clone(),
+            Node::Strays(kind) => format!("{kind} found only by tag"),
+        };
         match outcome {
-            Outcome::Done => report.deleted += 1,
-            Outcome::Failed(e) => report.errors.push(format!("{address}: {e}")),
-            Outcome::Skipped(j) => report.errors.push(format!(
-                "{address}: skipped, {} was not deleted",
-                addresses[j]
-            )),
+            Outcome::Done if matches!(node, Node::Recorded(_)) => report.deleted += 1,
+            Outcome::Done => {}
+            Outcome::Failed(e) => report.errors.push(format!("{what}: {e}")),
+            Outcome::Skipped(_) => {}
         }
     }
-    let lab = journal.read(|s| s.lab.clone());
     sweep(&lab, provider, progress, opts, &mut report).await;
     report
 }
 
-/// Deletes everything tagged with the lab, dependents first by kind, and
-/// records what is left.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The nodes of the delete graph and what each waits for.
+fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec<usize>>) {
+    let order = provider.sweep_order();
+    let rank = |kind: &str| order.iter().position(|k| *k == kind).unwrap_or(order.len());
+    let mut users: HashMap<&str, Vec<&'static str>> = HashMap::new();
+    for schema in provider.schemas() {
+        for used in schema.refers_to() {
+            users.entry(used).or_default().push(schema.kind);
+        }
+    }
+    let recorded: Vec<(String, String, bool, Vec<String>)> = journal.read(|s| {
+        s.resources
+            .iter()
+            .map(|(a, r)| (a.clone(), r.kind.clone(), r.id.is_some(), r.deps.clone()))
+            .collect()
+    });
+    let first_stray = 1 + recorded.len();
+    let strays_of = |kind: &str| {
+        order
+            .iter()
+            .position(|k| *k == kind)
+            .map(|i| first_stray + i)
+    };
+    let mut nodes = vec![Node::Listing];
+    nodes.extend(recorded.iter().map(|(a, ..)| Node::Recorded(a.clone())));
+    nodes.extend(order.iter().map(|k| Node::Strays(k)));
+    let index: HashMap<&str, usize> = recorded
+        .iter()
+        .enumerate()
+        .map(|(i, (a, ..))| (a.as_str(), 1 + i))
+        .collect();
+    let mut deps = vec![Vec::new(); nodes.len()];
+    // A recorded resource after what the state says depended on it.
+    for (i, (_, _, _, ds)) in recorded.iter().enumerate() {
+        for d in ds {
+            if let Some(&j) = index.get(d.as_str()) {
+                deps[j].push(1 + i);
+            }
+        }
+    }
+    // ... and after the strays of kinds that can use it, or the listing
+    // when its ID is unknown.
+    let mut uses_strays = Vec::new();
+    for (i, (_, kind, has_id, _)) in recorded.iter().enumerate() {
+        if !has_id {
+            deps[1 + i].push(0);
+        }
+        for user in users.get(kind.as_str()).into_iter().flatten() {
+            if let Some(j) = strays_of(user) {
+                uses_strays.push((1 + i, j));
+            }
+        }
+    }
+    // Strays of a kind after the listing and everything of earlier kinds.
+    for (n, kind) in order.iter().enumerate() {
+        let me = first_stray + n;
+        deps[me].push(0);
+        deps[me].extend((0..n).map(|m| first_stray + m));
+        for (i, (_, k, ..)) in recorded.iter().enumerate() {
+            if rank(k) < rank(kind) {
+                deps[me].push(1 + i);
+            }
+        }
+    }
+    let mut with_strays = deps.clone();
+    for &(i, j) in &uses_strays {
+        with_strays[i].push(j);
+    }
+    // Explicit dependencies against the grain of kinds could close a
+    // circle; recorded resources then go without waiting for strays (their
+    // deletes retry while a stray still uses them).
+    if acyclic(&with_strays) {
+        deps = with_strays;
+    }
+    (nodes, deps)
+}
+
+/// Whether the graph has no cycle (Kahn's algorithm).
+fn acyclic(deps: &[Vec<usize>]) -> bool {
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents = vec![Vec::new(); deps.len()];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: Vec<usize> = (0..deps.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(i) = ready.pop() {
+        seen += 1;
+        for &j in &dependents[i] {
+            waiting[j] -= 1;
+            if waiting[j] == 0 {
+                ready.push(j);
+            }
+        }
+    }
+    seen == deps.len()
+}
+
+/// Deletes resources found by their tags, in parallel.
+async fn delete_strays(
+    provider: &dyn Provider,
+    progress: &dyn Progress,
+    found: &[Tagged],
+    opts: Options,
+) -> Vec<Result<(), ProviderError>> {
+    futures::stream::iter(found)
+        .map(|t| async move {
+            let label = match t.address.as_str() {
+                "" => format!("{} {}", t.kind, t.id),
+                address => format!("{address} ({})", t.id),
+            };
+            progress.start(&label, Verb::Delete);
+            let target = Target {
+                label: &label,
+                kind: &t.kind,
+                id: &t.id,
+                props: None,
+                attrs: None,
+            };
+            let r = delete_with_retry(provider, progress, &target, opts.retry).await;
+            progress.finish(
+                &label,
+                Verb::Delete,
+                r.as_ref().map(|()| "swept").map_err(|e| e.message.as_str()),
+            );
+            r.map_err(|e| ProviderError {
+                class: e.class,
+                message: format!("{label}: {}", e.message),
+            })
+        })
+        .buffer_unordered(opts.parallelism.max(1))
+        .collect()
+        .await
+}
+
+/// Lists what is still tagged with the lab and, while anything is, deletes
+/// it dependents first by kind; records what is left.
 pub async fn sweep(
     lab: &str,
     provider: &dyn Provider,
@@ -92,21 +311,24 @@ pub async fn sweep(
     let start = Instant::now();
     let order = provider.sweep_order();
     let rank = |kind: &str| order.iter().position(|k| *k == kind).unwrap_or(order.len());
+    let note = |m: &str| progress.note(m);
     // Rounds in a row that removed nothing without anything being merely
     // in use: a delete that fails for good, or "succeeds" and leaves the
     // resource listed.
     let mut stuck = 0;
     let mut last_count = usize::MAX;
     loop {
-        let mut found = match provider.tagged(lab).await {
+        let mut found = match provider.tagged(lab, &note).await {
             Ok(found) => found,
             Err(e) => {
+                report.checked = false;
                 report
                     .errors
                     .push(format!("cannot list what is tagged with lab {lab}: {e}"));
                 return;
             }
         };
+        report.checked = true;
         if found.is_empty() || start.elapsed() > opts.retry.deadline || stuck >= 3 {
             if stuck >= 3 {
                 report
@@ -125,30 +347,15 @@ pub async fn sweep(
         let mut i = 0;
         while i < found.len() {
             let r = rank(&found[i].kind);
-            let group: Vec<&Tagged> = found[i..]
+            let group: Vec<Tagged> = found[i..]
                 .iter()
                 .take_while(|t| rank(&t.kind) == r)
+                .cloned()
                 .collect();
             i += group.len();
-            let results: Vec<_> = futures::stream::iter(group)
-                .map(|t| async move {
-                    let label = format!("{} ({})", t.address, t.id);
-                    progress.start(&label, Verb::Delete);
-                    let mut quick = opts.retry;
-                    quick.deadline = quick.first_wait * 8;
-                    let r =
-                        delete_with_retry(provider, progress, &label, &t.kind, &t.id, quick).await;
-                    progress.finish(
-                        &label,
-                        Verb::Delete,
-                        r.as_ref().map(|()| "swept").map_err(|e| e.message.as_str()),
-                    );
-                    r
-                })
-                .buffer_unordered(opts.parallelism.max(1))
-                .collect()
-                .await;
-            for r in results {
+            let mut quick = opts;
+            quick.retry.deadline = quick.retry.first_wait * 8;
+            for r in delete_strays(provider, progress, &group, quick).await {
                 match r {
                     Ok(()) => report.swept += 1,
                     Err(e) if e.class == ErrorClass::DependencyViolation => in_use = true,

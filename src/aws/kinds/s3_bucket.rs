@@ -5,11 +5,12 @@
 //! cannot find; buckets so named are the lab's even if the crash came before
 //! their tags.
 
-use super::kind::{Cx, Kind};
-use crate::aws::errors::sdk;
-use crate::aws::tags;
+use super::kind::{Cx, Kind, no_stage};
+use crate::aws::{retry, tags};
 use crate::cost::Price;
-use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Stage, Tagged,
+};
 use crate::engine::schema::Schema;
 use crate::engine::value::Value;
 use async_trait::async_trait;
@@ -61,51 +62,41 @@ fn region(cx: &Cx) -> &str {
 /// `lab`'s buckets in this region, each with its `labrun:resource` tag (empty
 /// when a crash came before the tags).
 pub async fn of_lab(cx: &Cx, lab: &str) -> Result<Vec<(String, String)>, ProviderError> {
-    let out = cx
-        .s3
-        .list_buckets()
+    let b = (cx.s3.list_buckets())
         .prefix(prefix(lab))
-        .bucket_region(region(cx))
-        .send()
-        .await
-        .map_err(sdk("ListBuckets"))?;
-    let mut found = Vec::new();
-    for bucket in out.buckets() {
-        let Some(name) = bucket.name().filter(|n| is_named_for(lab, n)) else {
-            continue;
-        };
-        if bucket.bucket_region().is_some_and(|r| r != region(cx)) {
-            continue;
-        }
-        let tags = match cx.s3.get_bucket_tagging().bucket(name).send().await {
+        .bucket_region(region(cx));
+    let out = retry::send(cx, "ListBuckets", || b.clone().send()).await?;
+    let names = out
+        .buckets()
+        .iter()
+        .filter(|b| b.bucket_region().is_none_or(|r| r == region(cx)))
+        .filter_map(|b| b.name())
+        .filter(|n| is_named_for(lab, n));
+    let tagged = futures::future::try_join_all(names.map(|name| async move {
+        let b = cx.s3.get_bucket_tagging().bucket(name);
+        let tags = match retry::send(cx, "GetBucketTagging", || b.clone().send()).await {
             Ok(out) => out.tag_set().to_vec(),
-            Err(e) => match sdk("GetBucketTagging")(e) {
-                e if e.class == ErrorClass::NotFound => Vec::new(),
-                e => return Err(e),
-            },
+            Err(e) if e.class == ErrorClass::NotFound => Vec::new(),
+            Err(e) => return Err(e),
         };
         let tag = |key: &str| {
             tags.iter()
                 .find(|t| t.key() == key)
                 .map(|t| t.value().to_string())
         };
-        if tag(tags::LAB).is_none_or(|l| l == lab) {
-            found.push((name.to_string(), tag(tags::RESOURCE).unwrap_or_default()));
-        }
-    }
-    Ok(found)
+        Ok(tag(tags::LAB)
+            .is_none_or(|l| l == lab)
+            .then(|| (name.to_string(), tag(tags::RESOURCE).unwrap_or_default())))
+    }))
+    .await?;
+    Ok(tagged.into_iter().flatten().collect())
 }
 
 /// Deletes every object of `bucket`, a page at a time.
 async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
     loop {
-        let page = cx
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(sdk("ListObjectsV2"))?;
+        let list = cx.s3.list_objects_v2().bucket(bucket);
+        let page = retry::send(cx, "ListObjectsV2", || list.clone().send()).await?;
         let ids = page
             .contents()
             .iter()
@@ -124,15 +115,26 @@ async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
             .quiet(true)
             .build()
             .map_err(|e| ProviderError::other(format!("DeleteObjects: {e}")))?;
-        cx.s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(sdk("DeleteObjects"))?;
+        let b = cx.s3.delete_objects().bucket(bucket).delete(delete);
+        retry::send(cx, "DeleteObjects", || b.clone().send()).await?;
     }
 }
+
+/// Named (its ID) before it is made, usable once made; tagged after.
+static STAGES: &[Stage] = &[
+    Stage {
+        name: "create",
+        needs: &[],
+        gives: &["id"],
+        after: &[],
+    },
+    Stage {
+        name: "tags",
+        needs: &[],
+        gives: &[],
+        after: &["create"],
+    },
+];
 
 #[async_trait]
 impl Kind for S3Bucket {
@@ -141,7 +143,7 @@ impl Kind for S3Bucket {
     }
 
     fn sweep_rank(&self) -> u8 {
-        95
+        14
     }
 
     fn price(&self, _props: &IndexMap<String, Value>) -> Price {
@@ -151,45 +153,50 @@ impl Kind for S3Bucket {
         }
     }
 
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let bucket = name(req.lab, req.token);
-        (req.record_id)(&bucket);
-        let mut create = cx.s3.create_bucket().bucket(&bucket);
-        if region(cx) != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(region(cx)))
-                    .build(),
-            );
+        match req.stage {
+            "create" => {
+                (req.record_id)(&bucket);
+                let mut create = cx.s3.create_bucket().bucket(&bucket);
+                if region(cx) != "us-east-1" {
+                    create = create.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(region(cx)))
+                            .build(),
+                    );
+                }
+                retry::send_once(cx, "CreateBucket", &["BucketAlreadyOwnedByYou"], || {
+                    create.clone().send()
+                })
+                .await?;
+            }
+            "tags" => {
+                let tag_set = tags::pairs(req)
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
+                let tagging = Tagging::builder()
+                    .set_tag_set(Some(tag_set))
+                    .build()
+                    .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
+                let b = cx.s3.put_bucket_tagging().bucket(&bucket).tagging(tagging);
+                retry::send(cx, "PutBucketTagging", || b.clone().send()).await?;
+            }
+            _ => return Err(no_stage(req)),
         }
-        create.send().await.map_err(sdk("CreateBucket"))?;
-        let tag_set = tags::pairs(req.lab, req.address)
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(tag_set))
-            .build()
-            .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
-        cx.s3
-            .put_bucket_tagging()
-            .bucket(&bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .map_err(sdk("PutBucketTagging"))?;
         Ok(Attrs::new())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        empty(cx, id).await?;
-        cx.s3
-            .delete_bucket()
-            .bucket(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteBucket"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        empty(cx, req.id).await?;
+        let b = cx.s3.delete_bucket().bucket(req.id);
+        retry::send(cx, "DeleteBucket", || b.clone().send()).await?;
         Ok(())
     }
 
