@@ -33,6 +33,14 @@
 ---@field key string The private key, PKCS#8 PEM. Keep it out of logs and outputs.
 ---@field public? string The public key, PEM (bare keys only, e.g. sa.pub).
 ---@field fingerprint string
+---@field public_fingerprint string `sha256:<hex>` of the public key's DER (kubeadm's discovery CA hash).
+
+---A random string made once and kept in the lab's secrets (a bootstrap token, a
+---password): the same on every later load. Never printed by labrun.
+---@param name string
+---@param opts? { length?: integer, chars?: string } default 16 of "a-z0-9"
+---@return string
+function labrun.secret(name, opts) end
 
 ---@class KubeconfigSpec
 ---@field cluster? string Cluster name (default "kubernetes").

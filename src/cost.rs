@@ -27,6 +27,28 @@ const INSTANCES: &[(&str, f64)] = &[
     ("t2.medium", 0.0464),
 ];
 
+/// When the spot estimates below were taken.
+pub const SPOT_AS_OF: &str = "2025-07-01";
+
+/// Spot estimates per hour in us-east-1: about 30% of on-demand, the
+/// discount these burstable types usually trade at there. The market price
+/// moves hourly and is capped at on-demand; a plan shows these as
+/// estimates.
+const SPOT: &[(&str, f64)] = &[
+    ("t4g.nano", 0.0013),
+    ("t4g.micro", 0.0025),
+    ("t4g.small", 0.0050),
+    ("t4g.medium", 0.0101),
+    ("t3a.nano", 0.0014),
+    ("t3a.micro", 0.0028),
+    ("t3a.small", 0.0056),
+    ("t3a.medium", 0.0113),
+    ("t3.nano", 0.0016),
+    ("t3.micro", 0.0031),
+    ("t3.small", 0.0062),
+    ("t3.medium", 0.0125),
+];
+
 /// A public IPv4 address (Elastic IP or auto-assigned), per hour.
 pub const PUBLIC_IPV4_HOUR: f64 = 0.005;
 /// EBS gp3 storage, per GB-month.
@@ -51,6 +73,13 @@ pub fn instance_hourly(instance_type: &str) -> Option<f64> {
         .map(|(_, p)| *p)
 }
 
+/// The estimated spot price per hour of an instance type, if in the table.
+pub fn spot_hourly(instance_type: &str) -> Option<f64> {
+    SPOT.iter()
+        .find(|(t, _)| *t == instance_type)
+        .map(|(_, p)| *p)
+}
+
 /// Formats dollars with enough digits for cents-an-hour labs.
 pub fn dollars(x: f64) -> String {
     if x == 0.0 {
@@ -71,5 +100,9 @@ mod tests {
         assert_eq!(dollars(0.00530), "$0.0053");
         assert_eq!(dollars(12.5), "$12.50");
         assert_eq!(instance_hourly("t4g.nano"), Some(0.0042));
+        for (ty, spot) in SPOT {
+            let on_demand = instance_hourly(ty).unwrap();
+            assert!(*spot < on_demand, "{ty}: spot above on-demand");
+        }
     }
 }

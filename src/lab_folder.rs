@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub const STATE: &str = "state.json";
 /// The lab's keys and certificates; they survive `down`.
 pub const SECRETS: &str = "secrets.json";
+/// What the lab pinned (image IDs, software versions); it survives `down`.
+pub const LOCK: &str = "lock.json";
 /// The SSH client config written for the user after `up`.
 pub const SSH_CONFIG: &str = "ssh_config";
 /// The nodes' host keys, known before they boot.

@@ -3,8 +3,12 @@
 //! a rebuilt lab still matches what the user holds, until renewed. Each
 //! host module keeps its secrets under its own entry (`pki`, ...), and
 //! entries are renewed one by one.
+//!
+//! The lab's lock (`lock.json`: image IDs and software versions pinned at
+//! first use, reused until `--upgrade`) is the same kind of store in
+//! another file: [`Pinned`].
 
-use crate::lab_folder::{LabFolder, SECRETS};
+use crate::lab_folder::{LOCK, LabFolder, SECRETS};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
@@ -13,6 +17,10 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// The file of the lab folder it lives in.
+    file: &'static str,
+    /// Every stored entry is ignored and replaced.
+    renew_all: bool,
     lab: Option<String>,
     data: IndexMap<String, Json>,
     /// Entries set during this load.
@@ -31,6 +39,7 @@ impl LabSecrets {
     /// are reused.
     pub fn new<S: Into<String>>(renew: impl IntoIterator<Item = S>) -> LabSecrets {
         LabSecrets(Arc::new(Mutex::new(Inner {
+            file: SECRETS,
             renew: renew.into_iter().map(Into::into).collect(),
             ..Default::default()
         })))
@@ -43,9 +52,10 @@ impl LabSecrets {
     /// Reads what lab `lab` already has.
     pub fn open(&self, lab: &str) -> Result<()> {
         let folder = LabFolder::of(lab)?;
-        let data = match folder.read(SECRETS)? {
+        let file = self.inner().file;
+        let data = match folder.read(file)? {
             Some(bytes) => serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not valid JSON", folder.path(SECRETS).display()))?,
+                .with_context(|| format!("{} is not valid JSON", folder.path(file).display()))?,
             None => IndexMap::new(),
         };
         let mut inner = self.inner();
@@ -63,7 +73,7 @@ impl LabSecrets {
     /// this load).
     pub fn get(&self, key: &str) -> Option<Json> {
         let inner = self.inner();
-        if inner.renew.contains(key) && !inner.fresh.contains(key) {
+        if (inner.renew_all || inner.renew.contains(key)) && !inner.fresh.contains(key) {
             return None;
         }
         inner.data.get(key).cloned()
@@ -85,7 +95,35 @@ impl LabSecrets {
         let (Some(lab), true) = (&inner.lab, inner.changed) else {
             return Ok(());
         };
-        LabFolder::of(lab)?.write(SECRETS, &serde_json::to_vec_pretty(&inner.data)?)?;
+        LabFolder::of(lab)?.write(inner.file, &serde_json::to_vec_pretty(&inner.data)?)?;
         Ok(())
+    }
+}
+
+/// The lab's lock: what it pinned at first use (the image an image lookup
+/// found, software versions), so a rebuild a year later is the same lab;
+/// `upgrade` ignores the pins and records what is current.
+#[derive(Debug, Clone)]
+pub struct Pinned(pub LabSecrets);
+
+impl Pinned {
+    /// The lock store, ignoring every pin if `upgrade`.
+    pub fn new(upgrade: bool) -> Pinned {
+        Pinned(LabSecrets(Arc::new(Mutex::new(Inner {
+            file: LOCK,
+            renew_all: upgrade,
+            ..Default::default()
+        }))))
+    }
+
+    /// The value pinned under `key`, or `value` pinned now.
+    pub fn pin(&self, key: &str, value: Json) -> Json {
+        match self.0.get(key) {
+            Some(pinned) => pinned,
+            None => {
+                self.0.set(key, value.clone());
+                value
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 
 /// `labrun graph`.
 pub fn graph(args: LabArgs) -> Result<ExitCode> {
-    let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
+    let session = Session::open(&args.lab, &args.options(false))?;
     let decl = &session.decl;
     let everything = Plan {
         changes: topological(decl)

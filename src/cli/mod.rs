@@ -114,16 +114,21 @@ struct LabArgs {
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
+    /// Ignore the images and versions the lab pinned (lock.json) and pin what is current.
+    #[arg(long)]
+    upgrade: bool,
 }
 
 impl LabArgs {
-    /// How to open the lab; keys made are saved if `save` (never when
-    /// renewing outside `up`, so a look does not replace the lab's PKI).
-    fn options(&self, save: bool) -> session::Options {
+    /// How to open the lab for `up` (`applying`) or for a look. A look
+    /// saves keys it had to make but never a renewal or an upgrade, so it
+    /// does not replace what the lab holds.
+    fn options(&self, applying: bool) -> session::Options {
         session::Options {
             vars: self.vars.iter().cloned().collect(),
             renew_pki: self.renew_pki,
-            save_secrets: save,
+            save_secrets: applying || !(self.renew_pki || self.upgrade),
+            upgrade: self.upgrade,
         }
     }
 }

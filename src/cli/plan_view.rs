@@ -88,9 +88,17 @@ pub fn print(session: &Session, plan: &Plan) {
         );
     }
     let (create, update, replace, delete) = plan.counts();
+    let spot = if prices
+        .iter()
+        .any(|(_, p)| p.note.contains(" spot (estimate"))
+    {
+        format!("; spot: estimates of {}", cost::SPOT_AS_OF)
+    } else {
+        String::new()
+    };
     println!();
     println!(
-        "    {:<width$}  {:>9}  {:>8}  once applied (us-east-1 on-demand prices of {})",
+        "    {:<width$}  {:>9}  {:>8}  once applied (us-east-1 on-demand prices of {}{spot})",
         "total",
         cost::dollars(total),
         cost::dollars(total * HOURS_PER_MONTH),

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 /// `labrun render`.
 pub fn render(args: RenderArgs) -> Result<ExitCode> {
-    let loaded = Session::open(&args.lab.lab, &args.lab.options(!args.lab.renew_pki))?;
+    let loaded = Session::open(&args.lab.lab, &args.lab.options(false))?;
     let sources = loaded.lua.app_data_ref::<Sources>();
     let mut written = 0;
     for (address, r) in &loaded.decl.resources {

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 /// `labrun plan`.
 pub fn plan(args: LabArgs) -> Result<ExitCode> {
-    let session = Session::open(&args.lab, &args.options(!args.renew_pki))?;
+    let session = Session::open(&args.lab, &args.options(false))?;
     let state = session.state()?;
     let plan = session.plan(&state);
     if args.json {

@@ -65,6 +65,8 @@ pub struct LoadOptions<'a> {
     pub renew: &'a [&'a str],
     /// The resource kinds scripts can declare.
     pub kinds: Kinds,
+    /// Ignore the lab's lock and pin what is current.
+    pub upgrade: bool,
 }
 
 fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua, ScriptError> {
@@ -84,6 +86,7 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
         loader::install(&lua, script.dir.as_deref())?;
         lua.set_app_data(location::MainChunk(script.name.clone()));
         lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
+        lua.set_app_data(crate::secrets::Pinned::new(opts.upgrade));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;

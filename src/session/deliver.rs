@@ -86,6 +86,7 @@ impl Session {
             s.outputs = self.outputs(s);
             s.nodes.clone()
         })?;
+        self.pin_images(&journal.snapshot())?;
         let key = self.secrets().and_then(|s| user_key(&s));
         let mut delivered = Delivered::default();
         if let (Some(first), Some(key)) = (nodes.keys().next(), &key) {

@@ -4,6 +4,7 @@
 
 pub mod deliver;
 pub mod live;
+pub mod pins;
 pub mod resolve;
 pub mod shipped;
 
@@ -20,7 +21,7 @@ use crate::lua::modules::files::LabFile;
 use crate::lua::modules::lab::Kinds;
 use crate::lua::modules::{pki, steps};
 use crate::lua::{self, LoadOptions, Script};
-use crate::secrets::LabSecrets;
+use crate::secrets::{LabSecrets, Pinned};
 use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use mlua::Lua;
@@ -43,8 +44,11 @@ pub struct Options {
     pub vars: BTreeMap<String, String>,
     /// Make the lab's PKI anew instead of reusing the stored one.
     pub renew_pki: bool,
-    /// Save keys and certificates made while the script ran.
+    /// Save keys and certificates made while the script ran (and what the
+    /// lab pinned).
     pub save_secrets: bool,
+    /// Ignore what the lab pinned (images, versions) and pin what is current.
+    pub upgrade: bool,
 }
 
 /// An opened lab: its script run, its declaration prepared.
@@ -76,9 +80,14 @@ impl Session {
             vars: &opts.vars,
             renew,
             kinds: kinds(),
+            upgrade: opts.upgrade,
         };
         let loaded = lua::load_lab(&script, &load)?;
         let mut decl = loaded.decl;
+        if let Some(pinned) = loaded.lua.app_data_ref::<Pinned>() {
+            let state = state::load(&decl.lab)?.unwrap_or_default();
+            pins::apply(&mut decl, &state, &pinned);
+        }
         prepare(&mut decl, &Aws::offline()).map_err(|e| ScriptError::plain(e.to_string()))?;
         steps::check(&loaded.lua)?;
         if let Some(line) = pki::report(&loaded.lua) {
@@ -88,6 +97,11 @@ impl Session {
             && let Some(store) = loaded.lua.app_data_ref::<LabSecrets>()
         {
             store.save().context("cannot save the lab's secrets")?;
+        }
+        if opts.save_secrets
+            && let Some(pinned) = loaded.lua.app_data_ref::<Pinned>()
+        {
+            pinned.0.save().context("cannot save the lab's lock")?;
         }
         Ok(Session {
             origin: found.origin(),
@@ -150,6 +164,15 @@ impl Session {
     /// Names of the after-up steps the script declares.
     pub fn steps(&self) -> Vec<String> {
         steps::names(&self.lua)
+    }
+
+    /// Pins the images this apply's lookups found in the lab's lock.
+    pub fn pin_images(&self, state: &State) -> Result<()> {
+        if let Some(pinned) = self.lua.app_data_ref::<Pinned>() {
+            pins::record(&self.decl, state, &pinned);
+            pinned.0.save().context("cannot save the lab's lock")?;
+        }
+        Ok(())
     }
 
     /// The lab's secret store as this run left it.

@@ -166,6 +166,7 @@ pub fn lab_name(lab: &str) -> anyhow::Result<(String, Option<String>)> {
         vars: &BTreeMap::new(),
         renew: &[],
         kinds: super::kinds(),
+        upgrade: false,
     };
     let (name, region) = lua::lab_of(&found.script()?, &opts)?;
     Ok((name, Some(region)))

@@ -397,16 +397,33 @@ impl Kind for Instance {
         let public = matches!(props.get("public_ip"), Some(Value::Bool(true)));
         let ip = if public { cost::PUBLIC_IPV4_HOUR } else { 0.0 };
         let spot = matches!(props.get("spot"), Some(Value::Bool(true)));
-        match cost::instance_hourly(ty) {
-            Some(p) => Price {
+        let extras = format!(
+            " + {gb} GB gp3{}",
+            if public { " + public IPv4" } else { "" }
+        );
+        match (
+            cost::instance_hourly(ty),
+            spot.then(|| cost::spot_hourly(ty)).flatten(),
+        ) {
+            (Some(_), Some(p)) => Price {
                 hourly: p + disk + ip,
                 note: format!(
-                    "{ty}{} + {gb} GB gp3{}",
-                    if spot { " (spot: at most this)" } else { "" },
-                    if public { " + public IPv4" } else { "" }
+                    "{ty} spot (estimate of {}; on-demand at most){extras}",
+                    cost::SPOT_AS_OF
                 ),
             },
-            None => Price {
+            (Some(p), None) => Price {
+                hourly: p + disk + ip,
+                note: format!(
+                    "{ty}{}{extras}",
+                    if spot {
+                        " spot (no estimate: on-demand shown)"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+            (None, _) => Price {
                 hourly: disk + ip,
                 note: format!("{ty}: not in the price table; {gb} GB gp3 only"),
             },
@@ -494,5 +511,9 @@ mod tests {
         );
         props.insert("public_ip".into(), Value::Bool(true));
         assert!((Instance.price(&props).hourly - p.hourly - 0.005).abs() < 1e-9);
+        props.insert("spot".into(), Value::Bool(true));
+        let spot = Instance.price(&props);
+        assert!((spot.hourly - (0.0013 + 10.0 * 0.08 / 730.0 + 0.005)).abs() < 1e-9);
+        assert!(spot.note.contains("spot (estimate"), "{}", spot.note);
     }
 }

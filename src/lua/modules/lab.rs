@@ -264,6 +264,12 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
                     .open(&name)
                     .map_err(|e| location::error(lua, format!("{e:#}")))?;
             }
+            if let Some(pinned) = lua.app_data_ref::<crate::secrets::Pinned>() {
+                pinned
+                    .0
+                    .open(&name)
+                    .map_err(|e| location::error(lua, format!("{e:#}")))?;
+            }
             lab_table(lua, &kinds, &name, &region)
         })?,
     )

@@ -150,13 +150,16 @@ fn set(lua: &Lua, value: mlua::Value) -> mlua::Result<Table> {
     entries(lua, &made)
 }
 
-/// `{ [name] = { cert, key, fingerprint } }` for certificates and
-/// `{ [name] = { key, public, fingerprint } }` for bare keys.
+/// `{ [name] = { cert, key, fingerprint, public_fingerprint } }` for
+/// certificates and `{ [name] = { key, public, fingerprint,
+/// public_fingerprint } }` for bare keys. `public_fingerprint` is the
+/// `sha256:<hex>` of the public key (kubeadm's discovery CA hash).
 fn entries(lua: &Lua, material: &Material) -> mlua::Result<Table> {
     let out = lua.create_table()?;
     for (name, key) in &material.keys {
         let entry = lua.create_table()?;
         entry.set("key", key.to_pem())?;
+        entry.set("public_fingerprint", key.fingerprint())?;
         match material.certs.get(name) {
             Some(cert) => {
                 entry.set("cert", cert.to_pem())?;

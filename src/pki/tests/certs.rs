@@ -220,7 +220,8 @@ fn summaries_say_what_the_certificate_says() {
         s.ips,
         [
             "10.10.16.12".parse::<std::net::IpAddr>().unwrap(),
-            [127, 0, 0, 1].into()
+            [127, 0, 0, 1].into(),
+            std::net::Ipv6Addr::LOCALHOST.into()
         ]
     );
     assert_eq!(

@@ -90,7 +90,9 @@ fn table() -> Vec<Row> {
         });
         for kind in ["server", "peer"] {
             rows.push(Row {
-                sans: format!("DNS:{node}, DNS:localhost, IP Address:{ip}, IP Address:127.0.0.1"),
+                sans: format!(
+                    "DNS:{node}, DNS:localhost, IP Address:{ip}, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1"
+                ),
                 ..row(
                     &format!("{node}/etcd/{kind}"),
                     ETCD,

@@ -25,36 +25,10 @@ kubeadm.IGNORE_PREFLIGHT = {
 local function tag(image) return image:match(":([^:]+)$") end
 local function repository(image) return image:match("^(.*)/[^/]+$") end
 
---- The bootstrap token, "[a-z0-9]{6}.[a-z0-9]{16}", the same on every load of the lab.
----
---- INTERIM: labrun's host has no generic store for a random secret yet, so the
---- token is derived from key material kept with the lab: a dedicated Ed25519
---- key ("kubeadm-token-seed") that labrun.pki.set makes once and keeps in the
---- lab's secrets.json, written nowhere else. The token is the first 22 bytes of
---- the key's private seed, each mapped to [a-z0-9] (byte % 36: ~113 bits).
---- `--renew-pki` makes a new one. Replace with a host-kept random token when
---- the host offers one.
+--- The bootstrap token, "[a-z0-9]{6}.[a-z0-9]{16}": random, made once and
+--- kept in the lab's secrets (labrun.secret), the same on every load.
 function kubeadm.token()
-  local seed = labrun.pki.set { keys = { ["kubeadm-token-seed"] = "ed25519" } }["kubeadm-token-seed"]
-  local body = seed.key:gsub("%-%-%-%-%-[^-]+%-%-%-%-%-", ""):gsub("%s", "")
-  local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-  local bits, nbits, bytes = 0, 0, {}
-  for c in body:gmatch("[^=]") do
-    bits = (bits << 6) | (alphabet:find(c, 1, true) - 1)
-    nbits = nbits + 6
-    if nbits >= 8 then
-      nbits = nbits - 8
-      bytes[#bytes + 1] = (bits >> nbits) & 0xff
-    end
-  end
-  -- PKCS#8 of an Ed25519 key: a 16-byte header, then the 32-byte seed
-  local chars, out = "abcdefghijklmnopqrstuvwxyz0123456789", {}
-  for i = 17, 38 do
-    local b = bytes[i] % 36 + 1
-    out[#out + 1] = chars:sub(b, b)
-  end
-  local token = table.concat(out)
-  return token:sub(1, 6) .. "." .. token:sub(7, 22)
+  return labrun.secret("kubeadm-token-id", { length = 6 }) .. "." .. labrun.secret("kubeadm-token-secret", { length = 16 })
 end
 
 --- nodeRegistration of a node.

@@ -1,7 +1,10 @@
 --- The one Kubernetes version the Kubernetes labs are pinned to: its upstream
 --- binaries per architecture with their published hashes, and the control
---- plane's images. `versions.lock()` is the data a lab's lock keeps, so a lab
---- brought up a year later runs the same software.
+--- plane's images. `versions.lock()` is the data a lab's lock keeps: once a
+--- lab is declared, `KUBERNETES`, `versions.CRICTL`,
+--- `versions.images` and `versions.binary` answer from the lab's lock
+--- (labrun.pin), so a lab brought up a year later by a newer labrun runs the
+--- same software until `labrun up --upgrade`.
 ---
 --- Hashes: the sha256 files published beside each binary (dl.k8s.io for
 --- kubelet, kubeadm and kubectl; the cri-tools release for the crictl archive),
@@ -11,10 +14,10 @@
 --- build/dependencies.yaml, CoreDNS and pause from kubeadm's constants).
 local versions = {}
 
---- The Kubernetes release.
-versions.KUBERNETES = "1.35.1"
+--- The Kubernetes release this labrun pins new labs to.
+local KUBERNETES = "1.35.1"
 --- The crictl release of the same minor version.
-versions.CRICTL = "1.35.0"
+local CRICTL = "1.35.0"
 
 --- Where each binary comes from, by architecture ("amd64", "arm64").
 local URLS = {
@@ -46,11 +49,11 @@ local SHA256 = {
 }
 
 --- The control plane's images, by component.
-versions.images = {
-  ["kube-apiserver"] = "registry.k8s.io/kube-apiserver:v" .. versions.KUBERNETES,
-  ["kube-controller-manager"] = "registry.k8s.io/kube-controller-manager:v" .. versions.KUBERNETES,
-  ["kube-scheduler"] = "registry.k8s.io/kube-scheduler:v" .. versions.KUBERNETES,
-  ["kube-proxy"] = "registry.k8s.io/kube-proxy:v" .. versions.KUBERNETES,
+local IMAGES = {
+  ["kube-apiserver"] = "registry.k8s.io/kube-apiserver:v" .. KUBERNETES,
+  ["kube-controller-manager"] = "registry.k8s.io/kube-controller-manager:v" .. KUBERNETES,
+  ["kube-scheduler"] = "registry.k8s.io/kube-scheduler:v" .. KUBERNETES,
+  ["kube-proxy"] = "registry.k8s.io/kube-proxy:v" .. KUBERNETES,
   etcd = "registry.k8s.io/etcd:3.6.6-0",
   coredns = "registry.k8s.io/coredns/coredns:v1.13.1",
   pause = "registry.k8s.io/pause:3.10.1",
@@ -66,32 +69,49 @@ function versions.arch(arch_or_type)
   return versions.arch(coreos.arch(arch_or_type))
 end
 
---- One download: { name, url, sha256 (hex), hash ("sha256-<hex>", Ignition's form) }.
-function versions.binary(name, arch)
-  local sums = SHA256[name]
-  if not sums then error(("kube.versions: no binary %q (known: crictl, kubeadm, kubectl, kubelet)"):format(tostring(name)), 2) end
-  arch = versions.arch(arch)
-  local sum = sums[arch]
-  if not sum then error(("kube.versions: no %s for architecture %q"):format(name, arch), 2) end
-  local url = name == "crictl" and URLS.crictl:format(versions.CRICTL, versions.CRICTL, arch)
-    or URLS[name]:format(versions.KUBERNETES, arch)
-  return { name = name, url = url, sha256 = sum, hash = "sha256-" .. sum }
-end
-
---- The lock: the pinned versions, every download of every architecture with its
---- hash, and the images. The same table every time (no clock, no network).
+--- The lock this labrun makes for a new lab: the versions, every download
+--- of every architecture with its hash, and the images. The same table every
+--- time (no clock, no network).
 function versions.lock()
   local binaries = {}
   for _, arch in ipairs { "amd64", "arm64" } do
     binaries[arch] = {}
-    for _, name in ipairs { "crictl", "kubeadm", "kubectl", "kubelet" } do
-      local b = versions.binary(name, arch)
-      binaries[arch][name] = { url = b.url, sha256 = b.sha256 }
+    for name, sums in pairs(SHA256) do
+      local url = name == "crictl" and URLS.crictl:format(CRICTL, CRICTL, arch) or URLS[name]:format(KUBERNETES, arch)
+      binaries[arch][name] = { url = url, sha256 = sums[arch] }
     end
   end
   local images = {}
-  for component, image in pairs(versions.images) do images[component] = image end
-  return { kubernetes = versions.KUBERNETES, crictl = versions.CRICTL, binaries = binaries, images = images }
+  for component, image in pairs(IMAGES) do images[component] = image end
+  return { kubernetes = KUBERNETES, crictl = CRICTL, binaries = binaries, images = images }
+end
+
+local pinned
+--- The lab's lock: pinned at the lab's first use, read back ever after.
+--- Before a lab is declared there is nothing to pin to: this labrun's own.
+local function current()
+  if pinned then return pinned end
+  local ok, kept = pcall(labrun.pin, "kubernetes", versions.lock())
+  if ok then pinned = kept; return kept end
+  return versions.lock()
+end
+
+setmetatable(versions, {
+  __index = function(_, key)
+    if key == "KUBERNETES" then return current().kubernetes end
+    if key == "CRICTL" then return current().crictl end
+    if key == "images" then return current().images end
+  end,
+})
+
+--- One download: { name, url, sha256 (hex), hash ("sha256-<hex>", Ignition's form) }.
+function versions.binary(name, arch)
+  if not SHA256[name] then error(("kube.versions: no binary %q (known: crictl, kubeadm, kubectl, kubelet)"):format(tostring(name)), 2) end
+  arch = versions.arch(arch)
+  local by_arch = current().binaries[arch]
+  local b = by_arch and by_arch[name]
+  if not b then error(("kube.versions: no %s for architecture %q"):format(name, arch), 2) end
+  return { name = name, url = b.url, sha256 = b.sha256, hash = "sha256-" .. b.sha256 }
 end
 
 return versions
