@@ -39,10 +39,11 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
     }
     let journal = Journal::new(state.unwrap_or_else(|| State::new(&lab, &region)));
     let started = std::time::Instant::now();
-    let opts = Options {
+    let mut opts = Options {
         parallelism: args.parallelism.into(),
         ..Options::default()
     };
+    opts.retry.deadline = args.wait;
     let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();

@@ -7,8 +7,9 @@
 //! resources go in reverse dependency order; what only the tags found goes
 //! in kind order (the provider's sweep order): after everything of an
 //! earlier kind, before what it may be using, so a stray copy is deleted
-//! before the VPC it sits in. A recorded resource waits for the listing only
-//! when a kind that can use it could have strays, or when its ID is unknown.
+//! before the VPC it sits in. A recorded resource waits for the strays of
+//! earlier kinds that can use it (and so for the listing), or for the
+//! listing when its ID is unknown; the others start at once.
 
 use super::apply::Options;
 use super::delete::{Target, delete_recorded, delete_with_retry};
@@ -62,12 +63,14 @@ pub async fn destroy(
     opts: Options,
 ) -> Report {
     let lab = journal.read(|s| s.lab.clone());
+    let recorded = journal.read(|s| s.resources.clone());
     let (nodes, deps) = plan_nodes(journal, provider);
     let listed: Mutex<Option<Vec<Tagged>>> = Mutex::new(None);
     let strays: Mutex<HashMap<String, Vec<Tagged>>> = Mutex::new(HashMap::new());
     let report = Mutex::new(Report::default());
     let outcomes = walk(&deps, opts.parallelism, |i| {
-        let (listed, strays, report, lab) = (&listed, &strays, &report, &lab);
+        let (listed, strays, report, lab, recorded) =
+            (&listed, &strays, &report, &lab, &recorded);
         let node = &nodes[i];
         async move {
             match node {
@@ -77,17 +80,17 @@ pub async fn destroy(
                         .tagged(lab, &note)
                         .await
                         .map_err(|e| format!("cannot list what is tagged with lab {lab}: {e}"))?;
-                    let unknown = journal.read(|s| {
-                        found
-                            .iter()
-                            .filter(|t| {
-                                s.resources.get(&t.address).is_none_or(|r| {
-                                    r.kind != t.kind || r.id.as_ref().is_some_and(|id| *id != t.id)
-                                })
+                    // Against the state as it was at the start: deletes
+                    // running meanwhile forget what they deleted.
+                    let unknown: Vec<Tagged> = found
+                        .iter()
+                        .filter(|t| {
+                            recorded.get(&t.address).is_none_or(|r| {
+                                r.kind != t.kind || r.id.as_ref().is_some_and(|id| *id != t.id)
                             })
-                            .cloned()
-                            .collect::<Vec<_>>()
-                    });
+                        })
+                        .cloned()
+                        .collect();
                     if !unknown.is_empty() {
                         progress.note(&format!(
                             "{} resource(s) tagged with lab {lab} are not in its state; deleting them too",
@@ -210,7 +213,9 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
             deps[1 + i].push(0);
         }
         for user in users.get(kind.as_str()).into_iter().flatten() {
-            if let Some(j) = strays_of(user) {
+            if rank(user) < rank(kind)
+                && let Some(j) = strays_of(user)
+            {
                 uses_strays.push((1 + i, j));
             }
         }

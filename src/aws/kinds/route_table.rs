@@ -218,7 +218,7 @@ impl Kind for RouteTable {
     }
 
     fn sweep_rank(&self) -> u8 {
-        25
+        40
     }
 
     fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
