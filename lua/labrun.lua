@@ -220,3 +220,10 @@ function labrun.parallel(tasks) end
 ---Waits without holding up other steps.
 ---@param seconds number
 function labrun.sleep(seconds) end
+
+---Refuses options a helper does not know, naming the nearest known one and
+---the lab script's line (for stdlib and lab helpers).
+---@param what string    the helper's name, e.g. "coreos.config"
+---@param opts table|nil
+---@param known string[]
+function labrun.options(what, opts, known) end

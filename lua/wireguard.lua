@@ -16,6 +16,15 @@ function labrun.wireguard.key(name) end
 ---@return string key in base64
 function labrun.wireguard.preshared(name) end
 
+---The tunnel address of client `name`, kept with the lab like `key`: the
+---client keeps it while other clients come and go. A new client gets the
+---lowest host address of the server's net that neither the server nor
+---another client holds.
+---@param name string   the client's name: letters, digits, ".", "_", "-" (it names its config file)
+---@param server string the server's address with the tunnel net's prefix, e.g. "10.200.0.1/24"
+---@return string address e.g. "10.200.0.2"
+function labrun.wireguard.address(name, server) end
+
 ---@class WireguardPeer
 ---@field name string            shown as a comment above the peer
 ---@field public_key string      the client's public key

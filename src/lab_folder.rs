@@ -25,6 +25,9 @@ pub const IDENTITY: &str = "id_ed25519";
 pub const IDENTITY_PUB: &str = "id_ed25519.pub";
 /// Files the lab declares (`lab:file`), written after apply.
 pub const FILES_DIR: &str = "files";
+/// The client configs of the lab's WireGuard server (stdlib
+/// `labrun.wireguard`), a folder of [`FILES_DIR`]: `NAME.conf` per client.
+pub const WIREGUARD_CLIENTS: &str = "wireguard";
 /// What `up` writes for the user besides [`FILES_DIR`]; `down` removes them.
 pub const USER_FILES: &[&str] = &[SSH_CONFIG, KNOWN_HOSTS, IDENTITY, IDENTITY_PUB];
 

@@ -11,4 +11,5 @@ pub mod pki;
 pub mod secrets;
 pub mod session;
 pub mod ssh;
+pub mod suggest;
 pub mod wireguard;

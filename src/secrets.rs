@@ -31,8 +31,15 @@ struct Inner {
 }
 
 /// The secret store host modules share while a script loads.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LabSecrets(Arc<Mutex<Inner>>);
+
+impl Default for LabSecrets {
+    /// A store of `secrets.json` that renews nothing.
+    fn default() -> Self {
+        LabSecrets::new(Vec::<String>::new())
+    }
+}
 
 impl LabSecrets {
     /// A store whose `renew` entries are ignored and replaced; the others

@@ -10,24 +10,6 @@ mod common;
 use common::{Labrun, Moto, text};
 use std::path::Path;
 
-/// Corpus cases labrun does not catch yet, or not with a clear message
-/// (issue 13's plan checks). Each still has its expectation in its file;
-/// when a check lands, move its name out of this list.
-const NOT_CAUGHT_YET: &[&str] = &[
-    "ami_arch.lua",              // architecture "sparc" passes to AWS
-    "directory.lua",             // a folder: "no such lab script", not "is a directory"
-    "dup_output.lua",            // the second output of a name wins silently
-    "fields_not_table.lua",      // "bad argument #3" without file:line in front
-    "key_pair_bad_key.lua",      // not an OpenSSH public key: sent to AWS
-    "misspelt_kind.lua",         // lab:subent: no "did you mean subnet"
-    "overlapping_subnets.lua",   // 10.0.1.128/25 inside 10.0.1.0/24
-    "region_type.lua",           // region = 42 is taken as "42"
-    "sg_bad_port.lua",           // port 70000
-    "subnet_duplicate_cidr.lua", // two subnets on one block
-    "unknown_instance_type.lua", // t4g.nanoo: only AWS says no
-    "vpc_too_big.lua",           // a /8 VPC (AWS allows /16 to /28)
-];
-
 /// One broken lab and what labrun must say about it.
 struct Case {
     /// The path given to labrun, relative to the repository.
@@ -83,10 +65,6 @@ fn corpus() -> Vec<Case> {
         args: Vec::new(),
     });
     cases
-}
-
-fn name(case: &Case) -> &str {
-    case.rel.rsplit('/').next().unwrap_or_default()
 }
 
 /// Whether `err` says `expect` about the file `rel`: its first fragment
@@ -158,29 +136,8 @@ fn check_all(cases: &[&Case]) {
 #[test]
 fn every_broken_script_exits_2_naming_file_and_line_and_creates_nothing() {
     let all = corpus();
-    for n in NOT_CAUGHT_YET {
-        assert!(
-            all.iter().any(|c| name(c) == *n),
-            "{n} is listed but not in the corpus"
-        );
-    }
-    let caught: Vec<&Case> = all
-        .iter()
-        .filter(|c| !NOT_CAUGHT_YET.contains(&name(c)))
-        .collect();
-    assert!(caught.len() >= 30, "{} cases", caught.len());
-    check_all(&caught);
-}
-
-#[test]
-#[ignore = "labrun does not catch these yet (issue 13's plan checks); move each out of NOT_CAUGHT_YET when its check lands"]
-fn broken_scripts_not_caught_yet_exit_2_naming_file_and_line() {
-    let all = corpus();
-    let pending: Vec<&Case> = all
-        .iter()
-        .filter(|c| NOT_CAUGHT_YET.contains(&name(c)))
-        .collect();
-    check_all(&pending);
+    assert!(all.len() >= 30, "{} cases", all.len());
+    check_all(&all.iter().collect::<Vec<_>>());
 }
 
 #[test]
@@ -213,7 +170,7 @@ fn unknown_vars_and_missing_labs_are_input_errors() {
     );
     let out = labrun.run(&["plan", "nosuchlab"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no lab script named 'nosuchlab'"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no lab named 'nosuchlab'"));
     let out = labrun.run(&["plan", "labs/nat.lua", "--var", "novalue"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }

@@ -41,3 +41,44 @@ fn looking_at_a_lab_by_its_script_makes_no_key() {
         );
     }
 }
+
+#[test]
+fn a_misspelt_instance_type_is_caught_by_plan_with_the_nearest_names() {
+    let labrun = Labrun::offline();
+    let out = labrun.run(&["plan", "labs/nat.lua", "--var", "type=t4g.nanoo"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("labs/nat.lua:"), "names the line: {err}");
+    assert!(
+        err.contains("type 't4g.nanoo' is not an EC2 instance type (did you mean t4g.nano"),
+        "{err}"
+    );
+    let out = labrun.run(&["plan", "labs/nat.lua", "--var", "type="]);
+    assert_eq!(out.status.code(), Some(2), "an empty type: {}", text(&out));
+}
+
+#[test]
+fn render_json_lists_every_file_and_which_hold_secrets() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let out = labrun.run(&[
+        "render",
+        "labs/nat.lua",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let files = doc["files"].as_array().unwrap();
+    let gateway = files
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("gateway/config.ign"))
+        .unwrap();
+    assert_eq!(gateway["mode"], "0600");
+    assert_eq!(
+        gateway["secret"], true,
+        "the gateway's config holds its SSH host key"
+    );
+    let out = labrun.run(&["render", "labs/nat.lua", dir.path().to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(holds secrets)"));
+}

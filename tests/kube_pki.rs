@@ -445,9 +445,26 @@ fn keys_are_made_once_reused_by_plan_up_and_render_and_renewed_on_request() {
         );
         assert_eq!(fingerprints(&labrun), first, "{args:?}");
     }
-    // `up` renews and keeps the renewal.
+    // `up` asks first: off a terminal it needs --yes, and without it keeps everything.
+    let out = labrun.run(&["up", KUBE_LAB, "--renew-pki"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(secrets_bytes(&labrun), before_bytes);
+    // `up` renews, keeps the renewal, and keeps the old keys in a dated backup.
     let args = ["up", KUBE_LAB, "--yes", "--renew-pki"];
     assert!(run_quietly(&labrun, &args).contains(MADE));
+    let backups: Vec<_> = std::fs::read_dir(labrun.lab_dir("kube-pki"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("secrets.json.")
+        })
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(std::fs::read(&backups[0]).unwrap(), before_bytes);
     let before = fingerprints(&labrun);
     assert_eq!(before.len(), 24);
     for (name, fingerprint) in &before {

@@ -33,11 +33,11 @@ fn plan_needs_no_credentials_and_prices_every_resource() {
     assert_eq!(v["changes"].as_array().unwrap().len(), 14);
     // Three t4g.nano with 10 GB gp3 each and one Elastic IP.
     let expected = 3.0 * (0.0042 + 10.0 * 0.08 / 730.0) + 0.005;
-    assert!(
-        (v["hourly"].as_f64().unwrap() - expected).abs() < 1e-9,
-        "{v}"
-    );
-    assert!((v["monthly"].as_f64().unwrap() - expected * 730.0).abs() < 1e-6);
+    // Money in JSON is rounded to 4 decimals.
+    assert!((v["hourly"].as_f64().unwrap() - expected).abs() < 5e-5, "{v}");
+    assert_eq!(v["hourly"].to_string(), "0.0209");
+    assert!((v["monthly"].as_f64().unwrap() - expected * 730.0).abs() < 5e-5);
+    assert_eq!(v["hourly_before"], 0.0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -304,19 +304,47 @@ async fn second_up_changes_nothing_and_a_type_change_touches_one_instance() {
         "a second up must not change anything"
     );
 
-    moto.reset_recording();
-    let out = labrun.run(&[
-        "up",
-        "labs/nat.lua",
-        "--yes",
-        "--var",
-        "instance-01_type=t4g.micro",
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    // The plan says old → new and what it does to the bill, and lists
+    // only what changes; --json has the same with before/after.
+    let var = ["--var", "instance-01_type=t4g.micro"];
+    let plan = labrun.run(&["plan", "labs/nat.lua", var[0], var[1]]);
+    let stdout = String::from_utf8_lossy(&plan.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.")
+        stdout.contains(r#"update in place: type "t4g.nano" → "t4g.micro"  (+$0.0042/h)"#),
+        "{stdout}"
     );
+    assert!(!stdout.contains("unchanged"), "{stdout}");
+    assert!(
+        stdout.contains("once applied, now $0.0209/hour"),
+        "{stdout}"
+    );
+    let all = labrun.run(&["plan", "labs/nat.lua", var[0], var[1], "--all"]);
+    assert!(String::from_utf8_lossy(&all.stdout).contains("unchanged"));
+    let json = labrun.run(&["plan", "labs/nat.lua", var[0], var[1], "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let change = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "instance.instance-01")
+        .unwrap();
+    assert_eq!(
+        change["diff"],
+        serde_json::json!([{"field": "type", "before": "t4g.nano", "after": "t4g.micro"}])
+    );
+    assert_eq!(json["hourly_before"], 0.0209);
+    assert_eq!(json["hourly"], 0.0251);
+
+    moto.reset_recording();
+    let out = labrun.run(&["up", "labs/nat.lua", "--yes", var[0], var[1], "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // stdout is exactly one JSON document; the prose went to stderr.
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["plan"]["counts"]["update"], 1);
+    assert_eq!(doc["applied"], true);
+    assert_eq!(doc["hourly"], 0.0251);
+    assert!(doc["outputs"]["gateway_ip"].is_string(), "{doc}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is up in"));
     let ec2 = moto.ec2().await;
     let i = ec2
         .describe_instances()

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::wireguard::{value, values, wg_genkey, wg_pubkey, zbar_decode};
+use common::wireguard::{
+    assert_pair_up, terminal_as_png, value, wg_genkey, wg_pubkey, zbar_decode,
+};
 use common::{Labrun, text};
 use labrun::wireguard::{
     ClientConfig, PresharedKey, PrivateKey, ServerConfig, ServerPeer, qr_png, qr_terminal,
@@ -66,38 +68,6 @@ fn configs() -> (String, Vec<(&'static str, String)>) {
     (server.render().unwrap(), client_configs)
 }
 
-/// Checks with `wg pubkey` that the server knows each client by the key
-/// in the client's config and each client knows the server by its key,
-/// with one preshared key per client on both sides.
-fn assert_pair_up(server: &str, clients: &[(impl AsRef<str>, String)]) {
-    let server_public = wg_pubkey(&value(server, "Interface", "PrivateKey"));
-    let peer_keys = values(server, "Peer", "PublicKey");
-    let peer_psks = values(server, "Peer", "PresharedKey");
-    assert_eq!(peer_keys.len(), clients.len(), "{server}");
-    for (i, (name, client)) in clients.iter().enumerate() {
-        let name = name.as_ref();
-        assert_eq!(
-            value(client, "Peer", "PublicKey"),
-            server_public,
-            "{name} knows the server by the key wg derives from the server's"
-        );
-        assert_eq!(
-            wg_pubkey(&value(client, "Interface", "PrivateKey")),
-            peer_keys[i],
-            "the server knows {name} by the key wg derives from {name}'s"
-        );
-        assert_eq!(value(client, "Peer", "PresharedKey"), peer_psks[i]);
-        let address = value(client, "Interface", "Address");
-        assert_eq!(values(server, "Peer", "AllowedIPs")[i], address);
-    }
-    let distinct: std::collections::HashSet<_> = peer_psks.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        peer_psks.len(),
-        "each client has its own preshared key"
-    );
-}
-
 #[test]
 fn keys_made_by_labrun_pair_up_as_wg_derives_them() {
     let (server, clients) = configs();
@@ -122,34 +92,6 @@ fn the_qr_png_decodes_to_exactly_the_config() {
         std::fs::write(&path, qr_png(&config).unwrap()).unwrap();
         assert_eq!(zbar_decode(&path), config, "{name}");
     }
-}
-
-/// The terminal drawing as a PNG the way a dark terminal shows it: drawn
-/// half blocks light, blanks dark, 4 pixels per module.
-fn terminal_as_png(drawn: &str) -> Vec<u8> {
-    const SCALE: usize = 4;
-    let rows: Vec<Vec<char>> = drawn.lines().map(|l| l.chars().collect()).collect();
-    let (width, height) = (rows[0].len(), rows.len() * 2);
-    let mut pixels = Vec::with_capacity(width * height * SCALE * SCALE);
-    for y in 0..height {
-        let line: Vec<u8> = (rows[y / 2].iter())
-            .map(|c| match (c, y % 2) {
-                ('█', _) | ('▀', 0) | ('▄', 1) => 255,
-                _ => 0,
-            })
-            .flat_map(|p| [p; SCALE])
-            .collect();
-        for _ in 0..SCALE {
-            pixels.extend(&line);
-        }
-    }
-    let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, (width * SCALE) as u32, (height * SCALE) as u32);
-    encoder.set_color(png::ColorType::Grayscale);
-    let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&pixels).unwrap();
-    writer.finish().unwrap();
-    out
 }
 
 #[test]
@@ -299,6 +241,65 @@ fn bad_wireguard_calls_name_the_script_line_and_exit_2() {
     ] {
         let script = common::script(dir.path(), "bad.lua", body);
         let out = labrun.run(&["plan", script.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+/// A lab that writes the tunnel address `labrun.wireguard.address` gives
+/// each client of `--var clients` in the net of `--var server`.
+const ADDRESS_LAB: &str = r#"
+local lab = labrun.lab { name = "wgaddr" }
+local server = labrun.var("server", "10.200.0.1/30")
+local found = {}
+for name in labrun.var("clients", "a"):gmatch("[^,]+") do
+  found[#found + 1] = name .. "=" .. labrun.wireguard.address(name, server)
+end
+lab:file("addresses", table.concat(found, " "))
+"#;
+
+#[test]
+fn a_client_address_follows_the_tunnel_net_and_a_full_net_is_refused() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::script(dir.path(), "wgaddr.lua", ADDRESS_LAB);
+    let script = script.to_str().unwrap();
+    let out_dir = dir.path().join("out");
+    let addresses = |vars: &[&str]| {
+        let mut args = vec!["render", script, out_dir.to_str().unwrap()];
+        args.extend(vars.iter().flat_map(|v| ["--var", v]));
+        let out = labrun.run(&args);
+        assert!(out.status.success(), "{}", text(&out));
+        std::fs::read_to_string(out_dir.join("addresses")).unwrap()
+    };
+    assert_eq!(addresses(&[]), "a=10.200.0.2");
+    assert_eq!(
+        addresses(&["server=10.201.0.1/24", "clients=b,a"]),
+        "b=10.201.0.2 a=10.201.0.3",
+        "a's stored address is outside the new net: it gets a new one"
+    );
+    assert_eq!(
+        addresses(&["server=10.201.0.1/24", "clients=a"]),
+        "a=10.201.0.3"
+    );
+
+    for (vars, says) in [
+        (
+            ["server=10.200.0.1/30", "clients=a,b"],
+            "wgaddr.lua:6: labrun.wireguard.address: the tunnel net 10.200.0.0/30 has no free address for b",
+        ),
+        (
+            ["server=10.200.0.1", "clients=a"],
+            "wgaddr.lua:6: labrun.wireguard.address: \"10.200.0.1\" is not the server's address with the tunnel net's prefix",
+        ),
+    ] {
+        let mut args = vec!["plan", script];
+        args.extend(vars.iter().flat_map(|v| ["--var", *v]));
+        let out = labrun.run(&args);
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(says),

@@ -1,18 +1,24 @@
 //! A real tunnel from labrun's configs: wireguard-go runs the gateway's
 //! `wg0.conf` in one network namespace and a client config in another,
 //! joined by a veth pair ("the internet"); a third namespace behind the
-//! gateway plays the lab's private subnet. Needs root (namespaces,
-//! /dev/net/tun); where namespaces cannot be made the tests say so and skip.
+//! gateway plays the lab's private subnet. The configs are labrun's own:
+//! made by the library, and made by `labrun up labs/vpn.lua` against moto.
+//! Needs root (namespaces, /dev/net/tun); where namespaces cannot be made
+//! the tests say so and skip.
 
 mod common;
 
 use common::netns::{Netns, WireguardGo, link};
+use common::wireguard::vpn_lab;
+use common::{Labrun, Moto, text};
 use labrun::wireguard::{ClientConfig, PresharedKey, PrivateKey, ServerConfig, ServerPeer};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 const GATEWAY_TUNNEL_IP: &str = "10.200.0.1";
 const LAB_HOST: &str = "10.10.16.10";
+/// The gateway's address on "the internet" (the veth pair to the client).
+const GATEWAY_OUTSIDE: &str = "198.18.0.1";
 /// Long enough for many handshakes on a veth pair: a ping that has not
 /// gone through by then never will.
 const NO_ANSWER: Duration = Duration::from_secs(3);
@@ -37,7 +43,12 @@ fn namespaces() -> Option<Namespaces> {
             return None;
         }
     };
-    link(&client, "198.18.0.2/30", &gateway, "198.18.0.1/30");
+    link(
+        &client,
+        "198.18.0.2/30",
+        &gateway,
+        &format!("{GATEWAY_OUTSIDE}/30"),
+    );
     link(&gateway, "10.10.16.1/24", &lab, &format!("{LAB_HOST}/24"));
     Some(Namespaces {
         client,
@@ -86,7 +97,7 @@ impl Keys {
             private_key: key.clone(),
             server_public_key: self.server.public_key(),
             preshared_key: psk.clone(),
-            endpoint: "198.18.0.1:51820".into(),
+            endpoint: format!("{GATEWAY_OUTSIDE}:51820"),
             allowed_ips: vec![
                 "10.10.16.0/20".parse().unwrap(),
                 "10.200.0.0/24".parse().unwrap(),
@@ -177,4 +188,41 @@ fn a_client_with_a_wrong_key_or_preshared_key_gets_no_handshake() {
         "the same client with its own keys gets through"
     );
     assert!(gateway.latest_handshakes()[0] > 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_vpn_labs_own_configs_carry_a_ping_into_the_lab() {
+    let Some(ns) = namespaces() else { return };
+    let moto = Moto::start();
+    let labrun = Labrun::new(&moto);
+    let out = labrun.run(&["up", "labs/vpn.lua", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let lab = vpn_lab(&moto, &labrun, "vpn").await;
+    let server = &lab.server.1;
+    let (name, laptop) = &lab.clients[0];
+    assert_eq!(name, "laptop");
+    // moto's Elastic IP leads nowhere: only the endpoint is pointed at the
+    // gateway's namespace.
+    let endpoint = format!("\nEndpoint = {}:51820\n", lab.public_ip);
+    assert!(laptop.contains(&endpoint), "{laptop}");
+    let laptop = laptop.replace(
+        &endpoint,
+        &format!("\nEndpoint = {GATEWAY_OUTSIDE}:51820\n"),
+    );
+
+    let gateway = WireguardGo::start(&ns.gateway);
+    gateway.up(server);
+    gateway.hooks(server, "PostUp");
+    let client = WireguardGo::start(&ns.client);
+    client.up(&laptop);
+    assert!(
+        ns.client.pings(GATEWAY_TUNNEL_IP, ANSWER),
+        "the gateway's tunnel address answers the lab's own client config"
+    );
+    assert!(
+        ns.client.pings(LAB_HOST, ANSWER),
+        "a host of the lab's VPC block answers through the gateway"
+    );
+    assert!(gateway.latest_handshakes()[0] > 0);
+    gateway.hooks(server, "PostDown");
 }

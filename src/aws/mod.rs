@@ -4,6 +4,7 @@
 
 pub mod calls;
 pub mod errors;
+pub mod instance_types;
 pub mod kinds;
 pub mod props;
 pub mod retry;

@@ -53,3 +53,17 @@ pub fn check_private_ip(r: &ResourceDecl, decl: &Declaration) -> Result<(), Decl
     }
     Ok(())
 }
+
+/// A VPC's or subnet's literal block must be /16 to /28, as AWS allows.
+pub fn check_block_size(r: &ResourceDecl) -> Result<(), DeclError> {
+    match literal_cidr(r.props.get("cidr")) {
+        Some(net) if !(16..=28).contains(&net.prefix_len()) => Err(fail(
+            r,
+            format!(
+                "cidr {net}: a {} block must be /16 to /28",
+                r.kind.replace('_', " ")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}

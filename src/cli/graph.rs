@@ -6,7 +6,9 @@
 use super::LabArgs;
 use crate::aws::Aws;
 use crate::engine::graph::Graph;
-use crate::engine::plan::{Action, Change, Plan, topological};
+use crate::engine::plan::plan;
+use crate::engine::provider::Provider;
+use crate::engine::state::State;
 use crate::session::Session;
 use anyhow::Result;
 use std::collections::HashMap;
@@ -16,17 +18,9 @@ use std::process::ExitCode;
 pub fn graph(args: LabArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab, &args.options(false))?;
     let decl = &session.decl;
-    let everything = Plan {
-        changes: topological(decl)
-            .into_iter()
-            .map(|address| Change {
-                kind: decl.resources[&address].kind.clone(),
-                address,
-                action: Action::Create,
-            })
-            .collect(),
-    };
-    let g = Graph::build(decl, &everything, &HashMap::new(), &Aws::offline());
+    let aws = Aws::offline();
+    let everything = plan(decl, &State::default(), &|k| aws.schema(k));
+    let g = Graph::build(decl, &everything, &HashMap::new(), &aws);
     let label = |i: &usize| g.ops[*i].label();
     let chain: Vec<String> = g.longest_chain().iter().map(label).collect();
     if args.json {

@@ -11,8 +11,10 @@ mod render;
 mod ssh;
 mod status;
 mod up;
+mod wg;
 
 use crate::lua::error::ScriptError;
+use crate::lua::modules;
 use crate::session::resolve::{find_script, looks_like_path};
 use crate::session::{self, InputError};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -54,6 +56,8 @@ enum Command {
     /// Look at a lab's keys and certificates.
     #[command(subcommand)]
     Pki(PkiCommand),
+    /// Print a WireGuard client config of a lab that is up, or draw it as a QR code.
+    Wg(WgArgs),
     /// List the labs there are (built in, ./labs, LABRUN_PATH) with their cost per hour.
     Labs(LabsArgs),
     /// Copy a built-in lab into a file to edit (no rebuild needed to run it).
@@ -88,6 +92,8 @@ struct SetupArgs {
 enum PkiCommand {
     /// Summarize a lab's certificates from its stored secrets (like `kubeadm certs check-expiration`), or one in detail.
     Show(PkiShowArgs),
+    /// Make the lab's PKI anew and apply it (= `labrun up LAB --renew-pki`): asks first, keeps a dated backup.
+    Renew(UpArgs),
 }
 
 #[derive(Args, Debug)]
@@ -102,32 +108,67 @@ struct PkiShowArgs {
 }
 
 #[derive(Args, Debug)]
+struct WgArgs {
+    /// Lab name or script.
+    lab: String,
+    /// The client (needed when the lab has several).
+    client: Option<String>,
+    /// Draw the config as a QR code in the terminal, for the WireGuard mobile app.
+    #[arg(long)]
+    qr: bool,
+    /// Write the config's QR code as a PNG (mode 0600: it holds the client's private key).
+    #[arg(long, value_name = "FILE")]
+    qr_png: Option<std::path::PathBuf>,
+}
+
+#[derive(Args, Debug)]
 struct LabArgs {
     /// Lab script path or name.
     lab: String,
     /// Set a lab variable read by labrun.var (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
-    /// Machine-readable output.
+    /// Machine-readable output: one JSON document on stdout, prose on stderr.
     #[arg(long)]
     json: bool,
+    /// Show unchanged resources in the plan too.
+    #[arg(long)]
+    all: bool,
     /// Make every key and certificate of the lab's PKI anew (other secrets are kept).
     #[arg(long)]
     renew_pki: bool,
+    /// Make the lab's WireGuard keys anew (its SSH user key and PKI are kept).
+    #[arg(long)]
+    renew_keys: bool,
     /// Ignore the images and versions the lab pinned (lock.json) and pin what is current.
     #[arg(long)]
     upgrade: bool,
 }
 
 impl LabArgs {
+    /// Whether keys are to be made anew.
+    fn renews(&self) -> bool {
+        self.renew_pki || self.renew_keys
+    }
+
     /// How to open the lab for `up` (`applying`) or for a look. A look
     /// saves keys it had to make but never a renewal or an upgrade, so it
     /// does not replace what the lab holds.
     fn options(&self, applying: bool) -> session::Options {
+        let renew = [
+            (self.renew_pki, modules::pki::SECRET),
+            (self.renew_keys, modules::wireguard::SECRET),
+        ];
+        let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
-            renew_pki: self.renew_pki,
-            save_secrets: applying || !(self.renew_pki || self.upgrade),
+            // `up` saves a renewal itself, once the user agreed.
+            save_secrets: if applying {
+                renew.is_empty()
+            } else {
+                renew.is_empty() && !self.upgrade
+            },
+            renew,
             upgrade: self.upgrade,
         }
     }
@@ -273,9 +314,14 @@ pub fn main() -> ExitCode {
             Command::Ls(a) => status::ls(a),
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
+            Command::Pki(PkiCommand::Renew(mut a)) => {
+                a.lab.renew_pki = true;
+                up::up(a).await
+            }
             Command::Ssh(a) => ssh::ssh(a).await,
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
+            Command::Wg(a) => wg::wg(a),
             Command::Labs(a) => labs::labs(a),
             Command::New(a) => labs::new(a),
             Command::Setup(a) => labs::setup(a),

@@ -1,10 +1,13 @@
 //! Printing a plan: one line per resource with its action and price, then totals.
 
+use crate::aws;
 use crate::cost::{self, HOURS_PER_MONTH};
-use crate::engine::plan::{Action, Plan};
+use crate::engine::plan::{Action, Change, FieldChange, Plan};
+use crate::engine::state::State;
 use crate::engine::value::Value;
 use crate::session::Session;
-use serde_json::json;
+use indexmap::IndexMap;
+use serde_json::{Value as Json, json};
 use sha2::Digest;
 
 /// Short description of a resource's properties; long strings (user data)
@@ -33,19 +36,89 @@ pub fn describe_props(props: &indexmap::IndexMap<String, Value>) -> String {
         .join(" ")
 }
 
-/// Prints the plan as a table.
-pub fn print(session: &Session, plan: &Plan) {
+/// A value in a plan line: short, and never the contents of a long text
+/// (user data may hold keys).
+fn short(v: Option<&Json>) -> String {
+    match v {
+        None => "(known after apply)".into(),
+        Some(Json::String(s)) if s.len() > 48 || s.contains('\n') => {
+            let digest = hex::encode(&sha2::Sha256::digest(s.as_bytes())[..4]);
+            format!("<{} bytes, sha256 {digest}…>", s.len())
+        }
+        Some(other) => {
+            let d = other.to_string();
+            if d.chars().count() > 60 {
+                format!("{}…", d.chars().take(59).collect::<String>())
+            } else {
+                d
+            }
+        }
+    }
+}
+
+/// `field old → new, ...` of a change.
+fn describe_diff(diff: &[FieldChange]) -> String {
+    diff.iter()
+        .map(|d| {
+            format!(
+                "{} {} → {}",
+                d.field,
+                short(Some(&d.before)),
+                short(d.after.as_ref())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The price of each resource the state records, from its recorded properties.
+fn prices_before(state: &State) -> IndexMap<String, f64> {
+    (state.resources.iter())
+        .map(|(address, r)| {
+            let props: IndexMap<String, Value> = match &r.props {
+                Json::Object(m) => m
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+                _ => IndexMap::new(),
+            };
+            (address.clone(), aws::price(&r.kind, &props).hourly)
+        })
+        .collect()
+}
+
+/// `+$0.0042/h`, or nothing when the price does not change.
+fn delta(before: f64, after: f64) -> String {
+    let d = after - before;
+    if d.abs() < 0.00005 {
+        String::new()
+    } else {
+        format!(
+            "  ({}{}/h)",
+            if d > 0.0 { "+" } else { "-" },
+            cost::dollars(d.abs())
+        )
+    }
+}
+
+/// Prints the plan as a table: what changes (every row with `all`), each
+/// changed field old → new, the price of each row and of the lab, before
+/// and after.
+pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
     let decl = &session.decl;
     let (prices, total) = session.prices();
+    let before = prices_before(state);
+    let total_before: f64 = before.values().sum();
     let price_of = |a: &str| {
-        prices
-            .iter()
+        (prices.iter())
             .find(|(x, _)| x == a)
             .map(|(_, p)| p.hourly)
             .unwrap_or(0.0)
     };
-    let width = plan
-        .changes
+    let shown: Vec<&Change> = (plan.changes.iter())
+        .filter(|c| all || c.action != Action::Keep)
+        .collect();
+    let width = shown
         .iter()
         .map(|c| c.address.len())
         .max()
@@ -58,34 +131,65 @@ pub fn print(session: &Session, plan: &Plan) {
         session.found.describe()
     );
     println!();
+    if shown.is_empty() {
+        println!(
+            "No changes. The lab costs {}/hour ({}/month).",
+            cost::dollars(total),
+            cost::dollars(total * HOURS_PER_MONTH)
+        );
+        return;
+    }
     println!(
         "    {:<width$}  {:>9}  {:>8}  action",
         "resource", "$/hour", "$/month"
     );
-    for c in &plan.changes {
-        let (sym, what) = match &c.action {
+    for c in shown {
+        let was = before.get(&c.address).copied().unwrap_or(0.0);
+        let (sym, what, h) = match &c.action {
             Action::Create => (
                 "+",
                 match decl.resources.get(&c.address) {
                     Some(r) => format!("create  {}", describe_props(&r.props)),
                     None => "create".into(),
                 },
+                price_of(&c.address),
             ),
-            Action::Update { fields } => ("~", format!("update in place: {}", fields.join(", "))),
+            Action::Update { .. } => (
+                "~",
+                format!(
+                    "update in place: {}{}",
+                    describe_diff(&c.diff),
+                    delta(was, price_of(&c.address))
+                ),
+                price_of(&c.address),
+            ),
             Action::Replace { because } => (
                 "-/+",
-                format!("replace: {} forces a new resource", because.join(", ")),
+                if c.diff.is_empty() {
+                    format!("replace: {}", because.join(", "))
+                } else {
+                    format!(
+                        "replace: {} forces a new resource{}",
+                        describe_diff(&c.diff),
+                        delta(was, price_of(&c.address))
+                    )
+                },
+                price_of(&c.address),
             ),
-            Action::Delete => ("-", "delete".into()),
-            Action::Keep => (" ", "unchanged".into()),
+            Action::Delete => ("-", format!("delete{}", delta(was, 0.0)), was),
+            Action::Keep => (" ", "unchanged".into(), price_of(&c.address)),
         };
-        let h = price_of(&c.address);
         println!(
             "{sym:>3} {:<width$}  {:>9}  {:>8}  {what}",
             c.address,
             cost::dollars(h),
             cost::dollars(h * HOURS_PER_MONTH)
         );
+        if let Some(p) = prices.iter().find(|(a, _)| *a == c.address)
+            && p.1.note.contains("not in the price table")
+        {
+            println!("    {:<width$}  {}", "", p.1.note);
+        }
     }
     let (create, update, replace, delete) = plan.counts();
     let spot = if prices
@@ -98,10 +202,15 @@ pub fn print(session: &Session, plan: &Plan) {
     };
     println!();
     println!(
-        "    {:<width$}  {:>9}  {:>8}  once applied (us-east-1 on-demand prices of {}{spot})",
+        "    {:<width$}  {:>9}  {:>8}  once applied{} (us-east-1 on-demand prices of {}{spot})",
         "total",
         cost::dollars(total),
         cost::dollars(total * HOURS_PER_MONTH),
+        if state.resources.is_empty() {
+            String::new()
+        } else {
+            format!(", now {}/hour", cost::dollars(total_before))
+        },
         cost::PRICES_AS_OF
     );
     println!();
@@ -110,22 +219,28 @@ pub fn print(session: &Session, plan: &Plan) {
     );
 }
 
-/// The plan as JSON.
-pub fn json(session: &Session, plan: &Plan) -> serde_json::Value {
+/// Dollars rounded to 4 decimals, as every `--json` gives them.
+pub fn money(x: f64) -> Json {
+    let rounded = (x * 10_000.0).round() / 10_000.0;
+    json!(if rounded == 0.0 { 0.0 } else { rounded })
+}
+
+/// The plan as JSON: every change with its fields before and after, prices
+/// per hour and per month, rounded to 4 decimals.
+pub fn json(session: &Session, plan: &Plan, state: &State) -> Json {
     let decl = &session.decl;
     let (prices, total) = session.prices();
-    let changes: Vec<_> = plan
-        .changes
-        .iter()
+    let before = prices_before(state);
+    let changes: Vec<_> = (plan.changes.iter())
         .map(|c| {
-            let price = prices
-                .iter()
+            let price = (prices.iter())
                 .find(|(a, _)| *a == c.address)
                 .map(|(_, p)| p.clone())
                 .unwrap_or_default();
             let mut v = serde_json::to_value(c).unwrap_or_default();
-            v["hourly"] = json!(price.hourly);
-            v["monthly"] = json!(price.hourly * HOURS_PER_MONTH);
+            v["hourly"] = money(price.hourly);
+            v["hourly_before"] = money(before.get(&c.address).copied().unwrap_or(0.0));
+            v["monthly"] = money(price.hourly * HOURS_PER_MONTH);
             v["price_note"] = json!(price.note);
             v
         })
@@ -137,8 +252,9 @@ pub fn json(session: &Session, plan: &Plan) -> serde_json::Value {
         "script": session.origin,
         "changes": changes,
         "counts": {"create": create, "update": update, "replace": replace, "delete": delete},
-        "hourly": total,
-        "monthly": total * HOURS_PER_MONTH,
+        "hourly": money(total),
+        "hourly_before": money(before.values().sum()),
+        "monthly": money(total * HOURS_PER_MONTH),
         "prices_as_of": cost::PRICES_AS_OF,
     })
 }

@@ -1,5 +1,6 @@
 //! `labrun render LAB DIR`: every file the lab generates, written offline for
-//! inspection: per node, its Ignition config and the Butane it came from.
+//! inspection: per node, its Ignition config and the Butane it came from,
+//! and the lab's declared files. Says which files hold secrets.
 
 use super::RenderArgs;
 use crate::aws::user_data;
@@ -8,37 +9,82 @@ use crate::lab_folder::{OutFile, write_private_file, write_tree};
 use crate::lua::modules::ignition::Sources;
 use crate::session::Session;
 use anyhow::{Context, Result};
-use std::path::Path;
+use serde_json::json;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// One file written.
+struct Written {
+    path: PathBuf,
+    mode: u32,
+    secret: bool,
+}
+
+/// Whether text holds a private key or a client credential (PEM and
+/// OpenSSH keys, WireGuard keys, kubeconfig keys), also inside data URLs.
+fn holds_secret(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
+    [
+        "PRIVATE KEY-----",
+        "PrivateKey",
+        "PresharedKey",
+        "client-key-data",
+    ]
+    .iter()
+    .any(|m| text.contains(m) || decoded.contains(m))
+}
+
+/// Writes `body` to `dir/name`, 0600: node configs may hold private keys
+/// (SSH host keys, certificates' keys).
+fn write_node_file(dir: &Path, name: &str, body: String, secret: bool) -> Result<Written> {
+    let path = dir.join(name);
+    write_private_file(&path, body.as_bytes())?;
+    Ok(Written {
+        path,
+        mode: 0o600,
+        secret,
+    })
+}
 
 /// `labrun render`.
 pub fn render(args: RenderArgs) -> Result<ExitCode> {
     let loaded = Session::open(&args.lab.lab, &args.lab.options(false))?;
     let sources = loaded.lua.app_data_ref::<Sources>();
-    let mut written = 0;
-    for (address, r) in &loaded.decl.resources {
+    let mut written: Vec<Written> = Vec::new();
+    for r in loaded.decl.resources.values() {
         let Some(text) = user_data::of(&loaded.decl, r) else {
             continue;
         };
         let dir = args.dir.join(&r.name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut files = Vec::new();
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(json) => {
-                files.push(write(
-                    &dir,
-                    "config.ign",
-                    serde_json::to_string_pretty(&json)? + "\n",
-                )?);
-                if let Some(source) = sources.as_ref().and_then(|s| s.of(text)) {
-                    files.push(write(&dir, "config.bu", source.to_string())?);
+                let source = sources.as_ref().and_then(|s| s.of(text));
+                let secret = holds_secret(text.as_bytes())
+                    || source.is_some_and(|s| holds_secret(s.as_bytes()));
+                let ign = serde_json::to_string_pretty(&json)? + "\n";
+                written.push(write_node_file(&dir, "config.ign", ign, secret)?);
+                if let Some(source) = source {
+                    written.push(write_node_file(
+                        &dir,
+                        "config.bu",
+                        source.to_string(),
+                        secret,
+                    )?);
                 }
             }
-            Err(_) => files.push(write(&dir, "user-data", text.to_string())?),
+            Err(_) => {
+                let secret = holds_secret(text.as_bytes());
+                written.push(write_node_file(
+                    &dir,
+                    "user-data",
+                    text.to_string(),
+                    secret,
+                )?);
+            }
         }
-        println!("{address}: {}", files.join(", "));
-        written += files.len();
     }
     // Values known only after apply come from the state if the lab is up,
     // else stay as `${address.attr}` placeholders.
@@ -54,18 +100,35 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
             mode: f.mode,
         }),
     )?;
-    if !loaded.files.is_empty() {
-        println!("lab files: {}", loaded.files.len());
+    written.extend(loaded.files.iter().zip(&contents).map(|(f, c)| Written {
+        path: args.dir.join(&f.path),
+        mode: f.mode,
+        secret: holds_secret(c),
+    }));
+    if args.lab.json {
+        let files: Vec<_> = (written.iter())
+            .map(|w| json!({ "path": w.path.display().to_string(), "mode": format!("{:04o}", w.mode), "secret": w.secret }))
+            .collect();
+        let v =
+            json!({ "lab": loaded.lab(), "dir": args.dir.display().to_string(), "files": files });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
     }
-    written += loaded.files.len();
-    println!("{written} file(s) written to {}", args.dir.display());
+    for w in &written {
+        println!(
+            "{:04o}  {}{}",
+            w.mode,
+            w.path.display(),
+            if w.secret { "  (holds secrets)" } else { "" }
+        );
+    }
+    let secrets = written.iter().filter(|w| w.secret).count();
+    println!(
+        "{} file{} written to {}; {secrets} hold{} secrets (private keys): keep them private.",
+        written.len(),
+        if written.len() == 1 { "" } else { "s" },
+        args.dir.display(),
+        if secrets == 1 { "s" } else { "" }
+    );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `body` to `dir/name` and returns the path written.
-/// Node configs may hold private keys (SSH host keys, certificates' keys): 0600.
-fn write(dir: &Path, name: &str, body: String) -> Result<String> {
-    let path = dir.join(name);
-    write_private_file(&path, body.as_bytes())?;
-    Ok(path.display().to_string())
 }

@@ -6,60 +6,95 @@ use crate::cost;
 use crate::engine::apply::{self, Options};
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
+use crate::engine::plan::Plan;
+use crate::engine::state::State;
 use crate::lua::modules::steps::StepOutcome;
 use crate::session::Session;
 use crate::session::deliver::Delivered;
 use anyhow::Result;
+use serde_json::json;
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// Where prose goes: stdout, or stderr when stdout carries `--json`.
+struct Say {
+    json: bool,
+}
+
+impl Say {
+    fn line(&self, text: impl std::fmt::Display) {
+        if self.json {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+}
+
+/// The plan, as a table or (with `--json`) a document.
+fn show_plan(session: &Session, plan: &Plan, state: &State, args: &LabArgs) -> Result<()> {
+    if args.json {
+        let v = plan_view::json(session, plan, state);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        plan_view::print(session, plan, state, args.all);
+    }
+    Ok(())
+}
 
 /// `labrun plan`.
 pub fn plan(args: LabArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab, &args.options(false))?;
     let state = session.state()?;
     let plan = session.plan(&state);
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan_view::json(&session, &plan))?
-        );
-    } else {
-        plan_view::print(&session, &plan);
-    }
+    show_plan(&session, &plan, &state, &args)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_outputs(outputs: &indexmap::IndexMap<String, serde_json::Value>) {
-    for (k, v) in outputs {
-        let shown = v.as_str().map_or_else(|| v.to_string(), String::from);
-        println!("  {k} = {shown}");
-    }
-}
-
-/// `labrun up`.
+/// `labrun up`: with `--json`, stdout is one document (the plan, what was
+/// done, the cost, the outputs); everything else goes to stderr.
 pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab.lab, &args.lab.options(true))?;
+    let say = Say {
+        json: args.lab.json,
+    };
     let lab = session.lab().to_string();
     let _lock = LabLock::acquire(&lab)?;
     let mut state = session.state()?;
+    if args.lab.renews() {
+        let question = if state.resources.is_empty() {
+            format!("Make lab {lab}'s keys anew?")
+        } else {
+            format!(
+                "Lab {lab} is up: renewing its keys replaces the nodes that carry them and the files you hold (kubeconfigs, VPN configs). Go on?"
+            )
+        };
+        if !confirm(&question, args.yes)? {
+            say.line("Nothing done; the lab's keys are unchanged.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        if let Some(backup) = session.save_renewed_secrets()? {
+            eprintln!("old keys kept in {}", backup.display());
+        }
+    }
     let plan = session.plan(&state);
-    if args.lab.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan_view::json(&session, &plan))?
-        );
-    } else {
-        plan_view::print(&session, &plan);
+    let mut doc = json!({ "lab": lab, "plan": plan_view::json(&session, &plan, &state) });
+    if !say.json {
+        plan_view::print(&session, &plan, &state, args.lab.all);
     }
     let (_, hourly) = session.prices();
     if !plan.has_changes() {
-        println!("\nNo changes: lab {lab} is up to date.");
+        say.line(format_args!("\nLab {lab} is up to date."));
         let journal = Journal::new(state);
-        return finish(&session, &journal).await;
+        return finish(&session, &journal, &say, doc).await;
     }
     let aws = Aws::connect(&session.decl.region).await?;
     if !confirm(&format!("Apply these changes to lab {lab}?"), args.yes)? {
-        println!("Nothing done.");
+        say.line("Nothing done.");
+        if say.json {
+            doc["applied"] = json!(false);
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     state.script = session.origin.clone();
@@ -67,7 +102,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let journal = Journal::new(state);
     journal.update(|_| ())?;
     let started = Instant::now();
-    let reporter = Reporter::new(args.lab.json);
+    let reporter = Reporter::new(say.json);
     let opts = Options {
         parallelism: args.parallelism.into(),
         ..Options::default()
@@ -79,59 +114,105 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     })?;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();
+    doc["applied"] = json!(true);
+    doc["operations"] = serde_json::to_value(&report.ops)?;
+    doc["seconds"] = json!((secs * 10.0).round() / 10.0);
+    doc["api_calls"] = json!({ "total": calls, "mutating": mutating });
+    doc["hourly"] = plan_view::money(hourly);
     if report.failed() {
-        println!();
+        say.line("");
         for op in report.ops.iter().filter(|o| o.outcome != "done") {
-            println!(
+            say.line(format_args!(
                 "  {} {}: {}",
                 op.outcome,
                 op.address,
                 op.error.as_deref().unwrap_or("")
-            );
+            ));
         }
-        println!(
+        say.line(format_args!(
             "\nLab {lab} is partly up after {secs:.1}s ({calls} API calls, {mutating} changes). Fix the cause and run `labrun up` again, or `labrun down {lab}`."
-        );
+        ));
+        if say.json {
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
         return Ok(ExitCode::from(1));
     }
-    println!(
-        "\nLab {lab} is up in {secs:.1}s: {} operations, {calls} API calls ({mutating} changes). It costs {}/hour ({}/month); `labrun down {lab}` removes it.",
-        report.ops.len(),
+    let n = report.ops.len();
+    say.line(format_args!(
+        "\nLab {lab} is up in {secs:.1}s: {n} {}, {calls} API calls ({mutating} changes). It costs {} an hour ({} a month); `labrun down {lab}` removes it.",
+        if n == 1 { "operation" } else { "operations" },
         cost::dollars(hourly),
         cost::dollars(hourly * cost::HOURS_PER_MONTH),
-    );
-    finish(&session, &journal).await
+    ));
+    finish(&session, &journal, &say, doc).await
 }
 
-/// Hands the lab over (access files, lab files, after-up steps) and prints
+/// Hands the lab over (access files, lab files, after-up steps) and says
 /// what the user got.
-async fn finish(session: &Session, journal: &Journal) -> Result<ExitCode> {
+async fn finish(
+    session: &Session,
+    journal: &Journal,
+    say: &Say,
+    mut doc: serde_json::Value,
+) -> Result<ExitCode> {
     let delivered = session
         .deliver(journal, |name| eprintln!("  > step {name}"), print_step)
         .await?;
-    print_delivered(&delivered);
-    if delivered.failed() {
+    print_delivered(&delivered, say);
+    let outputs = journal.read(|s| s.outputs.clone());
+    let failed = delivered.failed();
+    if failed {
         eprintln!(
             "Lab {} is up but a step failed; fix it and run `labrun up` again (it reruns the steps that did not finish).",
             session.lab()
         );
-        return Ok(ExitCode::from(1));
+    } else {
+        for (k, v) in &outputs {
+            let shown = v.as_str().map_or_else(|| v.to_string(), String::from);
+            say.line(format_args!("  {k} = {shown}"));
+        }
     }
-    print_outputs(&journal.read(|s| s.outputs.clone()));
-    Ok(ExitCode::SUCCESS)
+    if say.json {
+        doc["outputs"] = serde_json::to_value(&outputs)?;
+        doc["ssh_config"] = json!(delivered.ssh.as_ref().map(|(p, _)| p.display().to_string()));
+        doc["files"] = json!(delivered.files.as_ref().map(|(dir, w)| {
+            json!({ "dir": dir.display().to_string(), "written": w.written, "unchanged": w.unchanged })
+        }));
+        doc["steps"] = delivered
+            .steps
+            .iter()
+            .map(|(name, o)| step_json(name, o))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn print_delivered(d: &Delivered) {
+fn step_json(name: &str, outcome: &StepOutcome) -> serde_json::Value {
+    let (status, seconds, reason) = match outcome {
+        StepOutcome::AlreadyDone => ("already_done", None, None),
+        StepOutcome::Done(t) => ("done", Some(t.as_secs_f64()), None),
+        StepOutcome::Failed(e) => ("failed", None, Some(e.clone())),
+        StepOutcome::Skipped(by) => ("skipped", None, Some(format!("{by} failed"))),
+    };
+    json!({ "name": name, "status": status, "seconds": seconds.map(|s| (s * 10.0).round() / 10.0), "reason": reason })
+}
+
+fn print_delivered(d: &Delivered, say: &Say) {
     if let Some((config, node)) = &d.ssh {
-        println!("  ssh: ssh -F {} {node}", config.display());
+        say.line(format_args!("  ssh: ssh -F {} {node}", config.display()));
     }
     if let Some((dir, w)) = &d.files {
-        println!(
+        say.line(format_args!(
             "  files: {} ({} written, {} unchanged)",
             dir.display(),
             w.written,
             w.unchanged
-        );
+        ));
     }
     for (name, outcome) in &d.steps {
         if let StepOutcome::Skipped(by) = outcome {

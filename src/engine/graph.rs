@@ -376,6 +376,7 @@ mod tests {
                     address: r.address(),
                     kind: r.kind.clone(),
                     action: Action::Create,
+                    diff: Vec::new(),
                 })
                 .collect(),
         }
@@ -428,6 +429,7 @@ mod tests {
             address: "box.old".into(),
             kind: "box".into(),
             action: Action::Delete,
+            diff: Vec::new(),
         });
         let old = HashMap::from([("box.old".to_string(), vec!["nic.n".to_string()])]);
         let g = Graph::build(&decl, &plan, &old, &Stages);

@@ -26,6 +26,15 @@ pub enum Action {
     Keep,
 }
 
+/// A field whose value changes, old and new.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Json,
+    /// `None` when the new value is known only after apply.
+    pub after: Option<Json>,
+}
+
 /// One line of a plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
@@ -33,6 +42,9 @@ pub struct Change {
     pub kind: String,
     #[serde(flatten)]
     pub action: Action,
+    /// For an update or a replacement: each changed field, before and after.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<FieldChange>,
 }
 
 /// The plan for a whole lab, declared resources in dependency order, then deletions.
@@ -93,11 +105,14 @@ pub fn plan(decl: &Declaration, state: &State, schemas: Schemas<'_>) -> Plan {
     let mut fresh: HashSet<String> = HashSet::new();
     for address in topological(decl) {
         let r = &decl.resources[&address];
-        let action = match state.resources.get(&address) {
-            None => Action::Create,
-            Some(s) if s.status != Status::Created => Action::Replace {
-                because: vec!["its creation did not finish".into()],
-            },
+        let (action, diff) = match state.resources.get(&address) {
+            None => (Action::Create, Vec::new()),
+            Some(s) if s.status != Status::Created => (
+                Action::Replace {
+                    because: vec!["its creation did not finish".into()],
+                },
+                Vec::new(),
+            ),
             Some(s) => diff(r, s, state, &fresh, schemas),
         };
         if matches!(action, Action::Create | Action::Replace { .. }) {
@@ -107,6 +122,7 @@ pub fn plan(decl: &Declaration, state: &State, schemas: Schemas<'_>) -> Plan {
             address,
             kind: r.kind.clone(),
             action,
+            diff,
         });
     }
     for (address, s) in &state.resources {
@@ -115,6 +131,7 @@ pub fn plan(decl: &Declaration, state: &State, schemas: Schemas<'_>) -> Plan {
                 address: address.clone(),
                 kind: s.kind.clone(),
                 action: Action::Delete,
+                diff: Vec::new(),
             });
         }
     }
@@ -127,7 +144,7 @@ fn diff(
     state: &State,
     fresh: &HashSet<String>,
     schemas: Schemas<'_>,
-) -> Action {
+) -> (Action, Vec<FieldChange>) {
     let lookup = |rf: &super::value::Ref| {
         if fresh.contains(&rf.address) {
             None
@@ -136,7 +153,7 @@ fn diff(
         }
     };
     let schema = schemas(&r.kind);
-    let (mut replace, mut update) = (Vec::new(), Vec::new());
+    let (mut replace, mut update, mut changed_fields) = (Vec::new(), Vec::new(), Vec::new());
     let mut names: Vec<&str> = r.props.keys().map(String::as_str).collect();
     if let Json::Object(old) = &s.props {
         names.extend(
@@ -147,12 +164,17 @@ fn diff(
     }
     for name in names {
         let old = s.props.get(name).unwrap_or(&Json::Null);
-        let changed = match r.props.get(name).map(|v| v.resolve(&lookup)) {
-            None => !old.is_null(),
-            Some(Resolved::Known(new)) => new != *old,
-            Some(Resolved::Unknown) => true,
+        let new = match r.props.get(name).map(|v| v.resolve(&lookup)) {
+            None => Some(Json::Null),
+            Some(Resolved::Known(new)) => Some(new),
+            Some(Resolved::Unknown) => None,
         };
-        if changed {
+        if new.as_ref() != Some(old) {
+            changed_fields.push(FieldChange {
+                field: name.to_string(),
+                before: old.clone(),
+                after: new,
+            });
             let how = schema
                 .and_then(|sc| sc.field(name))
                 .map_or(Update::Replace, |f| f.update);
@@ -162,13 +184,14 @@ fn diff(
             }
         }
     }
-    if !replace.is_empty() {
+    let action = if !replace.is_empty() {
         Action::Replace { because: replace }
     } else if !update.is_empty() {
         Action::Update { fields: update }
     } else {
         Action::Keep
-    }
+    };
+    (action, changed_fields)
 }
 
 #[cfg(test)]

@@ -42,8 +42,9 @@ pub fn kinds() -> Kinds {
 pub struct Options {
     /// `--var` values.
     pub vars: BTreeMap<String, String>,
-    /// Make the lab's PKI anew instead of reusing the stored one.
-    pub renew_pki: bool,
+    /// Entries of the lab's secrets to make anew instead of reusing
+    /// (`pki::SECRET`, `wireguard::SECRET`).
+    pub renew: Vec<&'static str>,
     /// Save keys and certificates made while the script ran (and what the
     /// lab pinned).
     pub save_secrets: bool,
@@ -75,10 +76,9 @@ impl Session {
     /// Runs the script found at `found` and prepares what it declared.
     pub fn open_found(found: resolve::Found, opts: &Options) -> Result<Session> {
         let script = found.script()?;
-        let renew: &[&str] = if opts.renew_pki { &[pki::SECRET] } else { &[] };
         let load = LoadOptions {
             vars: &opts.vars,
-            renew,
+            renew: &opts.renew,
             kinds: kinds(),
             upgrade: opts.upgrade,
         };
@@ -173,6 +173,28 @@ impl Session {
             pinned.0.save().context("cannot save the lab's lock")?;
         }
         Ok(())
+    }
+
+    /// Saves the keys and certificates this run made (a renewal `up` was
+    /// asked to keep), after copying the old `secrets.json` to a dated
+    /// backup beside it; returns the backup's path, if there was a file.
+    pub fn save_renewed_secrets(&self) -> Result<Option<std::path::PathBuf>> {
+        let folder = crate::lab_folder::LabFolder::of(self.lab())?;
+        let backup = match folder.read(crate::lab_folder::SECRETS)? {
+            Some(old) => {
+                let stamp = time::OffsetDateTime::now_utc()
+                    .format(&time::format_description::well_known::Iso8601::DEFAULT)
+                    .unwrap_or_default()
+                    .replace([':', '-'], "");
+                let name = format!("{}.{}", crate::lab_folder::SECRETS, &stamp[..15]);
+                Some(folder.write(&name, &old)?)
+            }
+            None => None,
+        };
+        if let Some(store) = self.lua.app_data_ref::<LabSecrets>() {
+            store.save().context("cannot save the lab's secrets")?;
+        }
+        Ok(backup)
     }
 
     /// The lab's secret store as this run left it.

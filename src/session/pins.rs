@@ -11,10 +11,10 @@ use serde_json::Value as Json;
 /// The lock's entry mapping image lookups (as JSON) to the image IDs found.
 const IMAGES: &str = "images";
 
-/// An instance's image lookup, as the lock's key.
-fn lookup_key(v: &Value) -> Option<String> {
+/// An instance's image lookup (a table, not an image ID).
+fn lookup(v: &Value) -> Option<Json> {
     match (v, v.resolve(&|_| None)) {
-        (Value::Map(_), Resolved::Known(j)) => Some(j.to_string()),
+        (Value::Map(_), Resolved::Known(j)) => Some(j),
         _ => None,
     }
 }
@@ -36,15 +36,15 @@ pub fn apply(decl: &mut Declaration, state: &State, pinned: &Pinned) {
         .iter_mut()
         .filter(|(_, r)| r.kind == "instance")
     {
-        let Some(key) = r.props.get("image").and_then(lookup_key) else {
+        let Some(wanted) = r.props.get("image").and_then(lookup) else {
             continue;
         };
         let up_from_lookup = state
             .resources
             .get(address)
             .and_then(|s| s.props.get("image"))
-            .is_some_and(|img| img.to_string() == key);
-        if let (false, Some(Json::String(id))) = (up_from_lookup, images.get(&key)) {
+            == Some(&wanted);
+        if let (false, Some(Json::String(id))) = (up_from_lookup, images.get(&wanted.to_string())) {
             r.props.insert("image".into(), Value::Str(id.clone()));
         }
     }
@@ -55,12 +55,12 @@ pub fn record(decl: &Declaration, state: &State, pinned: &Pinned) {
     let mut images = images(pinned);
     let before = images.len();
     for (address, r) in decl.resources.iter().filter(|(_, r)| r.kind == "instance") {
-        if let (Some(key), Some(Json::String(id))) = (
-            r.props.get("image").and_then(lookup_key),
+        if let (Some(wanted), Some(Json::String(id))) = (
+            r.props.get("image").and_then(lookup),
             state.attr(address, "image_id"),
         ) && !id.is_empty()
         {
-            images.entry(key).or_insert(Json::String(id));
+            images.entry(wanted.to_string()).or_insert(Json::String(id));
         }
     }
     if images.len() != before {

@@ -113,6 +113,11 @@ pub fn available() -> Vec<(String, Found)> {
 
 /// The script `lab` names, or an input error listing the labs there are.
 pub fn script(lab: &str) -> Result<Found, InputError> {
+    if Path::new(lab).is_dir() && looks_like_path(lab) {
+        return Err(InputError(format!(
+            "{lab} is a directory, not a lab script (give the .lua file in it)"
+        )));
+    }
     find_script(lab).ok_or_else(|| {
         if lab.contains('/') {
             return InputError(format!("{lab}: no such lab script"));

@@ -60,7 +60,7 @@ pub struct ClientConfig {
 
 /// Whether `ip` can be a host of `net` (neither its network nor its
 /// broadcast address, unless the net is that small).
-fn is_host_of(net: &Ipv4Net, ip: Ipv4Addr) -> bool {
+pub fn is_host_of(net: &Ipv4Net, ip: Ipv4Addr) -> bool {
     net.contains(&ip) && (net.prefix_len() >= 31 || (ip != net.network() && ip != net.broadcast()))
 }
 

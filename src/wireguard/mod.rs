@@ -11,7 +11,7 @@ mod qr;
 #[cfg(test)]
 mod tests;
 
-pub use config::{ClientConfig, PERSISTENT_KEEPALIVE, ServerConfig, ServerPeer};
+pub use config::{ClientConfig, PERSISTENT_KEEPALIVE, ServerConfig, ServerPeer, is_host_of};
 pub use keys::{PresharedKey, PrivateKey, PublicKey};
 pub use qr::{qr_png, qr_terminal};
 

@@ -11,15 +11,24 @@ function coreos.arch(instance_type)
   return "x86_64"
 end
 
+--- Fedora CoreOS's update streams.
+coreos.STREAMS = { stable = true, testing = true, next = true }
+
 --- An image lookup for the newest Fedora CoreOS of a stream ("stable", "testing", "next")
 --- and architecture, resolved at apply time.
 function coreos.ami(stream, arch)
-  arch = arch or "x86_64"
+  stream, arch = stream or "stable", arch or "x86_64"
+  if not coreos.STREAMS[stream] then
+    error(("coreos.ami: unknown stream %q (streams: stable, testing, next)"):format(tostring(stream)), 2)
+  end
+  if arch ~= "x86_64" and arch ~= "aarch64" then
+    error(("coreos.ami: unknown architecture %q (x86_64 or aarch64)"):format(tostring(arch)), 2)
+  end
   return {
     name = "fedora-coreos-*-" .. arch,
     owner = coreos.OWNER,
     architecture = arch == "aarch64" and "arm64" or "x86_64",
-    description = "Fedora CoreOS " .. (stream or "stable") .. "*",
+    description = "Fedora CoreOS " .. stream .. "*",
   }
 end
 
@@ -41,7 +50,10 @@ end
 --- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
 --- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }),
 --- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot).
+local FRAGMENT_OPTIONS = { "hostname", "ssh_keys", "files", "units", "sysctl", "host_key" }
+
 function coreos.fragment(opts)
+  labrun.options("coreos.fragment", opts, FRAGMENT_OPTIONS)
   local files, units = {}, {}
   if opts.host_key then
     files[#files + 1] = { path = "/etc/ssh/ssh_host_ed25519_key", mode = coreos.mode("0600"),
@@ -78,7 +90,10 @@ end
 --- Ignition JSON for a node: coreos.fragment(opts) merged with opts.butane
 --- (more Butane, as a table), translated in process.
 function coreos.config(opts)
-  local config = coreos.fragment(opts)
+  labrun.options("coreos.config", opts, { "butane", table.unpack(FRAGMENT_OPTIONS) })
+  local fragment_opts = {}
+  for _, k in ipairs(FRAGMENT_OPTIONS) do fragment_opts[k] = opts[k] end
+  local config = coreos.fragment(fragment_opts)
   if opts.butane then config = labrun.ignition.merge(config, opts.butane) end
   return labrun.ignition.translate(config)
 end

@@ -4,6 +4,7 @@
 
 pub mod fault_proxy;
 pub mod fixtures;
+pub mod ignition;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;
@@ -290,7 +291,7 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
-/// The user data of the instance at `address`, decoded.
+/// The user data of the instance at `address` (not one it replaced), decoded.
 pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> String {
     let f = |k: &str, v: &str| {
         aws_sdk_ec2::types::Filter::builder()
@@ -302,6 +303,14 @@ pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> S
         .describe_instances()
         .filters(f("labrun:lab", lab))
         .filters(f("labrun:resource", address))
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("instance-state-name")
+                .values("pending")
+                .values("running")
+                .values("stopped")
+                .build(),
+        )
         .send()
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 
 use super::kind::{Cx, Kind, no_stage, recorded, tagged};
 use crate::aws::errors::missing;
+use crate::aws::instance_types;
 use crate::aws::props::Props;
 use crate::aws::user_data;
 use crate::aws::validate::{check_private_ip, fail};
@@ -98,6 +99,28 @@ static SCHEMA: Schema = Schema {
     ],
     attrs: &["private_ip", "public_ip", "image_id", "az"],
 };
+
+/// A literal instance type must exist, and fit the architecture an image
+/// lookup asks for.
+fn check_type(r: &ResourceDecl) -> Result<(), DeclError> {
+    let Some(Value::Str(name)) = r.props.get("type") else {
+        return Ok(());
+    };
+    let ty = instance_types::find(name).ok_or_else(|| fail(r, instance_types::unknown(name)))?;
+    if let Some(Value::Map(lookup)) = r.props.get("image")
+        && let Some(Value::Str(arch)) = lookup.get("architecture")
+        && !ty.archs.contains(&arch.as_str())
+    {
+        return Err(fail(
+            r,
+            format!(
+                "type {name} runs {} but its image lookup asks for {arch}",
+                ty.archs.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Where an instance goes: a subnet or an interface, and an image labrun can find.
 fn check_placement(r: &ResourceDecl) -> Result<(), DeclError> {
@@ -384,7 +407,8 @@ impl Kind for Instance {
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_private_ip(r, decl)?;
-        check_placement(r)
+        check_placement(r)?;
+        check_type(r)
     }
 
     fn price(&self, props: &IndexMap<String, Value>) -> Price {

@@ -2,9 +2,12 @@
 
 use super::kind::{Cx, Kind, tagged};
 use crate::aws::props::Props;
+use crate::aws::validate::fail;
 use crate::aws::{retry, tags};
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{Attrs, CreateRequest, DeleteRequest, ProviderError, Tagged};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::primitives::Blob;
 use aws_sdk_ec2::types::{Filter, KeyPairInfo, ResourceType};
@@ -39,6 +42,15 @@ impl Kind for KeyPair {
 
     fn sweep_rank(&self) -> u8 {
         90
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        match r.props.get("public_key") {
+            Some(Value::Str(key)) => crate::ssh::PublicKey::from_openssh(key)
+                .map(|_| ())
+                .map_err(|e| fail(r, format!("public_key is not an OpenSSH public key: {e}"))),
+            _ => Ok(()),
+        }
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

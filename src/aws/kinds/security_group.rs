@@ -3,7 +3,9 @@
 use super::kind::{Cx, Kind, no_stage, recorded, tagged};
 use super::network_interface;
 use crate::aws::props::Props;
+use crate::aws::validate::fail;
 use crate::aws::{retry, tags};
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
     Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
 };
@@ -218,6 +220,28 @@ impl Kind for SecurityGroup {
 
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
         STAGES.to_vec()
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        for field in ["ingress", "egress"] {
+            let Some(Value::List(rules)) = r.props.get(field) else {
+                continue;
+            };
+            for (i, rule) in rules.iter().enumerate() {
+                let Value::Map(m) = rule else { continue };
+                for key in ["port", "from_port", "to_port"] {
+                    if let Some(Value::Int(p)) = m.get(key)
+                        && !(0..=65535).contains(p)
+                    {
+                        return Err(fail(
+                            r,
+                            format!("{field}[{}].{key} = {p} is not a port (0-65535)", i + 1),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

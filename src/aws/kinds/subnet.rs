@@ -3,7 +3,7 @@
 use super::kind::{Cx, Kind, no_stage, recorded, tagged};
 use super::network_interface;
 use crate::aws::props::Props;
-use crate::aws::validate::{fail, literal_cidr, referenced_cidr};
+use crate::aws::validate::{check_block_size, fail, literal_cidr, referenced_cidr};
 use crate::aws::{retry, tags};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
@@ -14,6 +14,34 @@ use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet as Described};
 use indexmap::IndexMap;
+
+/// Subnets of one VPC may not share addresses: the later one declared is at fault.
+fn check_no_overlap(r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
+    let (Some(vpc), Some(mine)) = (r.props.get("vpc"), literal_cidr(r.props.get("cidr"))) else {
+        return Ok(());
+    };
+    for other in decl.resources.values() {
+        if other.address() == r.address() {
+            break;
+        }
+        if other.kind != "subnet" || other.props.get("vpc") != Some(vpc) {
+            continue;
+        }
+        if let Some(theirs) = literal_cidr(other.props.get("cidr"))
+            && (theirs.contains(&mine.network()) || mine.contains(&theirs.network()))
+        {
+            return Err(fail(
+                r,
+                format!(
+                    "cidr {mine} overlaps {}'s {theirs} (declared at {})",
+                    other.address(),
+                    other.location
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// The `subnet` kind.
 pub struct Subnet;
@@ -90,6 +118,8 @@ impl Kind for Subnet {
     }
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
+        check_block_size(r)?;
+        check_no_overlap(r, decl)?;
         if let (Some((vpc, outer)), Some(inner)) = (
             referenced_cidr(decl, r.props.get("vpc")),
             literal_cidr(r.props.get("cidr")),

@@ -3,7 +3,9 @@
 use super::kind::{Cx, Kind, no_stage, recorded, tagged};
 use super::{internet_gateway, network_interface, route_table, security_group, subnet};
 use crate::aws::props::Props;
+use crate::aws::validate::check_block_size;
 use crate::aws::{retry, tags};
+use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
     Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
 };
@@ -108,6 +110,10 @@ impl Kind for Vpc {
 
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
         STAGES.to_vec()
+    }
+
+    fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
+        check_block_size(r)
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {

@@ -85,24 +85,41 @@ fn declare(
     kinds: &Kinds,
     kind: &str,
     name: String,
-    props: Option<Table>,
+    props: mlua::Value,
 ) -> mlua::Result<Handle> {
     check_name(lua, kind, &name)?;
-    let schema = kinds
-        .schema(kind)
-        .ok_or_else(|| location::error(lua, format!("unknown resource kind '{kind}'")))?;
+    let schema = kinds.schema(kind).ok_or_else(|| {
+        location::error(
+            lua,
+            format!(
+                "unknown resource kind '{kind}'{}",
+                crate::suggest::did_you_mean(kind, kinds.0.iter().map(|s| s.kind))
+            ),
+        )
+    })?;
     let mut values = match props {
-        Some(t) => match to_value(lua, &mlua::Value::Table(t), &format!("{kind} '{name}'"))? {
-            Value::Map(m) => m,
-            Value::List(l) if l.is_empty() => Default::default(),
-            _ => {
-                return Err(location::error(
-                    lua,
-                    format!("{kind} '{name}': properties must be a table of fields"),
-                ));
+        mlua::Value::Nil => Default::default(),
+        mlua::Value::Table(t) => {
+            match to_value(lua, &mlua::Value::Table(t), &format!("{kind} '{name}'"))? {
+                Value::Map(m) => m,
+                Value::List(l) if l.is_empty() => Default::default(),
+                _ => {
+                    return Err(location::error(
+                        lua,
+                        format!("{kind} '{name}': properties must be a table of fields"),
+                    ));
+                }
             }
-        },
-        None => Default::default(),
+        }
+        other => {
+            return Err(location::error(
+                lua,
+                format!(
+                    "{kind} '{name}': properties must be a table of fields, got a {}",
+                    other.type_name()
+                ),
+            ));
+        }
     };
     let depends_on = match values.shift_remove("depends_on") {
         None | Some(Value::Null) => Vec::new(),
@@ -167,7 +184,7 @@ fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result
         lab.set(
             kind,
             lua.create_function(
-                move |lua, (_this, name, props): (Table, String, Option<Table>)| {
+                move |lua, (_this, name, props): (Table, String, mlua::Value)| {
                     declare(lua, &k, kind, name, props)
                 },
             )?,
@@ -177,7 +194,7 @@ fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result
     lab.set(
         "resource",
         lua.create_function(
-            move |lua, (_this, kind, name, props): (Table, String, String, Option<Table>)| {
+            move |lua, (_this, kind, name, props): (Table, String, String, mlua::Value)| {
                 declare(lua, &k, &kind, name, props)
             },
         )?,
@@ -203,13 +220,56 @@ fn lab_table(lua: &Lua, kinds: &Kinds, name: &str, region: &str) -> mlua::Result
             let v = to_value(lua, &value, &format!("output '{name}'"))?;
             let location = location::caller(lua);
             with_decl(lua, |decl| {
+                if let Some((_, earlier)) = decl.outputs.get(&name) {
+                    return Err(location::error(
+                        lua,
+                        format!("output '{name}' is already declared at {earlier}"),
+                    ));
+                }
                 decl.outputs.insert(name, (v, location));
                 Ok(())
             })
         })?,
     )?;
     super::files::add_method(lua, &lab)?;
+    refuse_unknown_methods(lua, &lab)?;
     Ok(lab)
+}
+
+/// `lab:vcp(...)` says "lab has no method 'vcp' (did you mean vpc?)", not
+/// Lua's "attempt to call a nil value".
+fn refuse_unknown_methods(lua: &Lua, lab: &Table) -> mlua::Result<()> {
+    let mut known: Vec<String> = Vec::new();
+    for pair in lab.pairs::<String, mlua::Value>() {
+        known.push(pair?.0);
+    }
+    let meta = lua.create_table()?;
+    meta.set(
+        "__index",
+        lua.create_function(
+            move |lua, (_lab, key): (Table, mlua::Value)| -> mlua::Result<()> {
+                let key = key.to_string()?;
+                Err(location::error(
+                    lua,
+                    format!(
+                        "lab has no field or method '{key}'{}",
+                        crate::suggest::did_you_mean(&key, known.iter().map(String::as_str))
+                    ),
+                ))
+            },
+        )?,
+    )?;
+    lab.set_metatable(Some(meta))
+}
+
+/// Whether `s` looks like an AWS region: `us-east-1`, `ap-southeast-2`...
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
 /// Adds `labrun.lab`.
@@ -221,9 +281,21 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
             let name: Option<String> = opts.get("name")?;
             let name = name.ok_or_else(|| location::error(lua, "labrun.lab needs a name"))?;
             check_name(lua, "lab", &name)?;
-            let region: String = opts
-                .get::<Option<String>>("region")?
-                .unwrap_or_else(|| "us-east-1".into());
+            let region = match opts.get::<mlua::Value>("region")? {
+                mlua::Value::Nil => "us-east-1".to_string(),
+                mlua::Value::String(s) if is_region(&s.to_str()?) => s.to_str()?.to_string(),
+                other => {
+                    return Err(location::error(
+                        lua,
+                        format!(
+                            "labrun.lab: region must be a string like \"us-east-1\", got {}",
+                            other
+                                .to_string()
+                                .unwrap_or_else(|_| other.type_name().into())
+                        ),
+                    ));
+                }
+            };
             for pair in opts.pairs::<String, mlua::Value>() {
                 let (key, _) = pair?;
                 if key != "name" && key != "region" {

@@ -6,6 +6,7 @@ pub mod ignition;
 pub mod json;
 pub mod lab;
 pub mod live;
+pub mod options;
 pub mod pin;
 pub mod pki;
 pub mod secret;
@@ -32,6 +33,7 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     lua.set_app_data(template::ScriptDir(cx.script_dir));
     template::register(lua, labrun)?;
     ignition::register(lua, labrun)?;
+    options::register(lua, labrun)?;
     pin::register(lua, labrun)?;
     pki::register(lua, labrun)?;
     secret::register(lua, labrun)?;

@@ -1,25 +1,31 @@
-//! `labrun.wireguard`: the lab's WireGuard keys, made once and kept in its
-//! secrets (entry `wireguard`, renewed as a whole) so clients configured
-//! once keep working across down and up, and the server and client configs
-//! made from them.
+//! `labrun.wireguard`: the lab's WireGuard keys and its clients' tunnel
+//! addresses, made once and kept in its secrets (entry `wireguard`, renewed
+//! as a whole by `--renew-keys`) so clients configured once keep working
+//! across down and up and as other clients come and go, and the server and
+//! client configs made from them.
 
 use crate::lua::location;
 use crate::secrets::LabSecrets;
-use crate::wireguard::{ClientConfig, PresharedKey, PrivateKey, ServerConfig};
-use mlua::{Lua, LuaSerdeExt, Table};
+use crate::wireguard::{ClientConfig, PresharedKey, PrivateKey, ServerConfig, is_host_of};
+use ipnet::Ipv4Net;
+use mlua::{AppDataRefMut, Lua, LuaSerdeExt, Table};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::net::Ipv4Addr;
 
 /// The entry of the lab's secrets that holds its WireGuard keys.
 pub const SECRET: &str = "wireguard";
 
-/// What the entry holds: private keys and preshared keys by name.
+/// What the entry holds: private keys, preshared keys and clients' tunnel
+/// addresses, by name.
 #[derive(Default, Clone, Serialize, Deserialize)]
 struct Keys {
     #[serde(default)]
     keys: BTreeMap<String, PrivateKey>,
     #[serde(default)]
     preshared: BTreeMap<String, PresharedKey>,
+    #[serde(default)]
+    addresses: BTreeMap<String, Ipv4Addr>,
 }
 
 /// The keys of this load.
@@ -31,19 +37,12 @@ struct ThisLoad {
     asked: Keys,
 }
 
-/// The key named `name` in `pick(stored)`, made if missing, recorded as
-/// asked for in this load and stored with the lab.
-fn stored_or_new<T: Clone>(
-    lua: &Lua,
-    function: &str,
-    name: &str,
-    pick: fn(&mut Keys) -> &mut BTreeMap<String, T>,
-    generate: fn() -> crate::wireguard::Result<T>,
-) -> mlua::Result<T> {
-    let fail = |what: String| location::error(lua, format!("labrun.wireguard.{function}: {what}"));
-    if name.is_empty() {
-        return Err(fail("the key needs a name".into()));
-    }
+/// This load's keys, with what the lab had before read at the first
+/// request, and the lab's secret store they are kept in.
+fn this_load<'a>(
+    lua: &'a Lua,
+    fail: &dyn Fn(String) -> mlua::Error,
+) -> mlua::Result<(LabSecrets, AppDataRefMut<'a, ThisLoad>)> {
     let secrets = lua
         .app_data_ref::<LabSecrets>()
         .map(|s| s.clone())
@@ -64,18 +63,98 @@ fn stored_or_new<T: Clone>(
             })?;
         load.stored = Some(stored.unwrap_or_default());
     }
+    Ok((secrets, load))
+}
+
+/// Stores what this load asked for as the lab's entry.
+fn keep(
+    secrets: &LabSecrets,
+    asked: &Keys,
+    fail: &dyn Fn(String) -> mlua::Error,
+) -> mlua::Result<()> {
+    let json = serde_json::to_value(asked).map_err(|e| fail(e.to_string()))?;
+    secrets.set(SECRET, json);
+    Ok(())
+}
+
+/// The key named `name` in `pick(stored)`, made if missing, recorded as
+/// asked for in this load and stored with the lab.
+fn stored_or_new<T: Clone>(
+    lua: &Lua,
+    function: &str,
+    name: &str,
+    pick: fn(&mut Keys) -> &mut BTreeMap<String, T>,
+    generate: fn() -> crate::wireguard::Result<T>,
+) -> mlua::Result<T> {
+    let fail = |what: String| location::error(lua, format!("labrun.wireguard.{function}: {what}"));
+    if name.is_empty() {
+        return Err(fail("the key needs a name".into()));
+    }
+    let (secrets, mut load) = this_load(lua, &fail)?;
     let ThisLoad { stored, asked } = &mut *load;
     if let Some(key) = pick(asked).get(name) {
         return Ok(key.clone());
     }
-    let key = match pick(stored.as_mut().expect("read above")).get(name) {
+    let key = match pick(stored.as_mut().expect("read by this_load")).get(name) {
         Some(key) => key.clone(),
         None => generate().map_err(|e| fail(e.to_string()))?,
     };
     pick(asked).insert(name.to_string(), key.clone());
-    let json = serde_json::to_value(&*asked).map_err(|e| fail(e.to_string()))?;
-    secrets.set(SECRET, json);
+    keep(&secrets, asked, &fail)?;
     Ok(key)
+}
+
+/// Whether `name` can name a client: it names its config file and a
+/// comment in the server's config.
+fn is_client_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The tunnel address of client `name` in the net of `server` (the
+/// server's address with its prefix): the one stored for it while it is
+/// still a free host of that net, else the lowest host address neither the
+/// server nor another client (asked for in this load or stored) holds.
+/// So a client keeps its address while others come and go.
+fn client_address(lua: &Lua, name: &str, server: &str) -> mlua::Result<Ipv4Addr> {
+    let fail = |what: String| location::error(lua, format!("labrun.wireguard.address: {what}"));
+    if !is_client_name(name) {
+        return Err(fail(format!(
+            "client name {name:?} must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' (it names the client's config file)"
+        )));
+    }
+    let server: Ipv4Net = server.parse().map_err(|_| {
+        fail(format!(
+            "{server:?} is not the server's address with the tunnel net's prefix, e.g. \"10.200.0.1/24\""
+        ))
+    })?;
+    let net = server.trunc();
+    let (secrets, mut load) = this_load(lua, &fail)?;
+    let ThisLoad { stored, asked } = &mut *load;
+    let stored = stored.as_ref().expect("read by this_load");
+    if let Some(address) = asked.addresses.get(name) {
+        return Ok(*address);
+    }
+    let mut taken: HashSet<Ipv4Addr> = asked.addresses.values().copied().collect();
+    taken.insert(server.addr());
+    let kept = (stored.addresses.get(name).copied())
+        .filter(|a| is_host_of(&net, *a) && !taken.contains(a));
+    let others = stored.addresses.iter().filter(|(n, _)| *n != name);
+    taken.extend(others.map(|(_, a)| *a));
+    let address = kept
+        .or_else(|| net.hosts().find(|a| !taken.contains(a)))
+        .ok_or_else(|| {
+            fail(format!(
+                "the tunnel net {net} has no free address for {name}"
+            ))
+        })?;
+    asked.addresses.insert(name.to_string(), address);
+    keep(&secrets, asked, &fail)?;
+    Ok(address)
 }
 
 /// `labrun.wireguard.{function}`: reads its table as a `T` and renders it.
@@ -119,6 +198,12 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
         })?,
     )?;
     m.set(
+        "address",
+        lua.create_function(|lua, (name, server): (String, String)| {
+            client_address(lua, &name, &server).map(|a| a.to_string())
+        })?,
+    )?;
+    m.set(
         "server_config",
         renderer(lua, "server_config", ServerConfig::render)?,
     )?;
@@ -156,6 +241,6 @@ mod tests {
             assert!(meta.contains(&documented), "lua/wireguard.lua lacks {name}");
             names += 1;
         }
-        assert_eq!(names, 4);
+        assert_eq!(names, 5);
     }
 }
