@@ -34,7 +34,10 @@ fn plan_needs_no_credentials_and_prices_every_resource() {
     // Three t4g.nano with 10 GB gp3 each and one Elastic IP.
     let expected = 3.0 * (0.0042 + 10.0 * 0.08 / 730.0) + 0.005;
     // Money in JSON is rounded to 4 decimals.
-    assert!((v["hourly"].as_f64().unwrap() - expected).abs() < 5e-5, "{v}");
+    assert!(
+        (v["hourly"].as_f64().unwrap() - expected).abs() < 5e-5,
+        "{v}"
+    );
     assert_eq!(v["hourly"].to_string(), "0.0209");
     assert!((v["monthly"].as_f64().unwrap() - expected * 730.0).abs() < 5e-5);
     assert_eq!(v["hourly_before"], 0.0);

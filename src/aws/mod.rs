@@ -28,7 +28,9 @@ use calls::CallCounter;
 use indexmap::IndexMap;
 use kinds::Cx;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 /// The AWS provider. Offline (no clients) it still knows schemas and checks
@@ -38,7 +40,12 @@ pub struct Aws {
     cx: Option<Cx>,
     /// Every API call made through it.
     pub calls: CallCounter,
+    /// Permits for calls in flight, as many as the bound.
+    slots: Arc<Mutex<Arc<Semaphore>>>,
 }
+
+/// Calls in flight at once unless the engine says otherwise.
+const CALLS_IN_FLIGHT: usize = 10;
 
 /// No usable AWS credentials were found.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +64,7 @@ impl Aws {
         Aws {
             cx: None,
             calls: CallCounter::default(),
+            slots: Arc::new(Mutex::new(Arc::new(Semaphore::new(CALLS_IN_FLIGHT)))),
         }
     }
 
@@ -95,13 +103,16 @@ impl Aws {
             .timeout_config(timeouts)
             .interceptor(calls.clone())
             .build();
+        let slots = Arc::new(Semaphore::new(CALLS_IN_FLIGHT));
         Ok(Aws {
             cx: Some(Cx {
                 ec2: aws_sdk_ec2::Client::from_conf(ec2),
                 s3: aws_sdk_s3::Client::from_conf(s3),
                 notes: None,
+                slots: slots.clone(),
             }),
             calls,
+            slots: Arc::new(Mutex::new(slots)),
         })
     }
 
@@ -112,9 +123,11 @@ impl Aws {
             .as_ref()
             .ok_or_else(|| ProviderError::other("not connected to AWS"))?;
         let (tx, rx) = unbounded_channel();
+        let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok((
             Cx {
                 notes: Some(tx),
+                slots,
                 ..cx.clone()
             },
             rx,
@@ -177,6 +190,10 @@ impl Provider for Aws {
 
     fn sweep_order(&self) -> Vec<&'static str> {
         kinds::sweep_order()
+    }
+
+    fn bound_calls(&self, n: usize) {
+        *self.slots.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(Semaphore::new(n.max(1)));
     }
 
     fn stages(&self, kind: &str, props: &IndexMap<String, Value>) -> Vec<Stage> {

@@ -64,7 +64,11 @@ where
 {
     let mut lost = false;
     for attempt in 1.. {
-        let err = match call().await {
+        let answer = {
+            let _slot = cx.slots.acquire().await;
+            call().await
+        };
+        let err = match answer {
             Ok(answer) => return Ok(Some(answer)),
             Err(e) => e,
         };

@@ -121,6 +121,7 @@ pub async fn apply(
             .collect()
     });
     let graph = Graph::build(decl, plan, &old_deps, provider);
+    provider.bound_calls(opts.parallelism);
     let creations = Creations::default();
     let outcomes = walk(&graph.deps, opts.parallelism, |i| {
         let op = &graph.ops[i];

@@ -65,6 +65,7 @@ pub async fn destroy(
     let lab = journal.read(|s| s.lab.clone());
     let recorded = journal.read(|s| s.resources.clone());
     let (nodes, deps) = plan_nodes(journal, provider);
+    provider.bound_calls(opts.parallelism);
     let listed: Mutex<Option<Vec<Tagged>>> = Mutex::new(None);
     let strays: Mutex<HashMap<String, Vec<Tagged>>> = Mutex::new(HashMap::new());
     let report = Mutex::new(Report::default());

@@ -141,6 +141,11 @@ pub trait Provider: Send + Sync {
     fn validate(&self, decl: &Declaration) -> Result<(), DeclError>;
     /// Kinds in the order a sweep deletes them (dependents first).
     fn sweep_order(&self) -> Vec<&'static str>;
+    /// Bounds the calls in flight at once (an operation may make several
+    /// side by side).
+    fn bound_calls(&self, n: usize) {
+        let _ = n;
+    }
     /// The stages of making a resource of `kind` with these properties.
     fn stages(&self, kind: &str, props: &IndexMap<String, Value>) -> Vec<Stage> {
         let _ = (kind, props);

@@ -526,6 +526,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_launch_waits_for_every_field_but_the_image() {
+        let mut fields: Vec<&str> = SCHEMA.fields.iter().map(|f| f.name).collect();
+        fields.retain(|f| *f != "image");
+        assert_eq!(LAUNCH_NEEDS, fields.as_slice());
+    }
+
+    #[test]
     fn prices_an_instance_with_its_disk_and_public_address() {
         let mut props = IndexMap::from([("type".to_string(), Value::Str("t4g.nano".into()))]);
         let p = Instance.price(&props);

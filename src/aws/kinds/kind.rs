@@ -10,6 +10,8 @@ use crate::engine::schema::Schema;
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use indexmap::IndexMap;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// The clients a kind works with, and where its calls say what they retried.
@@ -19,6 +21,8 @@ pub struct Cx {
     pub s3: aws_sdk_s3::Client,
     /// Notes for the progress of the operation under way.
     pub(crate) notes: Option<UnboundedSender<String>>,
+    /// A permit per call in flight.
+    pub(crate) slots: Arc<Semaphore>,
 }
 
 impl Cx {
