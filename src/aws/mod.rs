@@ -45,7 +45,7 @@ pub struct Aws {
 }
 
 /// Calls in flight at once unless the engine says otherwise.
-const CALLS_IN_FLIGHT: usize = 10;
+const CALLS_IN_FLIGHT: usize = 20;
 
 /// No usable AWS credentials were found.
 #[derive(Debug, thiserror::Error)]
@@ -192,8 +192,13 @@ impl Provider for Aws {
         kinds::sweep_order()
     }
 
+    fn held_by(&self, kind: &str) -> Vec<&'static str> {
+        kinds::find(kind).map_or_else(Vec::new, |k| k.held_by().to_vec())
+    }
+
     fn bound_calls(&self, n: usize) {
-        *self.slots.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(Semaphore::new(n.max(1)));
+        let calls = 2 * n.max(1);
+        *self.slots.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(Semaphore::new(calls));
     }
 
     fn stages(&self, kind: &str, props: &IndexMap<String, Value>) -> Vec<Stage> {

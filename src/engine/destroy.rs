@@ -8,8 +8,8 @@
 //! in kind order (the provider's sweep order): after everything of an
 //! earlier kind, before what it may be using, so a stray copy is deleted
 //! before the VPC it sits in. A recorded resource waits for the strays of
-//! earlier kinds that can use it (and so for the listing), or for the
-//! listing when its ID is unknown; the others start at once.
+//! the kinds that can hold it (and so for the listing), or for the listing
+//! when its ID is unknown; the others (instances, addresses) start at once.
 
 use super::apply::Options;
 use super::delete::{Target, delete_recorded, delete_with_retry};
@@ -170,12 +170,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec<usize>>) {
     let order = provider.sweep_order();
     let rank = |kind: &str| order.iter().position(|k| *k == kind).unwrap_or(order.len());
-    let mut users: HashMap<&str, Vec<&'static str>> = HashMap::new();
-    for schema in provider.schemas() {
-        for used in schema.refers_to() {
-            users.entry(used).or_default().push(schema.kind);
-        }
-    }
     let recorded: Vec<(String, String, bool, Vec<String>)> = journal.read(|s| {
         s.resources
             .iter()
@@ -206,17 +200,15 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
             }
         }
     }
-    // ... and after the strays of kinds that can use it, or the listing
+    // ... and after the strays of kinds that can hold it, or the listing
     // when its ID is unknown.
     let mut uses_strays = Vec::new();
     for (i, (_, kind, has_id, _)) in recorded.iter().enumerate() {
         if !has_id {
             deps[1 + i].push(0);
         }
-        for user in users.get(kind.as_str()).into_iter().flatten() {
-            if rank(user) < rank(kind)
-                && let Some(j) = strays_of(user)
-            {
+        for holder in provider.held_by(kind) {
+            if let Some(j) = strays_of(holder) {
                 uses_strays.push((1 + i, j));
             }
         }

@@ -141,8 +141,14 @@ pub trait Provider: Send + Sync {
     fn validate(&self, decl: &Declaration) -> Result<(), DeclError>;
     /// Kinds in the order a sweep deletes them (dependents first).
     fn sweep_order(&self) -> Vec<&'static str>;
-    /// Bounds the calls in flight at once (an operation may make several
-    /// side by side).
+    /// The kinds whose resources keep one of `kind` from being deleted while
+    /// they exist (a subnet's instances): its delete waits for theirs.
+    fn held_by(&self, kind: &str) -> Vec<&'static str> {
+        let _ = kind;
+        Vec::new()
+    }
+    /// Bounds the work in flight to `n` operations at once; an operation
+    /// may make a few calls side by side, so calls are bounded to twice that.
     fn bound_calls(&self, n: usize) {
         let _ = n;
     }

@@ -88,25 +88,6 @@ impl Schema {
         self.fields.iter().find(|f| f.name == name)
     }
 
-    /// The other kinds its fields can refer to (a resource of this kind uses
-    /// them, so it goes first when both are deleted).
-    pub fn refers_to(&self) -> Vec<&'static str> {
-        fn visit(ty: &'static Type, out: &mut Vec<&'static str>) {
-            match ty {
-                Type::Ref(kind) => out.push(kind),
-                Type::List(inner) => visit(inner, out),
-                Type::Object(fields) => fields.iter().for_each(|f| visit(&f.ty, out)),
-                _ => {}
-            }
-        }
-        let mut out = Vec::new();
-        self.fields.iter().for_each(|f| visit(&f.ty, &mut out));
-        out.retain(|k| *k != self.kind);
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
     /// Checks declared properties against the schema. Errors name the field path.
     pub fn check(&self, props: &indexmap::IndexMap<String, Value>) -> Result<(), String> {
         check_object(self.kind, self.fields, props, "")

@@ -501,7 +501,15 @@ impl Kind for Instance {
 
     async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
         let b = cx.ec2.terminate_instances().instance_ids(req.id);
-        retry::send(cx, "TerminateInstances", || b.clone().send()).await?;
+        let out = retry::send(cx, "TerminateInstances", || b.clone().send()).await?;
+        let now = out
+            .terminating_instances()
+            .iter()
+            .filter_map(|i| i.current_state().and_then(|s| s.name()))
+            .next();
+        if now == Some(&InstanceStateName::Terminated) {
+            return Ok(());
+        }
         wait_for(cx, req.id, &[InstanceStateName::Terminated], TEN_MINUTES)
             .await
             .map(|_| ())

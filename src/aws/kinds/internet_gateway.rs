@@ -76,6 +76,10 @@ impl Kind for InternetGateway {
         50
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &["elastic_ip"]
+    }
+
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
         STAGES.to_vec()
     }

@@ -43,9 +43,14 @@ impl Cx {
 pub trait Kind: Send + Sync {
     /// Its fields.
     fn schema(&self) -> &'static Schema;
-    /// When a sweep deletes it: lower first (whatever uses others goes
-    /// first, so lower than every kind its fields refer to).
+    /// When a sweep deletes it: lower first (whatever uses others goes first).
     fn sweep_rank(&self) -> u8;
+    /// The kinds whose resources keep one of this kind from being deleted
+    /// while they exist (a subnet's instances and interfaces); each ranks
+    /// lower in a sweep.
+    fn held_by(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// What one costs per hour, from its declared properties.
     fn price(&self, props: &IndexMap<String, Value>) -> Price {
         let _ = props;

@@ -65,6 +65,21 @@ mod tests {
     }
 
     #[test]
+    fn what_holds_a_kind_is_swept_before_it() {
+        for kind in KINDS {
+            for holder in kind.held_by() {
+                let holder = find(holder).expect("a kind");
+                assert!(
+                    holder.sweep_rank() <= kind.sweep_rank(),
+                    "{} holds {} but is swept after it",
+                    holder.schema().kind,
+                    kind.schema().kind
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_kinds_stages_run_in_order_on_its_own_fields_and_attributes() {
         for kind in KINDS {
             let schema = kind.schema();

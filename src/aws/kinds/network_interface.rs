@@ -109,6 +109,10 @@ impl Kind for NetworkInterface {
         30
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &["instance", "elastic_ip"]
+    }
+
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_private_ip(r, decl)
     }

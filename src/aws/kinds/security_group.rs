@@ -218,6 +218,10 @@ impl Kind for SecurityGroup {
         60
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &["network_interface", "instance"]
+    }
+
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
         STAGES.to_vec()
     }

@@ -117,6 +117,10 @@ impl Kind for Subnet {
         70
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &["network_interface", "instance"]
+    }
+
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_block_size(r)?;
         check_no_overlap(r, decl)?;
