@@ -6,7 +6,7 @@
 mod common;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use common::{Labrun, Moto, tagged, text};
+use common::{Labrun, Moto, make_subnet, tagged, text};
 
 /// Brings the NAT lab up as `lab` and returns its VPC's ID.
 async fn up(moto: &Moto, labrun: &Labrun, lab: &str) -> String {
@@ -47,18 +47,8 @@ async fn copies_in_the_vpc_the_state_does_not_know_go_before_it() {
     let ec2 = moto.ec2().await;
     // A second subnet and route table, as a create whose answer was lost
     // and was sent again would have left, and an interface in that subnet.
-    let subnet = ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.10.20.0/24")
-        .tag_specifications(copy_of(ResourceType::Subnet, "strays", "subnet.instances"))
-        .send()
-        .await
-        .unwrap()
-        .subnet
-        .unwrap()
-        .subnet_id
-        .unwrap();
+    let copy = copy_of(ResourceType::Subnet, "strays", "subnet.instances");
+    let subnet = make_subnet(&ec2, &vpc, "10.10.20.0/24", Some(copy)).await;
     let table = ec2
         .create_route_table()
         .vpc_id(&vpc)
@@ -116,17 +106,7 @@ async fn a_delete_held_by_what_is_not_the_labs_names_it_and_down_fails_with_the_
     let labrun = Labrun::new(&moto);
     let vpc = up(&moto, &labrun, "held").await;
     let ec2 = moto.ec2().await;
-    let foreign = ec2
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.10.21.0/24")
-        .send()
-        .await
-        .unwrap()
-        .subnet
-        .unwrap()
-        .subnet_id
-        .unwrap();
+    let foreign = make_subnet(&ec2, &vpc, "10.10.21.0/24", None).await;
 
     let out = labrun.run(&["down", "held", "--yes", "--wait", "3s"]);
     let all = text(&out);

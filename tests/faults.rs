@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{FaultProxy, Labrun, Moto, found, made_twice, run_within, tagged, text};
+use common::{FaultProxy, Labrun, Moto, found, made_twice, make_subnet, run_within, tagged, text};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -173,17 +173,7 @@ async fn the_proxy_keeps_aws_client_token_idempotency_and_injects_every_fault() 
         .unwrap()
         .vpc_id
         .unwrap();
-    let subnet = direct
-        .create_subnet()
-        .vpc_id(&vpc)
-        .cidr_block("10.9.1.0/24")
-        .send()
-        .await
-        .unwrap()
-        .subnet
-        .unwrap()
-        .subnet_id
-        .unwrap();
+    let subnet = make_subnet(&direct, &vpc, "10.9.1.0/24", None).await;
     // A plain SDK client (no labrun) through the proxy: its own retries meet the faults.
     let conf = direct
         .config()

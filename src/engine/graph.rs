@@ -281,32 +281,12 @@ mod tests {
         fn stages(&self, kind: &str, _: &IndexMap<String, Value>) -> Vec<Stage> {
             match kind {
                 "ip" => vec![
-                    Stage {
-                        name: "allocate",
-                        needs: &[],
-                        gives: &["id", "address"],
-                        after: &[],
-                    },
-                    Stage {
-                        name: "associate",
-                        needs: &["nic", DEPENDS_ON],
-                        gives: &[],
-                        after: &["allocate"],
-                    },
+                    Stage::first("allocate", &["id", "address"]),
+                    Stage::after("associate", &["allocate"], &["nic", DEPENDS_ON]),
                 ],
                 "nic" => vec![
-                    Stage {
-                        name: "create",
-                        needs: &[],
-                        gives: &["id"],
-                        after: &[],
-                    },
-                    Stage {
-                        name: "check",
-                        needs: &[],
-                        gives: &[],
-                        after: &["create"],
-                    },
+                    Stage::first("create", &["id"]),
+                    Stage::after("check", &["create"], &[]),
                 ],
                 _ => vec![Stage::WHOLE],
             }

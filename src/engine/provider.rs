@@ -64,12 +64,36 @@ pub struct Stage {
 
 impl Stage {
     /// The only stage of a resource made in one go.
-    pub const WHOLE: Stage = Stage {
-        name: "create",
-        needs: &[],
-        gives: &[],
-        after: &[],
-    };
+    pub const WHOLE: Stage = Stage::first("create", &[]);
+
+    /// A first stage, giving `gives`.
+    pub const fn first(name: &'static str, gives: &'static [&'static str]) -> Stage {
+        Stage {
+            name,
+            needs: &[],
+            gives,
+            after: &[],
+        }
+    }
+
+    /// A stage that runs after the stages `after` and needs `needs`.
+    pub const fn after(
+        name: &'static str,
+        after: &'static [&'static str],
+        needs: &'static [&'static str],
+    ) -> Stage {
+        Stage {
+            name,
+            needs,
+            gives: &[],
+            after,
+        }
+    }
+
+    /// This stage, giving `gives`.
+    pub const fn giving(self, gives: &'static [&'static str]) -> Stage {
+        Stage { gives, ..self }
+    }
 }
 
 /// Everything one stage of a create needs.

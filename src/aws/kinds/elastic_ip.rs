@@ -96,18 +96,12 @@ async fn release(cx: &Cx, id: &str) -> Result<(), ProviderError> {
 /// Allocated at once (its address is known then), associated once its
 /// interface or instance exists.
 static STAGES: &[Stage] = &[
-    Stage {
-        name: "allocate",
-        needs: &[],
-        gives: &["id", "public_ip"],
-        after: &[],
-    },
-    Stage {
-        name: "associate",
-        needs: &["network_interface", "instance", DEPENDS_ON],
-        gives: &[],
-        after: &["allocate"],
-    },
+    Stage::first("allocate", &["id", "public_ip"]),
+    Stage::after(
+        "associate",
+        &["allocate"],
+        &["network_interface", "instance", DEPENDS_ON],
+    ),
 ];
 
 #[async_trait]

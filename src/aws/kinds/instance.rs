@@ -282,18 +282,8 @@ static STAGES: &[Stage] = &[
         gives: &["image_id"],
         after: &[],
     },
-    Stage {
-        name: "launch",
-        needs: LAUNCH_NEEDS,
-        gives: &[],
-        after: &["image"],
-    },
-    Stage {
-        name: "running",
-        needs: &[],
-        gives: &["id", "private_ip", "public_ip", "az"],
-        after: &["launch"],
-    },
+    Stage::after("launch", &["image"], LAUNCH_NEEDS),
+    Stage::after("running", &["launch"], &[]).giving(&["id", "private_ip", "public_ip", "az"]),
 ];
 
 /// Every field but `image`: the launch uses them all.

@@ -52,18 +52,8 @@ async fn detach(cx: &Cx, id: &str, vpc: &str) -> Result<(), ProviderError> {
 
 /// Made first (it needs nothing), usable once attached to its VPC.
 static STAGES: &[Stage] = &[
-    Stage {
-        name: "create",
-        needs: &[],
-        gives: &[],
-        after: &[],
-    },
-    Stage {
-        name: "attach",
-        needs: &["vpc"],
-        gives: &["id"],
-        after: &["create"],
-    },
+    Stage::first("create", &[]),
+    Stage::after("attach", &["create"], &["vpc"]).giving(&["id"]),
 ];
 
 #[async_trait]

@@ -83,21 +83,8 @@ pub(super) async fn holders(cx: &Cx, filter: Filter) -> Result<Vec<String>, Prov
 }
 
 /// Usable once made; a router's source/destination check goes off after.
-static PLAIN: &[Stage] = &[Stage {
-    name: "create",
-    needs: &[],
-    gives: &["id", "private_ip"],
-    after: &[],
-}];
-static ROUTER: &[Stage] = &[
-    PLAIN[0],
-    Stage {
-        name: "check",
-        needs: &[],
-        gives: &[],
-        after: &["create"],
-    },
-];
+static PLAIN: &[Stage] = &[Stage::first("create", &["id", "private_ip"])];
+static ROUTER: &[Stage] = &[PLAIN[0], Stage::after("check", &["create"], &[])];
 
 #[async_trait]
 impl Kind for NetworkInterface {

@@ -191,24 +191,9 @@ async fn delete_table(cx: &Cx, id: &str, known: Option<Vec<String>>) -> Result<(
 
 /// Made in its VPC, then routes and subnet associations side by side.
 static STAGES: &[Stage] = &[
-    Stage {
-        name: "create",
-        needs: &["vpc"],
-        gives: &["id"],
-        after: &[],
-    },
-    Stage {
-        name: "routes",
-        needs: &["routes"],
-        gives: &[],
-        after: &["create"],
-    },
-    Stage {
-        name: "subnets",
-        needs: &["subnets"],
-        gives: &[],
-        after: &["create"],
-    },
+    Stage::first("create", &["id"]),
+    Stage::after("routes", &["create"], &["routes"]),
+    Stage::after("subnets", &["create"], &["subnets"]),
 ];
 
 #[async_trait]

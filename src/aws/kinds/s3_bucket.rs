@@ -122,18 +122,8 @@ async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
 
 /// Named (its ID) before it is made, usable once made; tagged after.
 static STAGES: &[Stage] = &[
-    Stage {
-        name: "create",
-        needs: &[],
-        gives: &["id"],
-        after: &[],
-    },
-    Stage {
-        name: "tags",
-        needs: &[],
-        gives: &[],
-        after: &["create"],
-    },
+    Stage::first("create", &["id"]),
+    Stage::after("tags", &["create"], &[]),
 ];
 
 #[async_trait]

@@ -194,18 +194,8 @@ pub(super) async fn described(
 
 /// Usable (by interfaces, instances) once made; its rules follow.
 static STAGES: &[Stage] = &[
-    Stage {
-        name: "create",
-        needs: &[],
-        gives: &["id"],
-        after: &[],
-    },
-    Stage {
-        name: "rules",
-        needs: &["ingress", "egress"],
-        gives: &[],
-        after: &["create"],
-    },
+    Stage::first("create", &["id"]),
+    Stage::after("rules", &["create"], &["ingress", "egress"]),
 ];
 
 #[async_trait]

@@ -86,25 +86,10 @@ pub(super) async fn described(
 
 /// A private subnet is usable once made; a public one once it gives
 /// instances public addresses.
-static PRIVATE: &[Stage] = &[Stage {
-    name: "create",
-    needs: &[],
-    gives: &["id", "cidr", "az"],
-    after: &[],
-}];
+static PRIVATE: &[Stage] = &[Stage::first("create", &["id", "cidr", "az"])];
 static PUBLIC: &[Stage] = &[
-    Stage {
-        name: "create",
-        needs: &[],
-        gives: &["cidr", "az"],
-        after: &[],
-    },
-    Stage {
-        name: "public",
-        needs: &[],
-        gives: &["id"],
-        after: &["create"],
-    },
+    Stage::first("create", &["cidr", "az"]),
+    Stage::after("public", &["create"], &[]).giving(&["id"]),
 ];
 
 #[async_trait]

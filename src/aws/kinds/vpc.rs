@@ -84,18 +84,8 @@ pub(super) async fn described(
 }
 
 static STAGES: &[Stage] = &[
-    Stage {
-        name: "create",
-        needs: &[],
-        gives: &["id", "cidr"],
-        after: &[],
-    },
-    Stage {
-        name: "dns",
-        needs: &[],
-        gives: &[],
-        after: &["create"],
-    },
+    Stage::first("create", &["id", "cidr"]),
+    Stage::after("dns", &["create"], &[]),
 ];
 
 #[async_trait]
