@@ -17,7 +17,7 @@ local private = lab:subnet("instances", { vpc = vpc, cidr = "10.10.16.0/24" })
 local gw_key = labrun.ssh.host_key("gateway")
 local gw = net.nat_instance(lab, {
   vpc = vpc, cidr = "10.10.31.0/24", ip = "10.10.31.10", serves = { private },
-  type = type, ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
+  type = type, ssh_from = labrun.var("ssh_from", "auto"),
   key_pair = key_pair.key_name, ssh_keys = { user_key.public }, host_key = gw_key,
 })
 labrun.ssh.node("gateway", { host = gw.eip.public_ip, host_key = gw_key.public })

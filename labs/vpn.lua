@@ -1,6 +1,6 @@
 -- WireGuard VPN: the NAT lab's network with a WireGuard server on its gateway, so your laptop or phone reaches the private subnet.
 -- The gateway gets the server's wg0.conf by Ignition and opens its UDP port
--- (`--var vpn_port=51820`) to `--var vpn_from=CIDR` (default anywhere). One
+-- (`--var vpn_port=51820`) to `--var vpn_from=CIDR` (default: your own address). One
 -- config per client (`--var clients=laptop,phone`) lands in the lab folder's
 -- files/wireguard/: `labrun wg vpn laptop` prints it, `--qr` draws it for
 -- the mobile app. Keys and tunnel addresses are kept with the lab: after
@@ -18,12 +18,12 @@ local private = lab:subnet("instances", { vpc = vpc, cidr = "10.10.16.0/24" })
 local gw_key = labrun.ssh.host_key("gateway")
 local gw, vpn = wireguard.gateway(lab, {
   vpc = vpc, cidr = "10.10.31.0/24", ip = "10.10.31.10", serves = { private },
-  type = type, ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
+  type = type, ssh_from = labrun.var("ssh_from", "auto"),
   key_pair = key_pair.key_name, ssh_keys = { user_key.public }, host_key = gw_key,
   wireguard = {
     clients = labrun.var("clients", "laptop"),
     port = labrun.var("vpn_port", wireguard.PORT),
-    from = labrun.var("vpn_from", "0.0.0.0/0"),
+    from = labrun.var("vpn_from", "auto"),
   },
 })
 labrun.ssh.node("gateway", { host = gw.eip.public_ip, host_key = gw_key.public })

@@ -18,7 +18,7 @@ labrun = labrun or {}
 ---Modes are numbers (`420`, or `tonumber("0644", 8)`), never strings; an empty table stands for an empty list or map.
 ---@alias labrun.ignition.Butane table<string, any>
 
----Butane to Ignition, in process, from Fedora CoreOS Butane 1.4.0-1.6.0 to Ignition 3.3.0-3.5.0.
+---Butane to Ignition, in process, from every stable Fedora CoreOS Butane spec (1.0.0-1.7.0) to Ignition 3.0.0-3.6.0.
 ---@class labrun.ignition
 labrun.ignition = {}
 

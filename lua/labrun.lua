@@ -8,6 +8,8 @@ labrun = {}
 ---@class LabOptions
 ---@field name string   lab name: a-z, 0-9, - and _, starting with a letter
 ---@field region? string AWS region (default "us-east-1")
+---@field ttl? string|integer time to live, e.g. "4h" or seconds: instances terminate (shutdown_behavior) and the
+---stdlib's coreos configs power them off at the expiry; `labrun up --ttl` overrides it with a fresh expiry
 
 ---A reference to an attribute of a resource, resolved by the engine at apply time.
 ---`..` with text (or `labrun.template` with it among the values) gives a
@@ -114,7 +116,7 @@ function Lab:key_pair(name, props) end
 ---@field security_groups? Handle[]
 ---@field public_ip? boolean
 ---@field user_data? string|DeferredString  e.g. Ignition JSON (a change replaces the instance)
----@field user_data_expires? integer  seconds the presigned URL of user data served from S3 stays valid (default 3600)
+---@field user_data_expires? integer  seconds the presigned URL of user data served from S3 stays valid (default 900)
 ---@field key_pair? string|AttrRef   key pair name
 ---@field root_volume_size? integer  GB, gp3
 ---@field shutdown_behavior? "stop"|"terminate"
@@ -135,6 +137,59 @@ function Lab:s3_bucket(name, props) end
 ---@param props { bucket: Handle, key: string, content: string, depends_on?: Handle[] }
 ---@return Handle # emptied and deleted by `down`
 function Lab:s3_object(name, props) end
+
+---@class SubnetMapping
+---@field subnet Handle
+---@field private_ip? string  fixed address in the subnet, internal only (default: AWS picks)
+
+---@class LoadBalancerProps
+---@field subnets SubnetMapping[]  at most one subnet per availability zone
+---@field scheme? "internal"|"internet-facing"  default "internal"
+---@field security_groups? Handle[]  an NLB created without any can never have some
+---@field depends_on? Handle[]
+
+---A network load balancer ($0.0225/h before capacity units, plus $0.005/h per
+---subnet when internet-facing). `up` waits until it is active; `down` waits
+---until AWS has removed its network interfaces.
+---@param name string
+---@param props LoadBalancerProps
+---@return Handle # attributes: id (the ARN), dns_name, zone_id
+function Lab:load_balancer(name, props) end
+
+---@class Target
+---@field ip string|AttrRef  private address inside the VPC, e.g. an instance's private_ip
+---@field port? integer      default: the group's port
+
+---@class HealthCheck
+---@field port? integer                 default: each target's traffic port
+---@field interval? integer             seconds, 5-300 (default 30)
+---@field timeout? integer              seconds, 2-120, at most the interval (default 10)
+---@field healthy_threshold? integer    2-10 (default 5)
+---@field unhealthy_threshold? integer  2-10 (default 2)
+
+---@class TargetGroupProps
+---@field vpc Handle
+---@field port integer              where traffic goes
+---@field targets? Target[]         registered and deregistered in place
+---@field health_check? HealthCheck TCP health check (in place)
+---@field depends_on? Handle[]
+
+---A TCP target group of IP targets.
+---@param name string
+---@param props TargetGroupProps
+---@return Handle # attributes: id (the ARN)
+function Lab:target_group(name, props) end
+
+---@class ListenerProps
+---@field load_balancer Handle
+---@field port integer           TCP port (in place)
+---@field target_group Handle    where connections go
+---@field depends_on? Handle[]
+
+---@param name string
+---@param props ListenerProps
+---@return Handle # attributes: id (the ARN)
+function Lab:listener(name, props) end
 
 ---Declares a resource of any kind by name.
 ---@param kind string
@@ -158,6 +213,11 @@ function Lab:output(name, value) end
 ---@param opts LabOptions
 ---@return Lab
 function labrun.lab(opts) end
+
+---The declared lab's time to live and its expiry (Unix seconds), fixed when
+---the lab comes up and kept while it is up; nil without a ttl.
+---@return { ttl: integer, at: integer }|nil
+function labrun.expiry() end
 
 ---A lab variable set with `--var name=value`; it takes the type of `default`.
 ---@generic T
@@ -227,3 +287,17 @@ function labrun.sleep(seconds) end
 ---@param opts table|nil
 ---@param known string[]
 function labrun.options(what, opts, known) end
+
+---This machine's public IPv4 address as a /32, as https://checkip.amazonaws.com
+---sees it (asked once per run): what `ssh_from = "auto"` opens SSH to.
+---@return string
+function labrun.public_address() end
+
+---Pins a value in the lab's lock (`lock.json`, kept across `down`) the first
+---time and returns the pinned value ever after, so a lab rebuilt later runs
+---the same software; `labrun up --upgrade` pins what the script gives now.
+---@generic T
+---@param name string
+---@param value T
+---@return T
+function labrun.pin(name, value) end

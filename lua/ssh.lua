@@ -47,6 +47,10 @@ function SshNode:run(cmd, opts) end
 ---@param contents string
 ---@param opts? { mode?: string, sudo?: boolean }
 function SshNode:put(path, contents, opts) end
+---Opens an interactive shell on the node with the system ssh and the lab's
+---ssh_config (the REPL's nodes); returns ssh's exit status.
+---@return integer|nil
+function SshNode:shell() end
 ---Reads a file.
 ---@param path string
 ---@param opts? { sudo?: boolean }

@@ -134,3 +134,19 @@ impl Pinned {
         }
     }
 }
+
+/// Whether text holds a private key or a client credential: PEM and
+/// OpenSSH private keys, WireGuard keys, kubeconfig keys, also inside
+/// percent-encoded data URLs.
+pub fn looks_secret(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
+    [
+        "PRIVATE KEY-----",
+        "PrivateKey",
+        "PresharedKey",
+        "client-key-data",
+    ]
+    .iter()
+    .any(|m| text.contains(m) || decoded.contains(m))
+}

@@ -79,8 +79,13 @@ fn invalid_configs_exit_2_naming_the_json_path_line_and_column() {
         assert!(out.stdout.is_empty(), "{path}: no output on error");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(path), "{path}: names the file: {err}");
-        // "error at $.storage.files.0.mode, line 6 col 13: ..." → the place.
-        let first = official.lines().next().unwrap();
+        // "error at $.storage.files.0.mode, line 6 col 13: ..." → the place
+        // of the first error, or in strict mode of the first warning.
+        let lines = || official.lines();
+        let first = lines()
+            .find(|l| l.starts_with("error at "))
+            .or_else(|| lines().find(|l| l.starts_with("warning at ")))
+            .unwrap_or_default();
         if let Some((_, rest)) = first.split_once(" at ") {
             let place = rest.split(": ").next().unwrap();
             assert!(err.contains(place), "{path}: expected `{place}` in {err}");
@@ -107,4 +112,48 @@ fn warnings_go_to_stderr_and_fail_only_with_strict() {
     assert_eq!(labrun.run(&["butane", "-s", path]).status.code(), Some(2));
     let missing = labrun.run(&["butane", "/nonexistent.bu"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
+}
+
+#[test]
+fn version_check_and_raw_flags_behave_as_the_official_cli() {
+    let labrun = Labrun::offline();
+    for flag in ["--version", "-V"] {
+        let out = labrun.run(&["butane", flag]);
+        assert!(out.status.success(), "{}", text(&out));
+        let line = String::from_utf8_lossy(&out.stdout);
+        assert!(line.starts_with("Butane v0.29.0 (labrun "), "{line}");
+    }
+
+    let dir = fixtures();
+    let d = dir.to_str().unwrap();
+    let bu = dir.join("v1.3-boot-mirror-luks-var.bu");
+    let path = bu.to_str().unwrap();
+    let target = labrun.home.path().join("checked.ign");
+    let t = target.to_str().unwrap();
+    for flag in ["--check", "-c"] {
+        let out = labrun.run(&["butane", flag, "--strict", "-d", d, "-o", t, path]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(out.stdout.is_empty(), "--check writes no config");
+        assert!(!target.exists(), "--check writes no output file");
+    }
+    let refused = dir.join("invalid/v1.7-mirror-without-layout.bu");
+    let out = labrun.run(&["butane", "--check", refused.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("error at $.boot_device.mirror, line 6 col 5"),
+        "{}",
+        text(&out)
+    );
+
+    let plain = labrun.run(&["butane", "-d", d, path]);
+    assert!(plain.status.success(), "{}", text(&plain));
+    for flag in ["--raw", "-r"] {
+        let raw = labrun.run(&["butane", flag, "-d", d, path]);
+        assert!(raw.status.success(), "{}", text(&raw));
+        assert_eq!(
+            raw.stdout, plain.stdout,
+            "an fcos config is always plain Ignition"
+        );
+    }
 }

@@ -82,3 +82,57 @@ fn render_json_lists_every_file_and_which_hold_secrets() {
     let out = labrun.run(&["render", "labs/nat.lua", dir.path().to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("(holds secrets)"));
 }
+
+#[test]
+fn aws_errors_are_one_line_without_debug_dumps_or_colour() {
+    let labrun = Labrun::offline();
+    let port = common::sshd::free_port("127.0.0.1");
+    let out = labrun
+        .command(&["up", "labs/nat.lua", "--yes"])
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains("CreateVpc: dispatch failure: Connection refused"),
+        "{all}"
+    );
+    for dump in ["DispatchFailure(", "ConnectorError", "\x1b["] {
+        assert!(!all.contains(dump), "{dump:?} in {all}");
+    }
+    let out = labrun.run(&["up", "labs/nat.lua", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no AWS credentials found") && err.contains("aws configure"),
+        "{err}"
+    );
+    assert!(!err.contains("\x1b["), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn down_of_an_unknown_lab_says_where_it_looked() {
+    let moto = common::Moto::start_without_images();
+    let labrun = Labrun::new(&moto);
+    let out = labrun
+        .command(&["down", "neverup", "--yes"])
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("nothing tagged labrun:lab=neverup was found in eu-west-1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = Labrun::offline().run(&["--version"]);
+    let v = String::from_utf8_lossy(&out.stdout);
+    assert!(v.starts_with("labrun 0.") && v.contains('('), "{v}");
+}

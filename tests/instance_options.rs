@@ -83,7 +83,7 @@ async fn instance_options_reach_ec2() {
     let stdout = String::from_utf8_lossy(&plan.stdout);
     assert!(
         stdout.contains("-/+ instance.box")
-            && stdout.contains("replace: spot forces a new resource"),
+            && stdout.contains("replace: spot true → false forces a new resource"),
         "{stdout}"
     );
 

@@ -198,6 +198,33 @@ fn labrun_ssh_runs_commands_and_refuses_a_changed_host_key() {
     ]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("via-labrun"));
+    // Output comes as it is written (`journalctl -f` shows lines at once):
+    // the first line is read while the command still runs.
+    let mut child = s
+        .labrun
+        .command(&[
+            "ssh",
+            "sshlab",
+            "node",
+            "--",
+            "echo first; sleep 30; echo second",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert_eq!(first, "first\n");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the command is still running"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
     // A node presenting another host key than the one labrun made is refused.
     let impostor = TestSshd::start_on(
         "127.0.0.3",
@@ -219,6 +246,19 @@ fn labrun_ssh_runs_commands_and_refuses_a_changed_host_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.to_lowercase().contains("host key"), "{err}");
     assert!(!Path::new(&s.dir.path().join("never")).exists());
+    // A node that does not answer: a waiting line, then a whole-second deadline.
+    v["nodes"]["node"]["port"] = common::sshd::free_port("127.0.0.3").into();
+    std::fs::write(&state, v.to_string()).unwrap();
+    let out = s
+        .labrun
+        .run(&["ssh", "sshlab", "node", "--timeout", "3", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("waiting for node to answer SSH (up to 3 s"),
+        "{err}"
+    );
+    assert!(err.contains("within 3 s:"), "{err}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! message, and telling which failures are worth another attempt.
 
 use crate::engine::provider::{ErrorClass, ProviderError};
-use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::http::Response;
 
 /// An SDK error of an operation whose modelled errors are `E`.
@@ -32,9 +32,25 @@ where
     let message = match (err.code(), err.message()) {
         (Some(code), Some(msg)) => format!("{op}: {code}: {msg}"),
         (Some(code), None) => format!("{op}: {code}"),
-        _ => format!("{op}: {}", DisplayErrorContext(&err)),
+        _ => format!("{op}: {}", cause(&err)),
     };
     ProviderError { class, message }
+}
+
+/// What went wrong in one line: the outermost error and its innermost
+/// cause (`dispatch failure: Connection refused (os error 111)`), never the
+/// SDK's debug dump.
+pub fn cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = err;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    let (outer, inner) = (err.to_string(), innermost.to_string());
+    if std::ptr::addr_eq(innermost, err) || outer.contains(&inner) {
+        outer
+    } else {
+        format!("{outer}: {inner}")
+    }
 }
 
 /// How a failed call may have ended, for deciding on another attempt.
@@ -102,16 +118,9 @@ pub fn reason<E>(err: &Sdk<E>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    if let Some(code) = err.code() {
-        return code.to_string();
-    }
-    let mut source: &dyn std::error::Error = err;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    match err {
-        SdkError::TimeoutError(_) => "timed out".into(),
-        _ => format!("no answer ({source})"),
+    match err.code() {
+        Some(code) => code.to_string(),
+        None => cause(err),
     }
 }
 

@@ -1,14 +1,17 @@
-//! AWS: the resource kinds on aws-sdk-ec2 and aws-sdk-s3, client setup from
+//! AWS: the resource kinds on aws-sdk-ec2, aws-sdk-s3 and
+//! aws-sdk-elasticloadbalancingv2, client setup from
 //! the SDK's own configuration (profiles, SSO, environment,
 //! `AWS_ENDPOINT_URL`), and the [`Provider`] the engine drives.
 
 pub mod calls;
 pub mod errors;
+pub mod inspect;
 pub mod instance_types;
 pub mod kinds;
 pub mod props;
 pub mod retry;
 pub mod tags;
+pub mod ttl;
 pub mod user_data;
 pub mod validate;
 
@@ -79,9 +82,7 @@ impl Aws {
             .credentials_provider()
             .ok_or_else(|| NoCredentials("no credentials provider".into()))?;
         if let Err(e) = creds.provide_credentials().await {
-            return Err(
-                NoCredentials(aws_sdk_ec2::error::DisplayErrorContext(e).to_string()).into(),
-            );
+            return Err(NoCredentials(errors::cause(&e)).into());
         }
         let calls = CallCounter::default();
         // labrun retries itself (aws::retry): the SDK would repeat creates
@@ -99,6 +100,11 @@ impl Aws {
         // Emulators serve S3 on one host: no bucket subdomains there.
         let s3 = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(config.endpoint_url().is_some())
+            .retry_config(retry.clone())
+            .timeout_config(timeouts.clone())
+            .interceptor(calls.clone())
+            .build();
+        let elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&config)
             .retry_config(retry)
             .timeout_config(timeouts)
             .interceptor(calls.clone())
@@ -108,6 +114,7 @@ impl Aws {
             cx: Some(Cx {
                 ec2: aws_sdk_ec2::Client::from_conf(ec2),
                 s3: aws_sdk_s3::Client::from_conf(s3),
+                elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2),
                 notes: None,
                 slots: slots.clone(),
             }),
@@ -116,12 +123,16 @@ impl Aws {
         })
     }
 
+    /// The clients; what their calls have to say goes to the log.
+    fn clients(&self) -> Result<&Cx, ProviderError> {
+        self.cx
+            .as_ref()
+            .ok_or_else(|| ProviderError::other("not connected to AWS"))
+    }
+
     /// The clients, with a channel for what their calls have to say.
     fn cx(&self) -> Result<(Cx, UnboundedReceiver<String>), ProviderError> {
-        let cx = self
-            .cx
-            .as_ref()
-            .ok_or_else(|| ProviderError::other("not connected to AWS"))?;
+        let cx = self.clients()?;
         let (tx, rx) = unbounded_channel();
         let slots = self.slots.lock().unwrap_or_else(|p| p.into_inner()).clone();
         Ok((
@@ -165,6 +176,14 @@ pub fn price(
         .unwrap_or_default()
 }
 
+/// The region the SDK's own configuration names (AWS_REGION, the
+/// profile...), else us-east-1.
+pub async fn default_region() -> String {
+    inspect::configured_region()
+        .await
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
 fn kind(name: &str) -> Result<&'static dyn kinds::Kind, ProviderError> {
     kinds::find(name).ok_or_else(|| ProviderError::other(format!("unknown resource kind '{name}'")))
 }
@@ -176,6 +195,7 @@ impl Provider for Aws {
     }
 
     fn expand(&self, decl: &mut Declaration) -> Result<(), DeclError> {
+        ttl::expand(decl)?;
         user_data::expand(decl)
     }
 

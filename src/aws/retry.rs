@@ -160,6 +160,29 @@ where
         .ok_or_else(|| missing(op, "resource"))
 }
 
+/// Every page of a listing that goes on from a marker (`next` reads the
+/// marker of the page after), each page's call retried as [`send`] does.
+pub async fn pages<P, E, Fut>(
+    cx: &Cx,
+    op: &str,
+    call: impl Fn(Option<String>) -> Fut,
+    next: impl Fn(&P) -> Option<String>,
+) -> Result<Vec<P>, ProviderError>
+where
+    Fut: Future<Output = Result<P, Sdk<E>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let (mut all, mut marker) = (Vec::new(), None);
+    loop {
+        let page = send(cx, op, || call(marker.clone())).await?;
+        marker = next(&page);
+        all.push(page);
+        if marker.is_none() {
+            return Ok(all);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

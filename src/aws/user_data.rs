@@ -1,9 +1,11 @@
-//! User data over EC2's 16 KB limit. Such an Ignition config goes into an S3
+//! User data over EC2's 16 KB limit, or holding a private key (an SSH host
+//! key, a certificate's key). Such an Ignition config goes into an S3
 //! bucket of the lab (`s3_bucket.user-data`, one `s3_object` per instance,
 //! declared here so they are journaled, tagged and swept like the rest), and
 //! the instance gets a small Ignition stub whose `ignition.config.replace`
-//! fetches it by presigned HTTPS URL and checks its sha512. No secret stays
-//! in user data.
+//! fetches it by a presigned HTTPS URL (valid 15 minutes by default) and
+//! checks its sha512. No secret stays in user data: what remains there is
+//! the URL, useless once expired, and the hash.
 
 use super::kinds::kind::Cx;
 use super::kinds::s3_object;
@@ -18,8 +20,10 @@ use std::time::Duration;
 
 /// The most user data EC2 takes, in bytes before base64.
 pub const LIMIT: usize = 16 * 1024;
-/// How long a presigned URL stays valid unless `user_data_expires` says otherwise.
-pub const DEFAULT_EXPIRES: i64 = 3600;
+/// How long a presigned URL stays valid unless `user_data_expires` says
+/// otherwise: long enough for a first boot. A node created later gets a URL
+/// of its own at its launch.
+pub const DEFAULT_EXPIRES: i64 = 900;
 /// The longest a presigned URL can be valid (SigV4's limit: 7 days).
 const MAX_EXPIRES: i64 = 7 * 24 * 3600;
 /// The name of the lab's bucket for user data.
@@ -55,7 +59,7 @@ pub fn expand(decl: &mut Declaration) -> Result<(), DeclError> {
             _ => DEFAULT_EXPIRES,
         };
         let config = match r.props.get("user_data") {
-            Some(Value::Str(s)) if s.len() > LIMIT => s.clone(),
+            Some(Value::Str(s)) if s.len() > LIMIT || holds_secret(s) => s.clone(),
             _ => continue,
         };
         let version = serde_json::from_str::<Json>(&config)
@@ -64,10 +68,14 @@ pub fn expand(decl: &mut Declaration) -> Result<(), DeclError> {
             .ok_or_else(|| {
                 fail(
                     r,
-                    format!(
-                        "user_data is {} bytes, over EC2's limit of {LIMIT}; labrun can serve it from S3 only if it is an Ignition config",
-                        config.len()
-                    ),
+                    if config.len() > LIMIT {
+                        format!(
+                            "user_data is {} bytes, over EC2's limit of {LIMIT}; labrun can serve it from S3 only if it is an Ignition config",
+                            config.len()
+                        )
+                    } else {
+                        "user_data holds a private key, which would stay readable for the instance's whole life; labrun moves it out of user data only for an Ignition config".into()
+                    },
                 )
             })?;
         let object = address("s3_object", &r.name);
@@ -130,6 +138,17 @@ pub fn expand(decl: &mut Declaration) -> Result<(), DeclError> {
         );
     }
     Ok(())
+}
+
+/// Whether user data carries a private key (in an Ignition config's inline
+/// files or as text): such a config never stays in user data.
+fn holds_secret(user_data: &str) -> bool {
+    crate::secrets::looks_secret(user_data.as_bytes())
+        || serde_json::from_str::<Json>(user_data).is_ok_and(|config| {
+            crate::ignition::inline_files(&config)
+                .iter()
+                .any(|(_, bytes)| crate::secrets::looks_secret(bytes))
+        })
 }
 
 /// The user data an instance declares: its literal `user_data`, or the

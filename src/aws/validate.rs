@@ -31,10 +31,19 @@ pub fn literal_cidr(v: Option<&Value>) -> Option<Ipv4Net> {
 /// A literal `private_ip` must sit inside the referenced subnet and not be
 /// one of the addresses AWS reserves there.
 pub fn check_private_ip(r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
-    let subnet = referenced_cidr(decl, r.props.get("subnet"));
-    let ip = r
-        .props
-        .get("private_ip")
+    check_ip_in_subnet(r, decl, r.props.get("subnet"), r.props.get("private_ip"))
+}
+
+/// A literal address `ip` must sit inside the subnet `subnet` refers to and
+/// not be one of the addresses AWS reserves there.
+pub fn check_ip_in_subnet(
+    r: &ResourceDecl,
+    decl: &Declaration,
+    subnet: Option<&Value>,
+    ip: Option<&Value>,
+) -> Result<(), DeclError> {
+    let subnet = referenced_cidr(decl, subnet);
+    let ip = ip
         .and_then(Value::as_str)
         .and_then(|s| s.parse::<Ipv4Addr>().ok());
     if let (Some((name, net)), Some(ip)) = (&subnet, ip) {
@@ -63,6 +72,23 @@ pub fn check_block_size(r: &ResourceDecl) -> Result<(), DeclError> {
                 "cidr {net}: a {} block must be /16 to /28",
                 r.kind.replace('_', " ")
             ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A literal integer `field` (at `path` for messages) must lie in `lo..=hi`.
+pub fn check_range(
+    r: &ResourceDecl,
+    path: &str,
+    v: Option<&Value>,
+    lo: i64,
+    hi: i64,
+) -> Result<(), DeclError> {
+    match v {
+        Some(Value::Int(n)) if !(lo..=hi).contains(n) => Err(fail(
+            r,
+            format!("{path} must be from {lo} to {hi}, got {n}"),
         )),
         _ => Ok(()),
     }

@@ -1,4 +1,4 @@
-//! `labrun butane`: the official Butane CLI's everyday use, in process.
+//! `labrun butane`: the official Butane CLI, in process.
 
 use super::{ButaneArgs, InputError};
 use crate::ignition::{self, Options};
@@ -6,8 +6,16 @@ use anyhow::{Context, Result};
 use std::io::Read;
 use std::process::ExitCode;
 
-/// `labrun butane [-d DIR] [-o OUT] [--strict] [--pretty] [FILE]`.
+/// `labrun butane [-d DIR] [-o OUT] [-s] [-p] [-c] [-r] [-V] [FILE]`.
 pub fn butane(args: ButaneArgs) -> Result<ExitCode> {
+    if args.version {
+        println!(
+            "Butane {} (labrun {})",
+            ignition::BUTANE_VERSION,
+            env!("CARGO_PKG_VERSION")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let (name, yaml) = match &args.input {
         Some(path) => (
             path.display().to_string(),
@@ -26,10 +34,15 @@ pub fn butane(args: ButaneArgs) -> Result<ExitCode> {
         files_dir: args.files_dir,
         strict: args.strict,
     };
+    // fcos configs translate to a plain Ignition config: `--raw` changes nothing.
+    let _ = args.raw;
     let translation = ignition::translate_yaml_with_warnings(&name, &yaml, &opts)
         .map_err(|e| InputError(e.to_string()))?;
     for w in &translation.warnings {
         eprintln!("{w}");
+    }
+    if args.check {
+        return Ok(ExitCode::SUCCESS);
     }
     let mut json = if args.pretty {
         serde_json::to_string_pretty(&translation.config)?

@@ -7,17 +7,72 @@ use crate::engine::destroy;
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::state::{self, State};
-use crate::lab_folder::LabFolder;
+use crate::lab_folder::{LabFolder, labs_with_state};
 use crate::session::resolve::lab_name;
 use anyhow::Result;
 use std::process::ExitCode;
 
 /// `labrun down`.
-pub async fn down(args: DownArgs) -> Result<ExitCode> {
-    let (lab, region) = lab_name(&args.lab)?;
-    let region = region
-        .or_else(|| args.region.clone())
-        .unwrap_or_else(|| "us-east-1".into());
+pub(super) async fn down(args: DownArgs) -> Result<ExitCode> {
+    let how = Down {
+        yes: args.yes,
+        region: args.region.clone(),
+        parallelism: args.parallelism.into(),
+        wait: args.wait,
+    };
+    match &args.lab {
+        Some(lab) => down_lab(lab, &how).await,
+        None => down_expired(&how).await,
+    }
+}
+
+/// How `down` destroys a lab.
+pub struct Down {
+    /// Do not ask for confirmation.
+    pub yes: bool,
+    /// Region to sweep when neither a state nor a script tells it.
+    pub region: Option<String>,
+    /// Operations in flight at once.
+    pub parallelism: usize,
+    /// How long a delete waits for what still uses a resource.
+    pub wait: std::time::Duration,
+}
+
+/// `labrun down --expired`: every lab of this state directory whose TTL
+/// has passed (its instances have powered off; the rest still bills).
+async fn down_expired(how: &Down) -> Result<ExitCode> {
+    let expired: Vec<String> = labs_with_state()?
+        .into_iter()
+        .filter(|n| {
+            state::load(n)
+                .ok()
+                .flatten()
+                .and_then(|s| s.time_left())
+                .is_some_and(|left| left <= 0)
+        })
+        .collect();
+    if expired.is_empty() {
+        println!("No lab has expired.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Expired: {}", expired.join(", "));
+    let mut code = ExitCode::SUCCESS;
+    for lab in &expired {
+        if down_lab(lab, how).await? != ExitCode::SUCCESS {
+            code = ExitCode::from(1);
+        }
+    }
+    Ok(code)
+}
+
+/// Destroys one lab (a name or script), sweeps by tag and checks nothing is
+/// left: `labrun down LAB`, and `:down` in the REPL.
+pub async fn down_lab(lab: &str, how: &Down) -> Result<ExitCode> {
+    let (lab, region) = lab_name(lab)?;
+    let region = match how.region.clone().or(region) {
+        Some(r) => r,
+        None => crate::aws::default_region().await,
+    };
     let _lock = LabLock::acquire(&lab)?;
     // Read under the lock: another labrun may have changed it meanwhile.
     let state = state::load(&lab)?;
@@ -33,22 +88,28 @@ pub async fn down(args: DownArgs) -> Result<ExitCode> {
             "Lab {lab} has no state here; delete everything tagged labrun:lab={lab} in {region}?"
         )
     };
-    if !confirm(&question, args.yes)? {
+    if !confirm(&question, how.yes)? {
         println!("Nothing done.");
         return Ok(ExitCode::SUCCESS);
     }
     let journal = Journal::new(state.unwrap_or_else(|| State::new(&lab, &region)));
     let started = std::time::Instant::now();
     let mut opts = Options {
-        parallelism: args.parallelism.into(),
+        parallelism: how.parallelism,
         ..Options::default()
     };
-    opts.retry.deadline = args.wait;
+    opts.retry.deadline = how.wait;
     let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();
     for e in &report.errors {
         eprintln!("  ! {e}");
+    }
+    if recorded == 0 && report.swept == 0 && report.gone() && report.errors.is_empty() {
+        println!(
+            "Lab {lab} has no state here and nothing tagged labrun:lab={lab} was found in {region} ({calls} API calls). Another region? `labrun down {lab} --region REGION`."
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     if report.gone() {
         state::remove(&lab)?;

@@ -1,16 +1,18 @@
 //! The `labrun` command line.
 
 mod butane;
-mod down;
+mod docs;
+pub(crate) mod down;
 mod graph;
 mod labs;
 mod pki;
-mod plan_view;
+pub(crate) mod plan_view;
 mod progress;
 mod render;
+mod repl;
 mod ssh;
-mod status;
-mod up;
+pub(crate) mod status;
+pub(crate) mod up;
 mod wg;
 
 use crate::lua::error::ScriptError;
@@ -22,10 +24,41 @@ use std::process::ExitCode;
 
 /// Cheap, throw-away AWS labs from Lua scripts.
 #[derive(Parser, Debug)]
-#[command(name = "labrun", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "labrun", version = VERSION, about, long_about = None, after_help = AFTER_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More detail on stderr (-v: what labrun does, -vv: debugging); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+}
+
+/// `labrun --version`: the release and the commit it was built from.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("LABRUN_COMMIT"), ")");
+
+/// Logs on stderr: RUST_LOG if set, else by -v/-q; colour only on a
+/// terminal and never with NO_COLOR.
+fn init_logging(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        // The SDK's credential chain warns about every source it tries;
+        // labrun says itself what to do when none works.
+        (false, 0) => "warn,aws_config=error",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 const AFTER_HELP: &str = "`labrun LAB.lua` is `labrun up LAB.lua`.\n\
@@ -45,8 +78,8 @@ enum Command {
     Status(StatusArgs),
     /// List labs with their uptime and cost.
     Ls(LsArgs),
-    /// Print the dependency graph (Graphviz DOT) in the stages an apply runs, and its longest chain.
-    Graph(LabArgs),
+    /// Draw a lab: its network (VPC, subnets, routes, gateways, instances, security groups) or, with --deps, its dependency graph.
+    Graph(GraphArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
     /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source.
@@ -64,6 +97,52 @@ enum Command {
     New(NewArgs),
     /// Write .luarc.json so LuaLS completes and checks labrun scripts.
     Setup(SetupArgs),
+    /// An interactive Lua prompt, with a lab's live state and nodes at hand when LAB is given.
+    Repl(ReplArgs),
+    /// Print a shell completion script (e.g. `labrun completions bash > /etc/bash_completion.d/labrun`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `labrun man | man -l -`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+struct ReplArgs {
+    /// Lab script path or name: its script run, its state and nodes loaded.
+    lab: Option<String>,
+    /// Set a lab variable read by labrun.var (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+}
+
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
+}
+
+/// What `labrun graph` prints.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GraphFormat {
+    /// Graphviz DOT.
+    Dot,
+    /// SVG, drawn by Graphviz `dot`.
+    Svg,
+    /// A Mermaid flowchart.
+    Mermaid,
+    /// Indented text.
+    Text,
+}
+
+#[derive(Args, Debug)]
+struct GraphArgs {
+    #[command(flatten)]
+    lab: LabArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    format: GraphFormat,
+    /// The dependency graph in the stages an apply runs (with its longest chain) instead of the network.
+    #[arg(long)]
+    deps: bool,
 }
 
 #[derive(Args, Debug)]
@@ -162,6 +241,7 @@ impl LabArgs {
         let renew: Vec<&str> = renew.into_iter().filter(|r| r.0).map(|r| r.1).collect();
         session::Options {
             vars: self.vars.iter().cloned().collect(),
+            ttl: None,
             // `up` saves a renewal itself, once the user agreed.
             save_secrets: if applying {
                 renew.is_empty()
@@ -184,16 +264,23 @@ struct UpArgs {
     /// Operations in flight at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+    /// Time to live, e.g. 4h: the lab's instances power off (and terminate) by themselves then; a fresh expiry from now.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    ttl: Option<std::time::Duration>,
 }
 
 #[derive(Args, Debug)]
 struct DownArgs {
     /// Lab name or script.
-    lab: String,
+    #[arg(required_unless_present = "expired", conflicts_with = "expired")]
+    lab: Option<String>,
+    /// Destroy every lab of this state directory whose TTL has passed.
+    #[arg(long)]
+    expired: bool,
     /// Do not ask for confirmation.
     #[arg(long, short = 'y')]
     yes: bool,
-    /// Region to sweep when neither a state nor a script tells it.
+    /// Region to sweep when no state tells it (default: the script's, else the SDK's: AWS_REGION, the profile).
     #[arg(long)]
     region: Option<String>,
     /// Operations in flight at once.
@@ -218,6 +305,12 @@ struct LsArgs {
     /// Machine-readable output.
     #[arg(long)]
     json: bool,
+    /// Region to look for labs by their `labrun:lab` tag (repeatable; default: the AWS configuration's and those of the local labs).
+    #[arg(long)]
+    region: Vec<String>,
+    /// Only the labs with a state here: no AWS call.
+    #[arg(long)]
+    local: bool,
 }
 
 #[derive(Args, Debug)]
@@ -258,6 +351,15 @@ struct ButaneArgs {
     /// Indent the output.
     #[arg(long, short = 'p')]
     pretty: bool,
+    /// Check the config without producing output.
+    #[arg(long, short = 'c')]
+    check: bool,
+    /// Never wrap in a MachineConfig (fcos configs never are; accepted for compatibility).
+    #[arg(long, short = 'r')]
+    raw: bool,
+    /// Print the version of Butane this command matches, and exit.
+    #[arg(long, short = 'V')]
+    version: bool,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -287,14 +389,8 @@ fn with_default_command(mut args: Vec<String>) -> Vec<String> {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LABRUN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse_from(with_default_command(std::env::args().collect()));
+    init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -311,7 +407,7 @@ pub fn main() -> ExitCode {
             Command::Plan(a) => up::plan(a),
             Command::Down(a) => down::down(a).await,
             Command::Status(a) => status::status(a),
-            Command::Ls(a) => status::ls(a),
+            Command::Ls(a) => status::ls(a).await,
             Command::Render(a) => render::render(a),
             Command::Pki(PkiCommand::Show(a)) => pki::show(a),
             Command::Pki(PkiCommand::Renew(mut a)) => {
@@ -325,6 +421,9 @@ pub fn main() -> ExitCode {
             Command::Labs(a) => labs::labs(a),
             Command::New(a) => labs::new(a),
             Command::Setup(a) => labs::setup(a),
+            Command::Repl(a) => repl::repl(a).await,
+            Command::Completions(a) => docs::completions(a),
+            Command::Man => docs::man(),
         }
     });
     match result {
@@ -339,7 +438,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Asks for confirmation on a terminal; without one, `--yes` is required.
-fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
+pub(crate) fn confirm(question: &str, yes: bool) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};
     if yes {
         return Ok(true);

@@ -130,6 +130,15 @@ pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
         decl.region,
         session.found.describe()
     );
+    if let Some(e) = decl.expires {
+        println!(
+            "Time to live {}: its instances power off and terminate at {}.",
+            humantime::format_duration(std::time::Duration::from_secs(e.ttl)),
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(e.at)
+            )
+        );
+    }
     println!();
     if shown.is_empty() {
         println!(
@@ -249,6 +258,7 @@ pub fn json(session: &Session, plan: &Plan, state: &State) -> Json {
     json!({
         "lab": decl.lab,
         "region": decl.region,
+        "expires": decl.expires,
         "script": session.origin,
         "changes": changes,
         "counts": {"create": create, "update": update, "replace": replace, "delete": delete},

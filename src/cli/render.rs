@@ -7,6 +7,7 @@ use crate::aws::user_data;
 use crate::engine::state;
 use crate::lab_folder::{OutFile, write_private_file, write_tree};
 use crate::lua::modules::ignition::Sources;
+use crate::secrets::looks_secret;
 use crate::session::Session;
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -18,21 +19,6 @@ struct Written {
     path: PathBuf,
     mode: u32,
     secret: bool,
-}
-
-/// Whether text holds a private key or a client credential (PEM and
-/// OpenSSH keys, WireGuard keys, kubeconfig keys), also inside data URLs.
-fn holds_secret(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes);
-    let decoded = percent_encoding::percent_decode_str(&text).decode_utf8_lossy();
-    [
-        "PRIVATE KEY-----",
-        "PrivateKey",
-        "PresharedKey",
-        "client-key-data",
-    ]
-    .iter()
-    .any(|m| text.contains(m) || decoded.contains(m))
 }
 
 /// Writes `body` to `dir/name`, 0600: node configs may hold private keys
@@ -62,8 +48,8 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
         match serde_json::from_str::<serde_json::Value>(text) {
             Ok(json) => {
                 let source = sources.as_ref().and_then(|s| s.of(text));
-                let secret = holds_secret(text.as_bytes())
-                    || source.is_some_and(|s| holds_secret(s.as_bytes()));
+                let secret = looks_secret(text.as_bytes())
+                    || source.is_some_and(|s| looks_secret(s.as_bytes()));
                 let ign = serde_json::to_string_pretty(&json)? + "\n";
                 written.push(write_node_file(&dir, "config.ign", ign, secret)?);
                 if let Some(source) = source {
@@ -76,7 +62,7 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
                 }
             }
             Err(_) => {
-                let secret = holds_secret(text.as_bytes());
+                let secret = looks_secret(text.as_bytes());
                 written.push(write_node_file(
                     &dir,
                     "user-data",
@@ -103,7 +89,7 @@ pub fn render(args: RenderArgs) -> Result<ExitCode> {
     written.extend(loaded.files.iter().zip(&contents).map(|(f, c)| Written {
         path: args.dir.join(&f.path),
         mode: f.mode,
-        secret: holds_secret(c),
+        secret: looks_secret(c),
     }));
     if args.lab.json {
         let files: Vec<_> = (written.iter())

@@ -4,7 +4,7 @@ use super::{InputError, SshArgs};
 use crate::engine::state;
 use crate::lab_folder::{LabFolder, SSH_CONFIG};
 use crate::session::live::{route, user_key};
-use crate::ssh::{Auth, ConnectOptions, Connection};
+use crate::ssh::{Auth, ConnectOptions, Connection, Stream};
 use anyhow::{Context, Result};
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,6 +30,8 @@ pub async fn ssh(args: SshArgs) -> Result<ExitCode> {
         let status = std::process::Command::new("ssh")
             .arg("-F")
             .arg(&config)
+            .arg("-o")
+            .arg(format!("ConnectTimeout={}", args.timeout.max(1)))
             .arg(&args.node)
             .status()
             .context("cannot run ssh")?;
@@ -45,15 +47,30 @@ pub async fn ssh(args: SshArgs) -> Result<ExitCode> {
         deadline: Duration::from_secs(args.timeout),
         ..ConnectOptions::default()
     };
-    let conn = Connection::connect(node, jumps, &Auth::key(key), &opts).await?;
+    let auth = Auth::key(key);
+    let connect = Connection::connect(node, jumps, &auth, &opts);
+    tokio::pin!(connect);
+    // Say why nothing happens while a node boots.
+    let conn = tokio::select! {
+        c = &mut connect => c?,
+        _ = tokio::time::sleep(Duration::from_secs(2)) => {
+            eprintln!(
+                "waiting for {} to answer SSH (up to {} s; it may still be booting)...",
+                args.node, args.timeout
+            );
+            connect.await?
+        }
+    };
+    let mut sink = |stream: Stream, bytes: &[u8]| {
+        let _ = match stream {
+            Stream::Stdout => std::io::stdout()
+                .write_all(bytes)
+                .and(std::io::stdout().flush()),
+            Stream::Stderr => std::io::stderr().write_all(bytes),
+        };
+    };
     let out = conn
-        .run(
-            &args.command.join(" "),
-            None,
-            Duration::from_secs(24 * 3600),
-        )
+        .run_streaming(&args.command.join(" "), None, &mut sink)
         .await?;
-    std::io::stdout().write_all(&out.stdout)?;
-    std::io::stderr().write_all(&out.stderr)?;
     Ok(ExitCode::from(out.status.unwrap_or(255).min(255) as u8))
 }

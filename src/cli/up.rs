@@ -43,7 +43,7 @@ fn show_plan(session: &Session, plan: &Plan, state: &State, args: &LabArgs) -> R
 }
 
 /// `labrun plan`.
-pub fn plan(args: LabArgs) -> Result<ExitCode> {
+pub(super) fn plan(args: LabArgs) -> Result<ExitCode> {
     let session = Session::open(&args.lab, &args.options(false))?;
     let state = session.state()?;
     let plan = session.plan(&state);
@@ -51,17 +51,44 @@ pub fn plan(args: LabArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `up` applies a lab.
+pub struct Apply {
+    /// Do not ask for confirmation.
+    pub yes: bool,
+    /// One JSON document on stdout, prose on stderr.
+    pub json: bool,
+    /// Show unchanged resources in the plan too.
+    pub all: bool,
+    /// Keys are being made anew (`--renew-pki`, `--renew-keys`).
+    pub renews: bool,
+    /// Operations in flight at once.
+    pub parallelism: usize,
+}
+
 /// `labrun up`: with `--json`, stdout is one document (the plan, what was
 /// done, the cost, the outputs); everything else goes to stderr.
-pub async fn up(args: UpArgs) -> Result<ExitCode> {
-    let session = Session::open(&args.lab.lab, &args.lab.options(true))?;
-    let say = Say {
+pub(super) async fn up(args: UpArgs) -> Result<ExitCode> {
+    let mut opts = args.lab.options(true);
+    opts.ttl = args.ttl;
+    let session = Session::open(&args.lab.lab, &opts)?;
+    let how = Apply {
+        yes: args.yes,
         json: args.lab.json,
+        all: args.lab.all,
+        renews: args.lab.renews(),
+        parallelism: args.parallelism.into(),
     };
+    apply_session(&session, &how).await
+}
+
+/// Plans an opened lab, shows the plan, asks, applies, and hands the lab
+/// over: `labrun up`, and `:up` in the REPL.
+pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
+    let say = Say { json: how.json };
     let lab = session.lab().to_string();
     let _lock = LabLock::acquire(&lab)?;
     let mut state = session.state()?;
-    if args.lab.renews() {
+    if how.renews {
         let question = if state.resources.is_empty() {
             format!("Make lab {lab}'s keys anew?")
         } else {
@@ -69,7 +96,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
                 "Lab {lab} is up: renewing its keys replaces the nodes that carry them and the files you hold (kubeconfigs, VPN configs). Go on?"
             )
         };
-        if !confirm(&question, args.yes)? {
+        if !confirm(&question, how.yes)? {
             say.line("Nothing done; the lab's keys are unchanged.");
             return Ok(ExitCode::SUCCESS);
         }
@@ -78,18 +105,18 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         }
     }
     let plan = session.plan(&state);
-    let mut doc = json!({ "lab": lab, "plan": plan_view::json(&session, &plan, &state) });
+    let mut doc = json!({ "lab": lab, "plan": plan_view::json(session, &plan, &state) });
     if !say.json {
-        plan_view::print(&session, &plan, &state, args.lab.all);
+        plan_view::print(session, &plan, &state, how.all);
     }
     let (_, hourly) = session.prices();
     if !plan.has_changes() {
         say.line(format_args!("\nLab {lab} is up to date."));
         let journal = Journal::new(state);
-        return finish(&session, &journal, &say, doc).await;
+        return finish(session, &journal, &say, doc).await;
     }
     let aws = Aws::connect(&session.decl.region).await?;
-    if !confirm(&format!("Apply these changes to lab {lab}?"), args.yes)? {
+    if !confirm(&format!("Apply these changes to lab {lab}?"), how.yes)? {
         say.line("Nothing done.");
         if say.json {
             doc["applied"] = json!(false);
@@ -104,12 +131,13 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let reporter = Reporter::new(say.json);
     let opts = Options {
-        parallelism: args.parallelism.into(),
+        parallelism: how.parallelism,
         ..Options::default()
     };
     let report = apply::apply(&session.decl, &plan, &journal, &aws, &reporter, opts).await;
     journal.update(|s| {
         s.hourly_cost = hourly;
+        s.expires = session.decl.expires;
         s.outputs = session.outputs(s);
     })?;
     let (calls, mutating) = aws.calls.totals();
@@ -144,7 +172,7 @@ pub async fn up(args: UpArgs) -> Result<ExitCode> {
         cost::dollars(hourly),
         cost::dollars(hourly * cost::HOURS_PER_MONTH),
     ));
-    finish(&session, &journal, &say, doc).await
+    finish(session, &journal, &say, doc).await
 }
 
 /// Hands the lab over (access files, lab files, after-up steps) and says

@@ -76,11 +76,23 @@ pub struct NodeDecl {
     pub location: Location,
 }
 
+/// A lab's time to live and the absolute time it ends, fixed when it comes
+/// up (nodes carry it in their Ignition) and kept by later runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Expiry {
+    /// The time to live, in seconds.
+    pub ttl: u64,
+    /// When the lab ends, in Unix seconds.
+    pub at: u64,
+}
+
 /// A lab as declared by its script.
 #[derive(Clone, Debug, Default)]
 pub struct Declaration {
     pub lab: String,
     pub region: String,
+    /// Set when the lab has a time to live.
+    pub expires: Option<Expiry>,
     pub resources: IndexMap<String, ResourceDecl>,
     pub outputs: IndexMap<String, (Value, Location)>,
     pub nodes: IndexMap<String, NodeDecl>,

@@ -71,6 +71,9 @@ pub struct State {
     /// Price of what is up, in dollars per hour, as of the last apply.
     #[serde(default)]
     pub hourly_cost: f64,
+    /// The lab's time to live and when it ends, as of the last apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<crate::engine::decl::Expiry>,
     #[serde(default)]
     pub resources: IndexMap<String, ResourceState>,
     /// Lab outputs as of the last apply.
@@ -97,6 +100,11 @@ impl State {
             region: region.into(),
             ..Default::default()
         }
+    }
+
+    /// Seconds until the lab's TTL ends (negative once past), if it has one.
+    pub fn time_left(&self) -> Option<i64> {
+        self.expires.map(|e| e.at as i64 - now() as i64)
     }
 
     /// Attribute `attr` of the resource at `address`; `id` is the cloud ID.

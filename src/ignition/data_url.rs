@@ -1,5 +1,6 @@
 //! `data:` URLs as Butane writes them, and their decoding.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 use base64::Engine;
@@ -19,13 +20,17 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// `contents` percent-encoded as Go's `dataurl.Escape` does.
+pub(crate) fn escape(contents: &[u8]) -> String {
+    percent_encoding::percent_encode(contents, ESCAPED).to_string()
+}
+
 /// The shortest of percent-encoded, base64 and (unless the user already
 /// compressed the contents) gzip+base64, as Butane chooses. Returns the URL and
 /// the `compression` value to set: `Some("")` or `Some("gzip")`, or `None` to
 /// keep the user's.
 pub(crate) fn encode(contents: &[u8], user_compressed: bool) -> (String, Option<&'static str>) {
-    let escaped = percent_encoding::percent_encode(contents, ESCAPED).to_string();
-    let mut opaque = format!(",{escaped}");
+    let mut opaque = format!(",{}", escape(contents));
     let b64 = format!(";base64,{}", STANDARD.encode(contents));
     if b64.len() < opaque.len() {
         opaque = b64;
@@ -80,16 +85,27 @@ pub(crate) fn decode(url: &str) -> Result<Vec<u8>, String> {
     let (meta, data) = rest
         .split_once(',')
         .ok_or_else(|| "data URL has no comma".to_string())?;
-    let bytes: Vec<u8> = percent_decode_str(data).collect();
-    if meta.ends_with(";base64") {
-        let text: String = String::from_utf8_lossy(&bytes)
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        STANDARD
-            .decode(text)
-            .map_err(|e| format!("invalid base64 in data URL: {e}"))
+    // Data URLs written by Butane have no escapes to undo: skip the copy.
+    let bytes: Cow<[u8]> = if data.contains('%') {
+        Cow::Owned(percent_decode_str(data).collect())
     } else {
-        Ok(bytes)
+        Cow::Borrowed(data.as_bytes())
+    };
+    if !meta.ends_with(";base64") {
+        return Ok(bytes.into_owned());
     }
+    let bytes = if bytes.iter().any(u8::is_ascii_whitespace) {
+        Cow::Owned(
+            bytes
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect(),
+        )
+    } else {
+        bytes
+    };
+    STANDARD
+        .decode(bytes)
+        .map_err(|e| format!("invalid base64 in data URL: {e}"))
 }

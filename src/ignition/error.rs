@@ -80,45 +80,128 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Errors and warnings in the order they were found.
+/// When a problem is found, in the order the official tool finds them: a
+/// report's first error is the one of the earliest phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Phase {
+    /// The YAML does not fit the schema's types (the first by position wins).
+    Decode,
+    /// Keys the schema does not know.
+    Unused,
+    /// Checks of the Butane config itself.
+    Source,
+    /// Reading local files, trees, desugaring.
+    Translate,
+    /// Checks of the Ignition config produced.
+    Output,
+}
+
+/// One entry of a [`Report`].
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub error: Error,
+    pub phase: Phase,
+    /// The path is a path in the Ignition output, to be mapped back to the
+    /// source before the entry is shown.
+    pub in_output: bool,
+    /// For decode errors, the position go-yaml met the problem at: it decodes
+    /// in document order, checking a mapping's keys before its values.
+    pub decoded_at: Option<Mark>,
+}
+
+/// Errors and warnings with the phase they were found in.
 #[derive(Debug, Default)]
 pub(crate) struct Report {
-    entries: Vec<Error>,
+    entries: Vec<Entry>,
+    /// Phase of the entries added by `error` and `warn`.
+    pub phase: Option<Phase>,
 }
 
 impl Report {
+    fn add(&mut self, e: Error, in_output: bool) {
+        let phase = self.phase.unwrap_or(Phase::Source);
+        self.entries.push(Entry {
+            error: e,
+            phase,
+            in_output,
+            decoded_at: None,
+        });
+    }
+
     pub fn error(&mut self, path: &str, mark: Option<Mark>, message: impl Into<String>) {
-        self.entries.push(Error::new(path, mark, message));
+        self.add(Error::new(path, mark, message), false);
     }
 
     pub fn warn(&mut self, path: &str, mark: Option<Mark>, message: impl Into<String>) {
         let mut e = Error::new(path, mark, message);
         e.severity = Severity::Warning;
-        self.entries.push(e);
+        self.add(e, false);
     }
 
+    /// An entry found elsewhere, added in the current phase.
     pub fn push(&mut self, e: Error) {
-        self.entries.push(e);
+        self.add(e, false);
+    }
+
+    /// An error at a path of the Ignition output.
+    pub fn output_error(&mut self, path: &str, message: impl Into<String>) {
+        self.add(Error::new(path, None, message), true);
+    }
+
+    /// A warning at a path of the Ignition output.
+    pub fn output_warn(&mut self, path: &str, message: impl Into<String>) {
+        let mut e = Error::new(path, None, message);
+        e.severity = Severity::Warning;
+        self.add(e, true);
+    }
+
+    /// An error found while decoding, shown at `mark`, met at `decoded_at`.
+    pub fn decode_error(
+        &mut self,
+        path: &str,
+        mark: Option<Mark>,
+        decoded_at: Option<Mark>,
+        message: impl Into<String>,
+    ) {
+        self.entries.push(Entry {
+            error: Error::new(path, mark, message),
+            phase: Phase::Decode,
+            in_output: false,
+            decoded_at,
+        });
     }
 
     pub fn has_errors(&self) -> bool {
-        self.entries.iter().any(|e| e.severity == Severity::Error)
-    }
-
-    pub fn into_entries(self) -> Vec<Error> {
         self.entries
+            .iter()
+            .any(|e| e.error.severity == Severity::Error)
     }
 
-    /// The first error, or in strict mode the first warning promoted to an
-    /// error; otherwise the warnings.
-    pub fn finish(self, strict: bool) -> Result<Vec<Error>, Error> {
-        if let Some(e) = self.entries.iter().find(|e| e.severity == Severity::Error) {
-            return Err(e.clone());
+    pub fn entries_mut(&mut self) -> &mut [Entry] {
+        &mut self.entries
+    }
+
+    pub fn into_errors(self) -> Vec<Error> {
+        self.entries.into_iter().map(|e| e.error).collect()
+    }
+
+    /// The first error (by phase; decode errors in decoding order), or in strict
+    /// mode the first warning promoted to an error; otherwise the warnings.
+    pub fn finish(mut self, strict: bool) -> Result<Vec<Error>, Error> {
+        self.entries.sort_by_key(|e| e.phase);
+        let first_error = self
+            .entries
+            .iter()
+            .filter(|e| e.error.severity == Severity::Error)
+            .min_by_key(|e| (e.phase, e.decoded_at.map(|m| (m.line, m.column))));
+        if let Some(e) = first_error {
+            return Err(e.error.clone());
         }
+        let warnings = self.into_errors();
         if !strict {
-            return Ok(self.entries);
+            return Ok(warnings);
         }
-        match self.entries.into_iter().next() {
+        match warnings.into_iter().next() {
             Some(mut w) => {
                 w.severity = Severity::Error;
                 w.message.push_str(" (warnings are errors in strict mode)");

@@ -1,20 +1,30 @@
-//! Butane (fcos 1.4.0–1.6.0) to Ignition (3.3.0–3.5.0) translation and
-//! Ignition validation, in process and strict by default.
+//! Butane (fcos 1.0.0–1.7.0) to Ignition (3.0.0–3.6.0) translation and
+//! Ignition validation, in process and strict by default, as the official
+//! Butane tool (v0.29.0) does it.
 //!
 //! Errors name the JSON path in the input (`$.storage.files.0.mode`) and, for
 //! YAML, the line and column, as the official Butane tool reports them. Output
 //! is deterministic: the same input always gives byte-identical JSON from
 //! [`to_json_string`].
 
+mod boot_device;
 mod data_url;
+mod embedded;
 mod error;
 mod extensions;
+mod grub;
+mod ignition_merge;
 mod local;
+mod locs;
 mod merge;
 mod mode;
 mod mount_unit;
+mod root;
 mod schema;
+mod source_checks;
+mod spec;
 mod translate;
+mod trees;
 mod validate;
 mod yaml;
 
@@ -28,10 +38,14 @@ use serde_json::Value;
 pub use error::{Error, Severity};
 pub use merge::merge;
 
-use error::Report;
+use error::{Phase, Report};
+use locs::{Locs, deepest_mark};
 use schema::Dialect;
 use translate::Walker;
 use yaml::Node;
+
+/// The official Butane release whose behaviour labrun reproduces.
+pub const BUTANE_VERSION: &str = "v0.29.0";
 
 /// Translation options.
 #[derive(Debug, Clone)]
@@ -98,41 +112,38 @@ fn translate_tree(tree: &Node, opts: &Options) -> Result<Translation, Error> {
         return Err(report.finish(true).expect_err("butane_level reported why"));
     };
     let mut walker = Walker::new(Dialect::Butane, level, opts);
+    source_checks::root(tree, level, &mut walker.report);
     let config = walker.root(tree).unwrap_or_default();
     let mut report = std::mem::take(&mut walker.report);
     if !report.has_errors() {
-        let mut found = Report::default();
-        validate::check(&config, &mut found);
-        // Point the Ignition paths back into the Butane source.
-        for e in found.into_entries() {
-            report.push(locate(&walker.locs, e));
-        }
+        report.phase = Some(Phase::Output);
+        validate::check(&config, level, &mut report);
     }
+    place(&mut report, &walker.locs, tree);
     let warnings = report.finish(opts.strict)?;
     Ok(Translation { config, warnings })
 }
 
-/// `e` with the source path and position its Ignition path was translated
-/// from (the nearest translated ancestor when the exact path was generated).
-fn locate(locs: &std::collections::HashMap<String, translate::Loc>, mut e: Error) -> Error {
-    let mut path = e.path.as_str();
-    loop {
-        if let Some(loc) = locs.get(path) {
-            let loc = loc.clone();
-            e.path = loc.path;
-            e.line = loc.mark.map(|m| m.line);
-            e.column = loc.mark.map(|m| m.column);
-            return e;
+/// Shows each entry at a source path and position: an output path is
+/// traced back to where it came from, and an entry without a position gets
+/// the one of the deepest source node on its path, as the official tool does.
+fn place(report: &mut Report, locs: &Locs, tree: &Node) {
+    for entry in report.entries_mut() {
+        if entry.in_output {
+            entry.error.path = locs.source_of(&entry.error.path);
+            entry.in_output = false;
         }
-        match path.rfind('.') {
-            Some(i) => path = &path[..i],
-            None => return e,
+        if entry.error.line.is_none()
+            && let Some(mark) = deepest_mark(tree, &entry.error.path)
+        {
+            entry.error.line = Some(mark.line);
+            entry.error.column = Some(mark.column);
         }
     }
 }
 
-/// Validates an Ignition 3.3.0, 3.4.0 or 3.5.0 config: JSON syntax (with line
-/// and column), structure (unknown keys, types), and Ignition's semantic rules
+/// Validates an Ignition config of spec 3.0.0 to 3.6.0: JSON syntax (with
+/// line and column), structure (unknown keys, types), and Ignition's rules
 /// (absolute and clean paths, duplicate paths and names, modes, hash sizes,
 /// URL schemes, unit suffixes…). Warnings count as errors.
 pub fn validate(ignition_json: &str) -> Result<(), Error> {
@@ -146,22 +157,27 @@ pub fn validate(ignition_json: &str) -> Result<(), Error> {
     let version = value.pointer("/ignition/version");
     let Some(level) = version
         .and_then(Value::as_str)
-        .and_then(translate::ignition_level)
+        .and_then(spec::ignition_level)
     else {
         let message = match version {
             None => "config version not specified".to_string(),
-            Some(v) => {
-                format!("unsupported config version {v} (labrun validates 3.3.0, 3.4.0 and 3.5.0)")
-            }
+            Some(v) => format!(
+                "unsupported config version {v} (labrun validates {})",
+                spec::ignition_range()
+            ),
         };
         return Err(Error::new("$.ignition.version", None, message));
     };
     let defaults = Options::default();
     let mut walker = Walker::new(Dialect::Ignition, level, &defaults);
-    walker.root(&Node::from_json(&value));
+    let config = walker.root(&Node::from_json(&value)).unwrap_or_default();
     let mut report = std::mem::take(&mut walker.report);
     if !report.has_errors() {
-        validate::check(&value, &mut report);
+        report.phase = Some(Phase::Output);
+        validate::check(&config, level, &mut report);
+    }
+    for entry in report.entries_mut() {
+        entry.in_output = false;
     }
     report.finish(true).map(drop)
 }
@@ -169,4 +185,31 @@ pub fn validate(ignition_json: &str) -> Result<(), Error> {
 /// Compact JSON with keys in the order they were built: deterministic.
 pub fn to_json_string(v: &Value) -> String {
     v.to_string()
+}
+
+/// The contents of every file an Ignition config carries inline (`data:`
+/// URLs, gzip undone), with its path: what user data would expose.
+pub fn inline_files(config: &Value) -> Vec<(String, Vec<u8>)> {
+    let files = config
+        .pointer("/storage/files")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    files
+        .iter()
+        .filter_map(|f| {
+            let path = f.get("path")?.as_str()?.to_string();
+            let contents = f.get("contents")?;
+            let mut bytes = data_url::decode(contents.get("source")?.as_str()?).ok()?;
+            if contents.get("compression").and_then(Value::as_str) == Some("gzip") {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(
+                    &mut flate2::read::GzDecoder::new(bytes.as_slice()),
+                    &mut out,
+                )
+                .ok()?;
+                bytes = out;
+            }
+            Some((path, bytes))
+        })
+        .collect()
 }

@@ -66,7 +66,7 @@ fn normalized(v: &Value) -> Value {
 fn every_fixture_is_reproduced() {
     let dir = fixtures();
     let sources = files(&dir, "bu");
-    assert!(sources.len() >= 14, "fixtures missing in {}", dir.display());
+    assert!(sources.len() >= 41, "fixtures missing in {}", dir.display());
     for bu in sources {
         let yaml = std::fs::read_to_string(&bu).unwrap();
         let name = bu.file_name().unwrap().to_string_lossy().into_owned();
@@ -94,64 +94,102 @@ fn small_contents_are_encoded_as_butane_does() {
     assert_eq!(source, "data:,net.ipv4.ip_forward%20%3D%201%0A");
 }
 
-/// What the official tool said: path, line and column, or the line go-yaml
-/// gave for a YAML syntax error.
+/// Where the official tool placed the problem that made it refuse a config.
+#[derive(Debug, Default)]
 struct Official {
-    path: Option<String>,
-    line: Option<usize>,
-    column: Option<usize>,
-    yaml_line: Option<usize>,
+    /// `error at PATH, line L col C` (path empty when it gave none).
+    place: Option<(String, Option<usize>, Option<usize>)>,
+    /// go-yaml's line of a YAML syntax error (0-based line of the collection
+    /// being parsed).
+    syntax_line: Option<usize>,
+    /// go-yaml's line of a value of the wrong type.
+    type_line: Option<usize>,
+    /// The message, for refusals with no place at all.
+    message: String,
 }
 
+/// Reads the official tool's `--raw-errors` output: its first error, or in
+/// strict mode its first warning.
 fn parse_err(text: &str) -> Official {
-    let first = text.lines().next().unwrap_or_default();
-    let mut official = Official {
-        path: None,
-        line: None,
-        column: None,
-        yaml_line: None,
+    let lines: Vec<&str> = text.lines().collect();
+    let first_of = |kind: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{kind} at ")) || l.starts_with(&format!("{kind}: ")))
     };
-    if let Some(rest) = first
-        .strip_prefix("error at ")
-        .or_else(|| first.strip_prefix("warning at "))
-    {
-        let (path, rest) = rest.split_once(", line ").unwrap();
-        let (line, rest) = rest.split_once(" col ").unwrap();
-        let (col, _) = rest.split_once(':').unwrap();
-        official.path = Some(path.to_owned());
-        official.line = line.parse().ok();
-        official.column = col.parse().ok();
-    } else if let Some(rest) = first.split("yaml: line ").nth(1) {
-        official.yaml_line = rest.split(':').next().and_then(|n| n.parse().ok());
+    let mut official = Official::default();
+    if let Some(line) = first_of("error").or_else(|| first_of("warning")) {
+        let rest = line.split_once(' ').unwrap().1;
+        let (place, message) = rest.split_once(": ").unwrap();
+        official.message = message.to_owned();
+        let place = place.strip_prefix("at ").unwrap_or("");
+        let (path, position) = match place.split_once(", ") {
+            Some((path, position)) => (path, Some(position)),
+            None if place.starts_with("line ") => ("", Some(place)),
+            None => (place, None),
+        };
+        let (line, column) = match position.and_then(|p| p.strip_prefix("line ")) {
+            Some(p) => {
+                let (l, c) = p.split_once(" col ").unwrap();
+                (l.parse().ok(), c.parse().ok())
+            }
+            None => (None, None),
+        };
+        official.place = Some((path.to_owned(), line, column));
+    } else if let Some(i) = lines.iter().position(|l| l.ends_with("unmarshal errors:")) {
+        let detail = lines[i + 1].trim().strip_prefix("line ").unwrap();
+        official.type_line = detail.split(':').next().and_then(|n| n.parse().ok());
+    } else if let Some(rest) = lines[0].split("yaml: line ").nth(1) {
+        official.syntax_line = rest.split(':').next().and_then(|n| n.parse().ok());
+    } else {
+        official.message = lines[0]
+            .trim_start_matches("Error translating config: ")
+            .to_owned();
     }
     official
+}
+
+/// `err` is the problem the official tool reported (as `parse_err` read it).
+fn assert_same_problem(name: &str, err: &Error, official: &Official) {
+    if let Some((path, line, column)) = &official.place {
+        assert_eq!(
+            (err.path.as_str(), err.line, err.column),
+            (path.as_str(), *line, *column),
+            "{name}: {err}"
+        );
+    } else if let Some(line) = official.type_line {
+        assert_eq!(err.line, Some(line), "{name}: {err}");
+    } else if let Some(line) = official.syntax_line {
+        // go-yaml reports the 0-based line of the collection being parsed;
+        // labrun gives the problem's own position and names that collection.
+        assert!(err.line.is_some() && err.column.is_some(), "{name}: {err}");
+        let context = format!("started at line {}", line + 1);
+        assert!(err.message.contains(&context), "{name}: {err}");
+    } else {
+        assert!(
+            err.message.contains(&official.message),
+            "{name}: {err} (official: {})",
+            official.message
+        );
+    }
 }
 
 #[test]
 fn every_invalid_fixture_is_rejected_where_the_official_tool_says() {
     let dir = fixtures().join("invalid");
     let sources = files(&dir, "bu");
-    assert!(sources.len() >= 9);
+    assert!(sources.len() >= 49, "fixtures missing in {}", dir.display());
+    let opts = Options {
+        files_dir: Some(dir.clone()),
+        strict: true,
+    };
     for bu in sources {
         let name = bu.file_name().unwrap().to_string_lossy().into_owned();
         let yaml = std::fs::read_to_string(&bu).unwrap();
         let official = parse_err(&std::fs::read_to_string(bu.with_extension("err")).unwrap());
-        let err = translate_yaml(&name, &yaml, &opts()).expect_err(&name);
+        let err = translate_yaml(&name, &yaml, &opts).expect_err(&name);
         assert_eq!(err.source_name.as_deref(), Some(name.as_str()));
-        if let Some(path) = official.path {
-            assert_eq!(
-                (err.path.as_str(), err.line, err.column),
-                (path.as_str(), official.line, official.column),
-                "{name}: {err}"
-            );
-        }
-        if let Some(line) = official.yaml_line {
-            // go-yaml reports the 0-based line of the collection being parsed;
-            // labrun gives the problem's own position and names that collection.
-            assert!(err.line.is_some() && err.column.is_some(), "{name}: {err}");
-            let context = format!("started at line {}", line + 1);
-            assert!(err.message.contains(&context), "{name}: {err}");
-        }
+        assert_same_problem(&name, &err, &official);
         assert!(
             err.to_string().starts_with(&format!("{name}: error")),
             "{err}"
@@ -245,8 +283,8 @@ fn strictness_checks() {
         ),
         (
             "boot_device:\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\n",
-            "$.boot_device",
-            "not supported",
+            "$.boot_device.mirror",
+            "layout should be specified",
         ),
         (
             "storage:\n  files: {path: /a}\n",
@@ -265,22 +303,99 @@ fn strictness_checks() {
 
 #[test]
 fn spec_levels_gate_fields() {
-    let yaml = "variant: fcos\nversion: 1.4.0\nsystemd:\n  units:\n    - name: a.service\n      contents_local: a\n";
-    let err = translate_yaml("", yaml, &opts()).unwrap_err();
-    assert_eq!(
-        (err.path.as_str(), err.line, err.column),
-        ("$.systemd.units.0.contents_local", Some(6), Some(7))
-    );
-    // fcos 1.5 knows the key: motd.txt is read, and is no unit file.
-    let fcos15 = yaml
-        .replace("1.4.0", "1.5.0")
-        .replace("contents_local: a", "contents_local: motd.txt");
-    let err = translate_yaml("", &fcos15, &opts()).unwrap_err();
-    assert_eq!(
-        (err.path.as_str(), err.line, err.column),
-        ("$.systemd.units.0.contents_local", Some(6), Some(23))
-    );
-    assert!(err.message.contains("before section"), "{err}");
+    // (fragment, its keys that some specs lack, with the first fcos minor
+    // version that knows each)
+    let cases: &[(&str, &[(&str, usize)])] = &[
+        (
+            "storage:\n  files:\n    - path: /a\n      contents:\n        local: motd.txt\n",
+            &[("local", 1)],
+        ),
+        (
+            "ignition:\n  proxy:\n    http_proxy: http://p\n",
+            &[("proxy", 1)],
+        ),
+        (
+            "storage:\n  filesystems:\n    - device: /dev/sdb\n      format: xfs\n      mount_options: [ro]\n",
+            &[("mount_options", 1)],
+        ),
+        ("storage:\n  trees:\n    - local: tree\n", &[("trees", 1)]),
+        (
+            "storage:\n  luks:\n    - name: a\n      device: /dev/sdb\n",
+            &[("luks", 2)],
+        ),
+        (
+            "storage:\n  disks:\n    - device: /dev/sdb\n      partitions:\n        - number: 1\n          resize: true\n",
+            &[("resize", 2)],
+        ),
+        (
+            "boot_device:\n  luks:\n    tpm2: true\n",
+            &[("boot_device", 3)],
+        ),
+        (
+            "kernel_arguments:\n  should_exist: [quiet]\n",
+            &[("kernel_arguments", 4)],
+        ),
+        (
+            "grub:\n  users:\n    - name: root\n      password_hash: x\n",
+            &[("grub", 5)],
+        ),
+        (
+            "systemd:\n  units:\n    - name: a.service\n      contents_local: units/hello.service\n",
+            &[("contents_local", 5)],
+        ),
+        (
+            "storage:\n  luks:\n    - name: a\n      device: /dev/sdb\n      clevis:\n        tpm2: true\n      discard: true\n",
+            &[("luks", 2), ("discard", 5)],
+        ),
+        (
+            "storage:\n  luks:\n    - name: a\n      device: /dev/sdb\n      cex:\n        enabled: true\n",
+            &[("luks", 2), ("cex", 6)],
+        ),
+        (
+            "storage:\n  trees:\n    - local: tree\n      dir_mode: 0755\n",
+            &[("trees", 1), ("dir_mode", 7)],
+        ),
+    ];
+    for (fragment, keys) in cases {
+        for minor in 0..8 {
+            let yaml = format!("variant: fcos\nversion: 1.{minor}.0\n{fragment}");
+            let result = translate_yaml("", &yaml, &opts());
+            match keys.iter().find(|(_, since)| minor < *since) {
+                None => {
+                    result.unwrap_or_else(|e| panic!("fcos 1.{minor}: {fragment}: {e}"));
+                }
+                Some((key, _)) => {
+                    let err = result.expect_err(&yaml);
+                    assert!(
+                        err.message.starts_with(&format!("unused key {key} ")),
+                        "fcos 1.{minor}: {err}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn each_spec_writes_its_ignition_version() {
+    for (minor, ignition) in [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (3, 2),
+        (4, 3),
+        (5, 4),
+        (6, 5),
+        (7, 6),
+    ] {
+        let yaml = format!("variant: fcos\nversion: 1.{minor}.0\n");
+        let out = translate_yaml("", &yaml, &opts()).unwrap();
+        assert_eq!(
+            out,
+            json!({"ignition": {"version": format!("3.{ignition}.0")}})
+        );
+        validate(&to_json_string(&out)).unwrap();
+    }
 }
 
 #[test]
@@ -359,7 +474,8 @@ fn translate_value_matches_yaml() {
 fn unknown_variant_and_version() {
     for (doc, path) in [
         ("variant: flatcar\nversion: 1.0.0\n", "$.variant"),
-        ("variant: fcos\nversion: 1.3.0\n", "$.version"),
+        ("variant: fcos\nversion: 1.8.0-experimental\n", "$.version"),
+        ("variant: fcos\nversion: 1.6\n", "$.version"),
         ("version: 1.6.0\n", "$.variant"),
         ("", "$"),
         ("- a\n", "$"),
@@ -493,9 +609,15 @@ fn mount_units_are_generated() {
 
 #[test]
 fn embedded_ignition_configs_are_validated() {
+    // As the official tool does, problems of an inline config are reported at
+    // the inline config's own paths, placed at the deepest node of the Butane
+    // config on that path (here the root).
     let yaml = "variant: fcos\nversion: 1.6.0\nignition:\n  config:\n    replace:\n      inline: '{\"ignition\": {\"version\": \"3.5.0\"}, \"storage\": {\"files\": [{\"path\": \"rel\"}]}}'\n";
     let err = translate_yaml("", yaml, &Options::default()).unwrap_err();
-    assert_eq!(err.path, "$.ignition.config.replace.inline");
+    assert_eq!(
+        (err.path.as_str(), err.line, err.column),
+        ("$.storage.files.0.path", Some(1), Some(1))
+    );
     assert!(err.message.contains("path not absolute"), "{err}");
     let good = yaml.replace("rel", "/abs");
     let out = translate_yaml("", &good, &Options::default()).unwrap();
@@ -505,6 +627,20 @@ fn embedded_ignition_configs_are_validated() {
             .unwrap()
             .starts_with("data:")
     );
+    // Another spec's config is not checked, with a warning.
+    let other = yaml.replace("3.5.0", "3.1.0");
+    let err = translate_yaml("", &other, &Options::default()).unwrap_err();
+    assert_eq!(err.path, "$.ignition.config.replace.version");
+    assert!(err.message.contains("unkown version"), "{err}");
+    let lax = Options {
+        strict: false,
+        ..Options::default()
+    };
+    assert!(translate_yaml("", &other, &lax).is_ok());
+    // Not JSON at all.
+    let broken = yaml.replace("\"storage\"", "storage");
+    let err = translate_yaml("", &broken, &Options::default()).unwrap_err();
+    assert_eq!((err.path.as_str(), err.line), ("", Some(1)));
 }
 
 #[test]
@@ -783,13 +919,17 @@ fn random_text_never_panics() {
 
 #[test]
 fn random_trees_never_panic() {
-    fuzz("random trees", 3000, arb_json(), |tree| {
-        let mut config = json!({"variant": "fcos", "version": "1.6.0"});
-        config["storage"] = tree.clone();
+    let strategy = (0..8usize, arb_json());
+    fuzz("random trees", 3000, strategy, |(minor, tree)| {
+        let version = format!("1.{minor}.0");
+        let mut config = json!({"variant": "fcos", "version": version});
+        let section = ["storage", "boot_device", "systemd", "passwd"][minor % 4];
+        config[section] = tree.clone();
         let _ = translate_value(&config, &opts());
         let _ = translate_value(&tree, &opts());
         let _ = merge(&config, &tree);
-        let _ = validate(&json!({"ignition": {"version": "3.5.0"}, "storage": tree}).to_string());
+        let ignition = format!("3.{}.0", minor.saturating_sub(usize::from(minor > 2)));
+        let _ = validate(&json!({"ignition": {"version": ignition}, "storage": tree}).to_string());
     });
 }
 
@@ -806,6 +946,14 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just("with_mount_unit".to_string()),
         Just("format".to_string()),
         Just("device".to_string()),
+        Just("luks".to_string()),
+        Just("tang".to_string()),
+        Just("mirror".to_string()),
+        Just("devices".to_string()),
+        Just("layout".to_string()),
+        Just("trees".to_string()),
+        Just("partitions".to_string()),
+        Just("label".to_string()),
         "[a-z]{1,6}",
     ];
     let leaf = prop_oneof![

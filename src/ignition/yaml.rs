@@ -21,9 +21,13 @@ pub struct Mark {
 
 impl Mark {
     fn of(span: &Span) -> Mark {
+        Mark::at(&span.start)
+    }
+
+    fn at(marker: &granit_parser::Marker) -> Mark {
         Mark {
-            line: span.start.line(),
-            column: span.start.col() + 1,
+            line: marker.line(),
+            column: marker.col() + 1,
         }
     }
 }
@@ -211,9 +215,30 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
     let mut expanded = 0usize;
     let mut root: Option<Node> = None;
+    let mut prev_end = 0usize;
+    let mut prev_end_mark = Mark { line: 1, column: 1 };
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| syntax_error(&e, &stack))?;
-        let mark = Mark::of(&span);
+        let mut mark = Mark::of(&span);
+        match &event {
+            Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
+                mark = block_indicator(src, prev_end, prev_end_mark).unwrap_or(mark);
+            }
+            // go-yaml places an empty value just after its `:` or `-`.
+            Event::Scalar(_, ScalarStyle::Plain, ..)
+                if span.start.index() == span.end.index()
+                    && matches!(
+                        src.get(byte_offset(src, &span.start)..)
+                            .and_then(|r| r.chars().next()),
+                        Some(':' | '-')
+                    ) =>
+            {
+                mark.column += 1;
+            }
+            _ => {}
+        }
+        prev_end = byte_offset(src, &span.end);
+        prev_end_mark = Mark::at(&span.end);
         let (node, anchor) = match event {
             Event::DocumentEnd if root.is_some() => break,
             Event::SequenceStart(_, anchor, tag) => {
@@ -249,10 +274,16 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
                 }) => (Node::new(Kind::Map(entries), Some(mark)), anchor),
                 None => continue,
             },
-            Event::Scalar(text, style, anchor, tag) => (
-                scalar(text.into_owned(), style, tag.as_deref(), mark)?,
-                anchor,
-            ),
+            Event::Scalar(text, style, anchor, tag) => {
+                let mut text = text.into_owned();
+                // A block scalar whose last line has no line break (the end of
+                // the input) has none to keep.
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block && !src.ends_with('\n') && prev_end >= src.len() && text.ends_with('\n') {
+                    text.pop();
+                }
+                (scalar(text, style, tag.as_deref(), mark)?, anchor)
+            }
             Event::Alias(id) => match anchors.get(&id) {
                 Some((n, size)) => {
                     expanded += size;
@@ -282,13 +313,6 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
                         Kind::Null => String::new(),
                         _ => return Err(Error::new("", node.mark, "mapping keys must be scalars")),
                     };
-                    if entries.iter().any(|(k, _)| k.name == name) {
-                        return Err(Error::new(
-                            "",
-                            node.mark,
-                            format!("mapping key {name:?} already defined"),
-                        ));
-                    }
                     *key = Some(Key {
                         name,
                         mark: node.mark,
@@ -299,6 +323,51 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
         }
     }
     Ok(root.unwrap_or(Node::new(Kind::Null, Some(Mark { line: 1, column: 1 }))))
+}
+
+/// The byte offset of a marker in `src`.
+fn byte_offset(src: &str, marker: &granit_parser::Marker) -> usize {
+    marker.byte_offset().unwrap_or_else(|| {
+        src.char_indices()
+            .nth(marker.index())
+            .map_or(src.len(), |(i, _)| i)
+    })
+}
+
+/// The position of the `|` or `>` that starts a block scalar, the first one
+/// after `from` (the end of the previous event, at `at`) outside comments,
+/// tags and anchors: go-yaml places a block scalar there, not at its first
+/// line.
+fn block_indicator(src: &str, from: usize, at: Mark) -> Option<Mark> {
+    let Mark {
+        mut line,
+        mut column,
+    } = at;
+    let mut chars = src.get(from..)?.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' | '>' => return Some(Mark { line, column }),
+            '\n' => {
+                line += 1;
+                column = 1;
+                continue;
+            }
+            '#' | '!' | '&' => {
+                let comment = c == '#';
+                while let Some(&n) = chars.peek() {
+                    if n == '\n' || (!comment && n.is_whitespace()) {
+                        break;
+                    }
+                    chars.next();
+                    column += 1;
+                }
+            }
+            c if c.is_whitespace() || matches!(c, ':' | '-' | '?' | ',' | '[' | '{') => {}
+            _ => return None,
+        }
+        column += 1;
+    }
+    None
 }
 
 fn scalar(

@@ -13,7 +13,7 @@ pub mod values;
 use crate::engine::decl::Declaration;
 use error::ScriptError;
 use mlua::Lua;
-use modules::lab::{Declared, Kinds, NameOnly, Stopped};
+use modules::lab::{Declared, Kinds, NameOnly, Stopped, TtlRule};
 use modules::vars::Vars;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,6 +65,8 @@ pub struct LoadOptions<'a> {
     pub renew: &'a [&'a str],
     /// The resource kinds scripts can declare.
     pub kinds: Kinds,
+    /// How the lab's expiry follows from its time to live.
+    pub ttl: TtlRule,
     /// Ignore the lab's lock and pin what is current.
     pub upgrade: bool,
 }
@@ -86,11 +88,31 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
         loader::install(&lua, script.dir.as_deref())?;
         lua.set_app_data(location::MainChunk(script.name.clone()));
         lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
+        lua.set_app_data(opts.ttl.clone());
         lua.set_app_data(crate::secrets::Pinned::new(opts.upgrade));
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;
     Ok(lua)
+}
+
+/// A Lua state with the host modules and the stdlib but no lab script,
+/// `require` and `labrun.file` starting from the current folder: the
+/// REPL's when no lab is given.
+pub fn bare(kinds: Kinds) -> Result<Lua, ScriptError> {
+    let script = Script {
+        name: "stdin".into(),
+        code: String::new(),
+        dir: Some(PathBuf::from(".")),
+    };
+    let opts = LoadOptions {
+        vars: &BTreeMap::new(),
+        renew: &[],
+        kinds,
+        ttl: TtlRule::default(),
+        upgrade: false,
+    };
+    new_state(&script, &opts, &Vars::default())
 }
 
 fn take_declared(lua: &Lua) -> Option<Declaration> {

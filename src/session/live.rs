@@ -5,6 +5,7 @@
 use crate::engine::decl::Declaration;
 use crate::engine::state::{NodeState, State};
 use crate::engine::value::Resolved;
+use crate::lab_folder::{LabFolder, SSH_CONFIG};
 use crate::lua::modules::live::Live;
 use crate::secrets::LabSecrets;
 use crate::ssh::{KeyPair, PublicKey, Target};
@@ -61,8 +62,13 @@ pub fn user_key(lab: &str) -> Result<Option<KeyPair>> {
     Ok(crate::lua::modules::ssh::user_key(&store))
 }
 
-/// The live context of a lab from its state.
+/// The live context of a lab from its state (`node:shell()` uses the lab's
+/// ssh_config if `up` wrote one).
 pub fn live(state: &State, key: Option<KeyPair>) -> Result<Live, String> {
+    let ssh_config = LabFolder::of(&state.lab)
+        .map(|f| f.path(SSH_CONFIG))
+        .ok()
+        .filter(|p| p.exists());
     let nodes = state
         .nodes
         .keys()
@@ -83,5 +89,6 @@ pub fn live(state: &State, key: Option<KeyPair>) -> Result<Live, String> {
         key,
         attrs,
         outputs: state.outputs.clone(),
+        ssh_config,
     })
 }

@@ -18,7 +18,7 @@ use crate::engine::state::{self, State};
 use crate::engine::value::Resolved;
 use crate::lua::error::ScriptError;
 use crate::lua::modules::files::LabFile;
-use crate::lua::modules::lab::Kinds;
+use crate::lua::modules::lab::{Kinds, TtlRule};
 use crate::lua::modules::{pki, steps};
 use crate::lua::{self, LoadOptions, Script};
 use crate::secrets::{LabSecrets, Pinned};
@@ -26,6 +26,7 @@ use anyhow::{Context, Result};
 use indexmap::IndexMap;
 use mlua::Lua;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Bad input (a script, an argument, a config): exit code 2, nothing touched.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,8 @@ pub struct Options {
     /// Save keys and certificates made while the script ran (and what the
     /// lab pinned).
     pub save_secrets: bool,
+    /// `--ttl`: a time to live from now, replacing the script's.
+    pub ttl: Option<std::time::Duration>,
     /// Ignore what the lab pinned (images, versions) and pin what is current.
     pub upgrade: bool,
 }
@@ -80,6 +83,12 @@ impl Session {
             vars: &opts.vars,
             renew: &opts.renew,
             kinds: kinds(),
+            ttl: TtlRule {
+                given: opts.ttl,
+                recorded: Some(Arc::new(|lab: &str| {
+                    state::load(lab).ok().flatten().and_then(|s| s.expires)
+                })),
+            },
             upgrade: opts.upgrade,
         };
         let loaded = lua::load_lab(&script, &load)?;

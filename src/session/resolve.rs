@@ -171,6 +171,7 @@ pub fn lab_name(lab: &str) -> anyhow::Result<(String, Option<String>)> {
         vars: &BTreeMap::new(),
         renew: &[],
         kinds: super::kinds(),
+        ttl: Default::default(),
         upgrade: false,
     };
     let (name, region) = lua::lab_of(&found.script()?, &opts)?;

@@ -23,7 +23,7 @@ pub enum SshError {
 
     /// No connection could be made before the deadline (node down or still
     /// booting, port closed, route missing).
-    #[error("could not reach {host} within {waited:?}: {last}")]
+    #[error("could not reach {host} within {} s: {last}", waited.as_secs_f64().round())]
     ConnectTimeout {
         host: String,
         waited: Duration,
@@ -47,7 +47,7 @@ pub enum SshError {
     },
 
     /// A remote command ran past its timeout and was abandoned.
-    #[error("command on {host} timed out after {after:?}: {command}")]
+    #[error("command on {host} timed out after {} s: {command}", after.as_secs_f64().round())]
     CommandTimeout {
         host: String,
         command: String,

@@ -6,6 +6,16 @@ use russh::{ChannelMsg, Sig};
 
 use super::{Connection, SshError};
 
+/// Which output of a remote command some bytes came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Where streamed output goes.
+pub type Sink<'a> = &'a mut (dyn FnMut(Stream, &[u8]) + Send);
+
 /// What a remote command produced.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Output {
@@ -57,16 +67,29 @@ impl Connection {
         stdin: Option<&[u8]>,
         timeout: Duration,
     ) -> Result<Output, SshError> {
-        self.execute(command, stdin, Some(timeout)).await
+        self.execute(command, stdin, Some(timeout), None).await
     }
 
-    /// [`run`](Self::run), with an optional timeout. Without one a dead peer
-    /// is still noticed through keepalives.
+    /// [`run`](Self::run), handing standard output and error to `sink` as
+    /// they come (`journalctl -f` shows lines at once) instead of keeping
+    /// them; the returned output holds only the status.
+    pub async fn run_streaming(
+        &self,
+        command: &str,
+        timeout: Option<Duration>,
+        sink: Sink<'_>,
+    ) -> Result<Output, SshError> {
+        self.execute(command, None, timeout, Some(sink)).await
+    }
+
+    /// [`run`](Self::run), with an optional timeout and sink. Without a
+    /// timeout a dead peer is still noticed through keepalives.
     pub(super) async fn execute(
         &self,
         command: &str,
         stdin: Option<&[u8]>,
         timeout: Option<Duration>,
+        mut sink: Option<Sink<'_>>,
     ) -> Result<Output, SshError> {
         let channel = self
             .handle()
@@ -89,10 +112,14 @@ impl Connection {
             let mut output = Output::default();
             while let Some(message) = reader.wait().await {
                 match message {
-                    ChannelMsg::Data { data } => output.stdout.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => {
-                        output.stderr.extend_from_slice(&data)
-                    }
+                    ChannelMsg::Data { data } => match sink.as_mut() {
+                        Some(sink) => sink(Stream::Stdout, &data),
+                        None => output.stdout.extend_from_slice(&data),
+                    },
+                    ChannelMsg::ExtendedData { data, ext: 1 } => match sink.as_mut() {
+                        Some(sink) => sink(Stream::Stderr, &data),
+                        None => output.stderr.extend_from_slice(&data),
+                    },
                     ChannelMsg::ExitStatus { exit_status } => output.status = Some(exit_status),
                     ChannelMsg::ExitSignal { signal_name, .. } => {
                         output.signal = Some(signal_name_text(&signal_name))

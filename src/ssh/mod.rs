@@ -25,6 +25,6 @@ mod testsupport;
 pub use client::{Auth, ConnectOptions, Connection, Target};
 pub use config::{ConfigHost, render_known_hosts, render_ssh_config};
 pub use error::SshError;
-pub use exec::Output;
+pub use exec::{Output, Stream};
 pub use keys::{KeyPair, PublicKey};
 pub use parallel::parallel;

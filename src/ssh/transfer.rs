@@ -24,7 +24,7 @@ impl Connection {
             path = shell_quote(path),
         );
         let output = self
-            .execute(&shell_command(&script, sudo), Some(data), None)
+            .execute(&shell_command(&script, sudo), Some(data), None, None)
             .await?;
         self.check(output, "upload to", path).map(drop)
     }
@@ -33,7 +33,7 @@ impl Connection {
     pub async fn get(&self, path: &str, sudo: bool) -> Result<Vec<u8>, SshError> {
         let script = format!("cat -- {}", shell_quote(path));
         let output = self
-            .execute(&shell_command(&script, sudo), None, None)
+            .execute(&shell_command(&script, sudo), None, None, None)
             .await?;
         self.check(output, "download of", path)
     }

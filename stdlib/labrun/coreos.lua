@@ -45,16 +45,53 @@ local function sorted_keys(t)
   return keys
 end
 
+--- The systemd units that power a node off at `at` (Unix seconds, UTC): a timer
+--- (Persistent, so a node that was down at that time powers off as it boots) and
+--- its service. With shutdown_behavior "terminate" the instance then ends for good.
+function coreos.expiry_units(at)
+  local when = os.date("!%Y-%m-%d %H:%M:%S UTC", at)
+  return {
+    ["labrun-expire.timer"] = { enabled = true, contents = table.concat({
+      "[Unit]",
+      "Description=Power off at the lab's expiry (" .. when .. ")",
+      "[Timer]",
+      "OnCalendar=" .. when,
+      "Persistent=true",
+      "AccuracySec=1min",
+      "[Install]",
+      "WantedBy=timers.target",
+      "",
+    }, "\n") },
+    ["labrun-expire.service"] = { contents = table.concat({
+      "[Unit]",
+      "Description=Power off: the lab's time to live is over",
+      "[Service]",
+      "Type=oneshot",
+      "ExecStart=/usr/bin/systemctl --no-block poweroff",
+      "",
+    }, "\n") },
+  }
+end
+
+local FRAGMENT_OPTIONS = { "hostname", "ssh_keys", "files", "units", "sysctl", "host_key" }
+
 --- A Butane fragment (a Lua table in Butane's shape) for a node:
 --- opts.hostname, opts.ssh_keys (list of public keys for user core),
 --- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
 --- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }),
 --- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot).
-local FRAGMENT_OPTIONS = { "hostname", "ssh_keys", "files", "units", "sysctl", "host_key" }
-
+--- In a lab with a ttl (labrun.lab { ttl = "4h" } or --ttl), the node also gets
+--- coreos.expiry_units for the lab's expiry.
 function coreos.fragment(opts)
   labrun.options("coreos.fragment", opts, FRAGMENT_OPTIONS)
   local files, units = {}, {}
+  local expiry = labrun.expiry()
+  if expiry then
+    local timer = coreos.expiry_units(expiry.at)
+    for _, name in ipairs(sorted_keys(timer)) do
+      units[#units + 1] = { name = name, contents = timer[name].contents, enabled = timer[name].enabled }
+    end
+  end
   if opts.host_key then
     files[#files + 1] = { path = "/etc/ssh/ssh_host_ed25519_key", mode = coreos.mode("0600"),
                           contents = { inline = opts.host_key.private } }

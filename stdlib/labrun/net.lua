@@ -35,9 +35,17 @@ function net.nat_ignition(opts)
   }
 end
 
+--- Who may connect: a CIDR, or "auto" (the default) for this machine's own
+--- public address as a /32 (labrun.public_address), so a port is open to
+--- the user alone unless "0.0.0.0/0" is asked for on purpose.
+function net.from(cidr)
+  if cidr == nil or cidr == "auto" then return labrun.public_address() end
+  return cidr
+end
+
 --- A NAT instance instead of a managed NAT Gateway. Declares, named `opts.name`
 --- (default "gateway"): an internet gateway, a public subnet (`opts.cidr`) routed to it,
---- a security group (SSH from `opts.ssh_from`, everything from the served subnets),
+--- a security group (SSH from `opts.ssh_from`, default "auto": net.from; everything from the served subnets),
 --- a network interface with the fixed IP `opts.ip` and source/destination check off,
 --- an Elastic IP on it, the instance, and a route table sending 0.0.0.0/0 from every
 --- subnet in `opts.serves` to the interface. Returns the handles.
@@ -47,7 +55,7 @@ function net.nat_instance(lab, opts)
   local igw = lab:internet_gateway(name, { vpc = opts.vpc })
   local subnet = lab:subnet(name, { vpc = opts.vpc, cidr = opts.cidr, az = opts.az })
   lab:route_table(name, { vpc = opts.vpc, routes = { { cidr = "0.0.0.0/0", gateway = igw } }, subnets = { subnet } })
-  local ingress = { { protocol = "tcp", port = 22, cidr = opts.ssh_from or "0.0.0.0/0", description = "ssh" } }
+  local ingress = { { protocol = "tcp", port = 22, cidr = net.from(opts.ssh_from), description = "ssh" } }
   local cidrs = {}
   for _, served in ipairs(opts.serves) do
     cidrs[#cidrs + 1] = served.cidr

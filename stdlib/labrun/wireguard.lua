@@ -59,7 +59,7 @@ local function settings(opts, level)
     clients = client_names(opts.clients or "laptop", level + 1),
     port = port,
     address = opts.address or wireguard.ADDRESS,
-    from = opts.from or "0.0.0.0/0",
+    from = require("labrun.net").from(opts.from),
     dns = opts.dns,
   }
 end
@@ -104,7 +104,7 @@ end
 ---   clients  names, a list or "laptop,phone" (default "laptop"); each names its config file
 ---   port     the UDP port (51820)
 ---   address  the server's tunnel address with the tunnel net's prefix ("10.200.0.1/24")
----   from     who may reach the port, a CIDR ("0.0.0.0/0")
+---   from     who may reach the port, a CIDR or "auto" (default: this machine's address)
 ---   dns      name servers the clients use while the tunnel is up (default: their own)
 --- Returns { port, address, net (the tunnel net), public_key, dns, config (the wg0.conf text),
 --- clients = { { name, address, private_key, public_key, preshared_key } },

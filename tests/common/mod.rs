@@ -57,17 +57,30 @@ pub struct Moto {
 impl Moto {
     /// Starts moto with AMI, instance type and key pair validation on and the Fedora CoreOS images.
     pub fn start() -> Moto {
+        Moto::start_with(true)
+    }
+
+    /// Starts moto without the Fedora CoreOS images: moto 5.2 fails every
+    /// EC2 call outside us-east-1 when given its own AMI list, so tests of
+    /// other regions (with no instances) use this.
+    pub fn start_without_images() -> Moto {
+        Moto::start_with(false)
+    }
+
+    fn start_with(images: bool) -> Moto {
         let port = sshd::free_port("127.0.0.1");
         let dir = tempfile::tempdir().expect("tempdir");
-        let child = Command::new(moto_binary())
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_ENABLE_AMI_VALIDATION", "true")
-            .env("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
-            .env("MOTO_ENABLE_KEYPAIR_VALIDATION", "true")
-            .env(
+        let mut command = Command::new(moto_binary());
+        if images {
+            command.env("MOTO_ENABLE_AMI_VALIDATION", "true").env(
                 "MOTO_AMIS_PATH",
                 repo().join("tests/fixtures/moto/fcos_amis.json"),
-            )
+            );
+        }
+        let child = command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_EC2_ENABLE_INSTANCE_TYPE_VALIDATION", "true")
+            .env("MOTO_ENABLE_KEYPAIR_VALIDATION", "true")
             .env("MOTO_ENABLE_RECORDING", "true")
             .env("MOTO_RECORDER_FILEPATH", dir.path().join("recording"))
             .current_dir(dir.path())
@@ -187,6 +200,11 @@ impl Moto {
         aws_sdk_ec2::Client::new(&self.sdk_config())
     }
 
+    /// An ELBv2 client talking to this moto.
+    pub async fn elbv2(&self) -> aws_sdk_elasticloadbalancingv2::Client {
+        aws_sdk_elasticloadbalancingv2::Client::new(&self.sdk_config())
+    }
+
     /// An S3 client talking to this moto (path-style, as labrun does).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config())
@@ -254,6 +272,7 @@ impl Labrun {
                 self.home.path().join("aws-credentials"),
             )
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("LABRUN_CHECKIP_URL", checkip_url())
             .stdin(Stdio::null());
         if let Some(url) = &self.endpoint {
             c.env("AWS_ENDPOINT_URL", url)
@@ -400,4 +419,51 @@ pub fn run_within(c: &mut Command, deadline: Duration) -> Result<Output, String>
             text(&output)
         )),
     }
+}
+
+/// The public address the loopback stand-in for checkip.amazonaws.com
+/// gives (tests must not leave loopback): a documentation address.
+pub const MY_PUBLIC_IP: &str = "203.0.113.7";
+
+/// A stand-in for https://checkip.amazonaws.com on loopback, started once
+/// per test process, answering [`MY_PUBLIC_IP`] as AWS's service does.
+pub fn checkip_url() -> String {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind checkip");
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut stream = stream;
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let body = format!("{MY_PUBLIC_IP}\n");
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    })
+    .clone()
+}
+
+/// Runs `cmd args` with `input` on its standard input; its output.
+pub fn feed(cmd: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(cmd)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd} (.ci/setup installs it): {e}"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write to stdin");
+    child.wait_with_output().expect("wait")
 }

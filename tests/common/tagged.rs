@@ -1,5 +1,5 @@
-//! What a lab left in AWS, found by its `labrun:lab` tag through the EC2 and
-//! S3 APIs (never through labrun's own state).
+//! What a lab left in AWS, found by its `labrun:lab` tag through the EC2,
+//! ELBv2 and S3 APIs (never through labrun's own state).
 
 use super::Moto;
 use aws_sdk_ec2::types::{Filter, Tag};
@@ -115,6 +115,7 @@ pub async fn found(moto: &Moto, lab: &str) -> Vec<Found> {
                 ..live("instance", x.instance_id(), x.tags())
             }),
     );
+    all.extend(elbv2_found(&moto.elbv2().await, lab).await);
     let s3 = moto.s3().await;
     for (name, tags) in bucket_tags(&s3).await {
         if tags.get("labrun:lab").map(String::as_str) == Some(lab) {
@@ -127,6 +128,60 @@ pub async fn found(moto: &Moto, lab: &str) -> Vec<Found> {
         }
     }
     all
+}
+
+/// The load balancers, their listeners and the target groups tagged with
+/// `lab` (ELBv2 lists nothing by tag: each is described, then its tags).
+async fn elbv2_found(elb: &aws_sdk_elasticloadbalancingv2::Client, lab: &str) -> Vec<Found> {
+    let mut arns = Vec::new();
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    for lb in lbs.load_balancers() {
+        let arn = lb.load_balancer_arn().unwrap();
+        arns.push(("load_balancer", arn.to_string()));
+        let listeners = elb
+            .describe_listeners()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        arns.extend(
+            listeners
+                .listeners()
+                .iter()
+                .map(|l| ("listener", l.listener_arn().unwrap().to_string())),
+        );
+    }
+    let groups = elb.describe_target_groups().send().await.unwrap();
+    arns.extend(
+        groups
+            .target_groups()
+            .iter()
+            .map(|g| ("target_group", g.target_group_arn().unwrap().to_string())),
+    );
+    let mut found = Vec::new();
+    for (kind, arn) in arns {
+        let out = elb
+            .describe_tags()
+            .resource_arns(&arn)
+            .send()
+            .await
+            .unwrap();
+        let tags: BTreeMap<&str, &str> = out
+            .tag_descriptions()
+            .iter()
+            .flat_map(|d| d.tags())
+            .filter_map(|t| Some((t.key()?, t.value()?)))
+            .collect();
+        if tags.get("labrun:lab") == Some(&lab) {
+            found.push(Found {
+                kind,
+                id: arn.clone(),
+                resource: tags.get("labrun:resource").unwrap_or(&"").to_string(),
+                terminated: false,
+            });
+        }
+    }
+    found
 }
 
 /// Everything still tagged with `lab` (terminated instances left out), as

@@ -16,8 +16,9 @@ use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, Instance as Described,
-    InstanceMarketOptionsRequest, InstanceNetworkInterfaceSpecification, InstanceStateName,
+    AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, HttpTokensState,
+    Instance as Described, InstanceMarketOptionsRequest, InstanceMetadataEndpointState,
+    InstanceMetadataOptionsRequest, InstanceNetworkInterfaceSpecification, InstanceStateName,
     MarketType, ResourceType, ShutdownBehavior, VolumeType,
 };
 use base64::Engine;
@@ -71,7 +72,7 @@ static SCHEMA: Schema = Schema {
         Field::optional(
             "user_data_expires",
             Type::Int,
-            "seconds the presigned URL of user data served from S3 stays valid (default 3600)",
+            "seconds the presigned URL of user data served from S3 stays valid (default 900)",
         ),
         Field::optional(
             "user_data_s3",
@@ -351,20 +352,30 @@ async fn launch(cx: &Cx, req: &CreateRequest<'_>) -> Result<(), ProviderError> {
     if let Some(data) = user_data {
         run = run.user_data(base64::engine::general_purpose::STANDARD.encode(data));
     }
-    if let Some(size) = p.int("root_volume_size") {
-        run = run.block_device_mappings(
-            BlockDeviceMapping::builder()
-                .device_name(attr(ROOT_DEVICE).unwrap_or("/dev/xvda"))
-                .ebs(
-                    EbsBlockDevice::builder()
-                        .volume_size(size as i32)
-                        .volume_type(VolumeType::Gp3)
-                        .delete_on_termination(true)
-                        .build(),
-                )
-                .build(),
-        );
-    }
+    // The root volume: encrypted with the account's default key (no extra
+    // cost), gp3, gone with the instance.
+    run = run.block_device_mappings(
+        BlockDeviceMapping::builder()
+            .device_name(attr(ROOT_DEVICE).unwrap_or("/dev/xvda"))
+            .ebs(
+                EbsBlockDevice::builder()
+                    .set_volume_size(p.int("root_volume_size").map(|s| s as i32))
+                    .volume_type(VolumeType::Gp3)
+                    .encrypted(true)
+                    .delete_on_termination(true)
+                    .build(),
+            )
+            .build(),
+    );
+    // IMDSv2 only, one hop: containers on the node cannot reach it, and
+    // nothing on a lab node needs an instance role.
+    run = run.metadata_options(
+        InstanceMetadataOptionsRequest::builder()
+            .http_tokens(HttpTokensState::Required)
+            .http_put_response_hop_limit(1)
+            .http_endpoint(InstanceMetadataEndpointState::Enabled)
+            .build(),
+    );
     if let Some(b) = p.str("shutdown_behavior") {
         run = run.instance_initiated_shutdown_behavior(ShutdownBehavior::from(b));
     }

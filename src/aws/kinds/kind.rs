@@ -19,6 +19,7 @@ use tokio::sync::mpsc::UnboundedSender;
 pub struct Cx {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     /// Notes for the progress of the operation under way.
     pub(crate) notes: Option<UnboundedSender<String>>,
     /// A permit per call in flight.

@@ -4,12 +4,15 @@ pub mod elastic_ip;
 pub mod instance;
 pub mod internet_gateway;
 pub mod key_pair;
+pub mod listener;
+pub mod load_balancer;
 pub mod network_interface;
 pub mod route_table;
 pub mod s3_bucket;
 pub mod s3_object;
 pub mod security_group;
 pub mod subnet;
+pub mod target_group;
 pub mod vpc;
 
 pub use kind::{Cx, Kind};
@@ -29,6 +32,9 @@ pub static KINDS: &[&dyn Kind] = &[
     &instance::Instance,
     &s3_bucket::S3Bucket,
     &s3_object::S3Object,
+    &load_balancer::LoadBalancer,
+    &target_group::TargetGroup,
+    &listener::Listener,
 ];
 
 /// Kinds in the order a sweep deletes them.

@@ -15,9 +15,70 @@ use crate::engine::schema::Schema;
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier, Tag, Tagging,
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
 };
 use indexmap::IndexMap;
+
+/// A lab bucket holds node configs with private keys: no public access
+/// whatever a policy or ACL says, encrypted at rest (SSE-S3, no cost), and
+/// reachable only over TLS.
+async fn harden(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
+    let block = cx
+        .s3
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        );
+    let sse = ServerSideEncryptionConfiguration::builder()
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(
+                    ServerSideEncryptionByDefault::builder()
+                        .sse_algorithm(ServerSideEncryption::Aes256)
+                        .build()
+                        .map_err(|e| ProviderError::other(format!("PutBucketEncryption: {e}")))?,
+                )
+                .build(),
+        )
+        .build()
+        .map_err(|e| ProviderError::other(format!("PutBucketEncryption: {e}")))?;
+    let encrypt = (cx.s3.put_bucket_encryption())
+        .bucket(bucket)
+        .server_side_encryption_configuration(sse);
+    let policy = (cx.s3.put_bucket_policy())
+        .bucket(bucket)
+        .policy(tls_only_policy(bucket));
+    futures::try_join!(
+        retry::send(cx, "PutPublicAccessBlock", || block.clone().send()),
+        retry::send(cx, "PutBucketEncryption", || encrypt.clone().send()),
+        retry::send(cx, "PutBucketPolicy", || policy.clone().send()),
+    )?;
+    Ok(())
+}
+
+/// A policy denying every request that does not come over TLS.
+pub fn tls_only_policy(bucket: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")],
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+        }],
+    })
+    .to_string()
+}
 
 /// The `s3_bucket` kind.
 pub struct S3Bucket;
@@ -120,7 +181,7 @@ async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
     }
 }
 
-/// Named (its ID) before it is made, usable once made; tagged after.
+/// Named (its ID) before it is made, usable once made and hardened; tagged after.
 static STAGES: &[Stage] = &[
     Stage::first("create", &["id"]),
     Stage::after("tags", &["create"], &[]),
@@ -168,6 +229,7 @@ impl Kind for S3Bucket {
                     create.clone().send()
                 })
                 .await?;
+                harden(cx, &bucket).await?;
             }
             "tags" => {
                 let tag_set = tags::pairs(req)

@@ -209,7 +209,7 @@ impl Kind for SecurityGroup {
     }
 
     fn held_by(&self) -> &'static [&'static str] {
-        &["network_interface", "instance"]
+        &["network_interface", "instance", "load_balancer"]
     }
 
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {

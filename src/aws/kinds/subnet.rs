@@ -103,7 +103,7 @@ impl Kind for Subnet {
     }
 
     fn held_by(&self) -> &'static [&'static str] {
-        &["network_interface", "instance"]
+        &["network_interface", "instance", "load_balancer"]
     }
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {

@@ -4,7 +4,7 @@
 //! passing a handle (or `handle.attr`) in another resource's properties
 //! makes a dependency edge. Nothing here calls AWS.
 
-use crate::engine::decl::{Declaration, ResourceDecl, address};
+use crate::engine::decl::{Declaration, Expiry, ResourceDecl, address};
 use crate::engine::schema::Schema;
 use crate::engine::value::{Ref, Value};
 use crate::lua::convert::to_value;
@@ -30,6 +30,75 @@ impl Kinds {
     fn schema(&self, kind: &str) -> Option<&'static Schema> {
         self.0.iter().copied().find(|s| s.kind == kind)
     }
+}
+
+/// How a lab's expiry is decided from its time to live. Given by whoever
+/// loads the script: the session knows what the state recorded.
+#[derive(Clone, Default)]
+pub struct TtlRule {
+    /// `--ttl`: replaces the script's `ttl` and starts a fresh expiry.
+    pub given: Option<std::time::Duration>,
+    /// The expiry recorded for a lab that is up, by lab name.
+    pub recorded: Option<RecordedExpiry>,
+}
+
+/// Looks up the expiry recorded for a lab, by name.
+pub type RecordedExpiry = Arc<dyn Fn(&str) -> Option<Expiry> + Send + Sync>;
+
+impl TtlRule {
+    /// The expiry of lab `lab` declared with `ttl` (seconds), now being
+    /// `now`: a recorded expiry with the same TTL that is still ahead is
+    /// kept (so an unchanged lab's Ignition stays the same), unless `--ttl`
+    /// was given; otherwise the TTL starts now.
+    pub fn expiry(&self, lab: &str, ttl: Option<u64>, now: u64) -> Option<Expiry> {
+        if let Some(given) = self.given {
+            let ttl = given.as_secs();
+            return Some(Expiry { ttl, at: now + ttl });
+        }
+        let ttl = ttl?;
+        let kept = (self.recorded.as_ref())
+            .and_then(|r| r(lab))
+            .filter(|e| e.ttl == ttl && e.at > now);
+        Some(kept.unwrap_or(Expiry { ttl, at: now + ttl }))
+    }
+}
+
+/// `ttl = "4h"` (or a number of seconds) in `labrun.lab{...}`.
+fn parse_ttl(lua: &Lua, v: mlua::Value) -> mlua::Result<Option<u64>> {
+    let secs = match v {
+        mlua::Value::Nil => return Ok(None),
+        mlua::Value::Integer(n) if n > 0 => n as u64,
+        mlua::Value::Number(n) if n >= 1.0 => n as u64,
+        mlua::Value::String(s) => {
+            let text = s.to_str()?.to_string();
+            humantime::parse_duration(&text)
+                .map_err(|e| {
+                    location::error(
+                        lua,
+                        format!(
+                            "labrun.lab: ttl '{text}' is no duration ({e}); e.g. \"4h\" or \"90m\""
+                        ),
+                    )
+                })?
+                .as_secs()
+        }
+        other => {
+            return Err(location::error(
+                lua,
+                format!(
+                    "labrun.lab: ttl must be a duration like \"4h\" or seconds, got {}",
+                    other.type_name()
+                ),
+            ));
+        }
+    };
+    if secs < 1 {
+        return Err(location::error(
+            lua,
+            "labrun.lab: ttl must be at least one second",
+        ));
+    }
+    Ok(Some(secs))
 }
 
 /// Set while a script runs only to learn its lab's name: `labrun.lab`
@@ -272,9 +341,28 @@ fn is_region(s: &str) -> bool {
         && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
-/// Adds `labrun.lab`.
+/// Adds `labrun.lab` and `labrun.expiry`.
 pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
     lua.set_app_data(Declared::default());
+    labrun.set(
+        "expiry",
+        lua.create_function(|lua, ()| {
+            let declared = lua.app_data_ref::<Declared>().map(|d| d.clone());
+            let expires = declared.and_then(|d| {
+                d.0.lock()
+                    .ok()
+                    .and_then(|g| g.as_ref().and_then(|decl| decl.expires))
+            });
+            expires
+                .map(|e| -> mlua::Result<Table> {
+                    let t = lua.create_table()?;
+                    t.set("ttl", e.ttl)?;
+                    t.set("at", e.at)?;
+                    Ok(t)
+                })
+                .transpose()
+        })?,
+    )?;
     labrun.set(
         "lab",
         lua.create_function(move |lua, opts: Table| {
@@ -298,13 +386,19 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
             };
             for pair in opts.pairs::<String, mlua::Value>() {
                 let (key, _) = pair?;
-                if key != "name" && key != "region" {
+                if !["name", "region", "ttl"].contains(&key.as_str()) {
                     return Err(location::error(
                         lua,
-                        format!("labrun.lab: unknown field '{key}' (known: name, region)"),
+                        format!("labrun.lab: unknown field '{key}' (known: name, region, ttl)"),
                     ));
                 }
             }
+            let ttl = parse_ttl(lua, opts.get("ttl")?)?;
+            let rule = lua
+                .app_data_ref::<TtlRule>()
+                .map(|r| r.clone())
+                .unwrap_or_default();
+            let expires = rule.expiry(&name, ttl, crate::engine::state::now());
             let declared = lua
                 .app_data_ref::<Declared>()
                 .map(|d| d.clone())
@@ -325,6 +419,7 @@ pub fn register(lua: &Lua, labrun: &Table, kinds: Kinds) -> mlua::Result<()> {
             *slot = Some(Declaration {
                 lab: name.clone(),
                 region: region.clone(),
+                expires,
                 ..Default::default()
             });
             drop(slot);

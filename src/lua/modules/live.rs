@@ -20,6 +20,8 @@ pub struct Live {
     /// Every resource's attributes, `id` included, by address.
     pub attrs: serde_json::Map<String, Json>,
     pub outputs: IndexMap<String, Json>,
+    /// The lab's ssh_config, for `node:shell()` with the system ssh.
+    pub ssh_config: Option<std::path::PathBuf>,
 }
 
 /// How long a node keeps being tried while it boots.
@@ -32,7 +34,10 @@ impl Live {
         let nodes = lua.create_table()?;
         if let Some(key) = &self.key {
             for (name, route) in &self.nodes {
-                let node = Node::new(route.clone(), key.clone(), CONNECT_DEADLINE);
+                let mut node = Node::new(route.clone(), key.clone(), CONNECT_DEADLINE);
+                if let Some(config) = &self.ssh_config {
+                    node = node.with_shell(config.clone(), name.clone());
+                }
                 nodes.set(name.as_str(), node)?;
             }
         }

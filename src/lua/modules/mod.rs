@@ -9,6 +9,7 @@ pub mod live;
 pub mod options;
 pub mod pin;
 pub mod pki;
+pub mod public_ip;
 pub mod secret;
 pub mod ssh;
 pub mod steps;
@@ -36,6 +37,7 @@ pub fn register_all(lua: &Lua, labrun: &Table, cx: Context) -> mlua::Result<()> 
     options::register(lua, labrun)?;
     pin::register(lua, labrun)?;
     pki::register(lua, labrun)?;
+    public_ip::register(lua, labrun)?;
     secret::register(lua, labrun)?;
     ssh::register(lua, labrun)?;
     steps::register(lua, labrun)?;

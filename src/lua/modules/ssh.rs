@@ -86,6 +86,8 @@ pub struct Node {
     pub key: KeyPair,
     pub deadline: Duration,
     conn: Arc<Mutex<Option<Connection>>>,
+    /// The lab's ssh_config and the node's name in it, for `:shell()`.
+    shell: Option<(std::path::PathBuf, String)>,
 }
 
 impl Node {
@@ -96,7 +98,14 @@ impl Node {
             key,
             deadline,
             conn: Arc::new(Mutex::new(None)),
+            shell: None,
         }
+    }
+
+    /// Lets `:shell()` open the system ssh with `ssh_config` on host `alias`.
+    pub fn with_shell(mut self, ssh_config: std::path::PathBuf, alias: String) -> Node {
+        self.shell = Some((ssh_config, alias));
+        self
     }
 
     async fn connection(&self) -> mlua::Result<Connection> {
@@ -172,6 +181,23 @@ impl UserData for Node {
                     .map_err(mlua::Error::external)
             },
         );
+        methods.add_async_method("shell", |_, this, ()| async move {
+            let (config, alias) = this.shell.clone().ok_or_else(|| {
+                mlua::Error::runtime(format!(
+                    "{}: no ssh_config for this node (`labrun up` writes one)",
+                    this.name()
+                ))
+            })?;
+            let status = tokio::process::Command::new("ssh")
+                .arg("-F")
+                .arg(&config)
+                .arg(&alias)
+                .kill_on_drop(true)
+                .status()
+                .await
+                .map_err(|e| mlua::Error::runtime(format!("cannot run ssh: {e}")))?;
+            Ok(status.code())
+        });
         methods.add_async_method(
             "get",
             |lua, this, (path, opts): (String, Option<Table>)| async move {

@@ -36,7 +36,7 @@ end
 ---   nodes, ips      the control nodes ("control-01,control-02,control-03",
 ---                   "10.10.16.11,10.10.16.12,10.10.16.13")
 ---   type, spot      their instance type ("t4g.small") and whether spot (true)
----   api_name        "api.kubelius"; ssh_from "0.0.0.0/0"
+---   api_name        "api.kubelius"; ssh_from "auto" (this machine's address)
 ---   gateway_type, gateway_spot   "t4g.nano", false
 --- Returns them as the options of kube_lab.network and kube_lab.control_nodes.
 function kube_lab.settings()
@@ -46,7 +46,7 @@ function kube_lab.settings()
     type = labrun.var("type", "t4g.small"),
     spot = labrun.var("spot", true),
     api_name = labrun.var("api_name", "api.kubelius"),
-    ssh_from = labrun.var("ssh_from", "0.0.0.0/0"),
+    ssh_from = labrun.var("ssh_from", "auto"),
     gateway_type = labrun.var("gateway_type", "t4g.nano"),
     gateway_spot = labrun.var("gateway_spot", false),
   }
@@ -56,7 +56,7 @@ end
 --- nodes' security group. opts:
 ---   nodes      the control nodes (kube_lab.nodes)
 ---   api_name   the API endpoint's name ("api.kubelius"), served at the gateway's IP
----   ssh_from   who may SSH to the gateway ("0.0.0.0/0")
+---   ssh_from   who may SSH to the gateway ("auto": this machine's address)
 ---   gateway_type, gateway_spot   the gateway's instance type ("t4g.nano"), spot or not
 ---   user_key   labrun.ssh.user_key(); key_pair its key pair's name
 --- Returns { vpc, subnet, gateway (net.nat_instance's handles), security_group,
@@ -68,7 +68,7 @@ function kube_lab.network(lab, opts)
   local gw_key = labrun.ssh.host_key("gateway")
   local gateway = net.nat_instance(lab, {
     vpc = vpc, cidr = kube_lab.PUBLIC, ip = kube_lab.GATEWAY_IP, serves = { subnet },
-    type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from or "0.0.0.0/0",
+    type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from,
     key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key,
     butane = api_lb.butane { servers = opts.nodes, port = api.port },
   })
