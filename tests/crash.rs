@@ -123,8 +123,8 @@ async fn up_after_a_crash_completes_the_lab_without_duplicates() {
         let left = tagged(&moto, &lab).await;
         assert_eq!(
             left.len(),
-            14,
-            "exactly the 14 resources of the lab: {left:?}"
+            15,
+            "exactly the lab's 18 resources (its bucket's 3 objects are found through the bucket): {left:?}"
         );
         let again = labrun.run(&strs(&args));
         assert!(

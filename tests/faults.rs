@@ -79,8 +79,8 @@ async fn up_and_down_through_faults(moto: &Moto, rate: f64, seed: u64, kinds: &[
             ));
         }
     }
-    if up.status.success() && exist.values().sum::<usize>() != 14 {
-        problems.push(format!("not the 14 resources of the lab: {exist:?}"));
+    if up.status.success() && exist.values().sum::<usize>() != 18 {
+        problems.push(format!("not the 18 resources of the lab: {exist:?}"));
     }
 
     match run_within(&mut labrun.command(&["down", &lab, "--yes"]), DOWN_DEADLINE) {

@@ -25,12 +25,17 @@ fn plan_needs_no_credentials_and_prices_every_resource() {
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     // Keys are generated per lab, so digests of what holds them vary.
-    insta::with_settings!({filters => vec![(r"<\d+ bytes, sha256 [0-9a-f]{8}…>", "<[size], sha256 [digest]…>")]}, {
+    insta::with_settings!({filters => vec![
+        (r"<\d+ bytes, sha256 [0-9a-f]{8}…>", "<[size], sha256 [digest]…>"),
+        (r#"sha512 = "[0-9a-f]+…"#, r#"sha512 = "[digest]…"#),
+    ]}, {
         insta::assert_snapshot!("nat_plan", stdout);
     });
     let json = labrun.run(&["plan", "labs/nat.lua", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan --json is JSON");
-    assert_eq!(v["changes"].as_array().unwrap().len(), 14);
+    // 14 resources, plus the private bucket and one object per node: the
+    // nodes' configs carry their SSH host keys, so none stays in user data.
+    assert_eq!(v["changes"].as_array().unwrap().len(), 18);
     // Three t4g.nano with 10 GB gp3 each and one Elastic IP.
     let expected = 3.0 * (0.0042 + 10.0 * 0.08 / 730.0) + 0.005;
     // Money in JSON is rounded to 4 decimals.
@@ -173,7 +178,7 @@ async fn up_builds_the_nat_lab_as_declared() {
     );
     assert_eq!(
         rules("nat-gateway"),
-        ["-1 None 10.10.16.0/24", "tcp Some(22) 0.0.0.0/0"]
+        ["-1 None 10.10.16.0/24", "tcp Some(22) 203.0.113.7/32"]
     );
 
     let eips = ec2
@@ -213,19 +218,9 @@ async fn up_builds_the_nat_lab_as_declared() {
             Some("ami-0fc0s00000000a641"),
             "the aarch64 Fedora CoreOS image for t4g"
         );
-        let attr = ec2
-            .describe_instance_attribute()
-            .instance_id(i.instance_id().unwrap())
-            .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
-            .send()
-            .await
-            .unwrap();
-        use base64::Engine;
-        let data = base64::engine::general_purpose::STANDARD
-            .decode(attr.user_data().unwrap().value().unwrap())
-            .unwrap();
+        let data = common::node_config(&ec2, "nat", resource).await;
         let ign: serde_json::Value =
-            serde_json::from_slice(&data).expect("user data is Ignition JSON");
+            serde_json::from_str(&data).expect("the node's config is Ignition JSON");
         assert_eq!(ign["ignition"]["version"], "3.5.0");
         let name = resource.trim_start_matches("instance.");
         let hostname = ign["storage"]["files"]
@@ -380,7 +375,7 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
         serde_json::from_slice(&labrun.run(&["status", "nat", "--json"]).stdout).unwrap();
     assert_eq!(
         status["resources"].as_array().unwrap().len(),
-        14,
+        18,
         "{status}"
     );
     assert!(
@@ -398,7 +393,8 @@ async fn down_leaves_nothing_tagged_and_removes_the_state() {
         "{}",
         text(&plain)
     );
-    assert_eq!(tagged(&moto, "nat").await.len(), 14);
+    // The bucket is tagged; its objects are found through it.
+    assert_eq!(tagged(&moto, "nat").await.len(), 15);
     let out = labrun.run(&["down", "nat", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
@@ -432,7 +428,7 @@ async fn down_without_state_finds_everything_by_tag() {
     let out = labrun.run(&["down", "nat", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("14 swept by tag"),
+        String::from_utf8_lossy(&out.stdout).contains("18 swept by tag"),
         "{}",
         text(&out)
     );

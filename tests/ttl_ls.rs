@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Labrun, Moto, tagged, text, user_data};
+use common::{Labrun, Moto, tagged, text};
 use serde_json::Value as Json;
 
 const SCRIPT: &str = r#"
@@ -69,7 +69,7 @@ async fn instances_power_off_at_expiry_by_their_own_timer_and_terminate() {
     assert!((before + 7200..=now() + 7200).contains(&at), "{expires}");
 
     // The Ignition the instance got is valid and holds the timer for that time.
-    let data = user_data(&moto.ec2().await, "short", "instance.node").await;
+    let data = common::node_config(&moto.ec2().await, "short", "instance.node").await;
     labrun::ignition::validate(&data).expect("valid Ignition");
     let ignition: Json = serde_json::from_str(&data).unwrap();
     let when = time::OffsetDateTime::from_unix_timestamp(at as i64).unwrap();

@@ -115,6 +115,9 @@ impl Aws {
                 ec2: aws_sdk_ec2::Client::from_conf(ec2),
                 s3: aws_sdk_s3::Client::from_conf(s3),
                 elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2),
+                plain_http: config
+                    .endpoint_url()
+                    .is_some_and(|u| u.starts_with("http://")),
                 notes: None,
                 slots: slots.clone(),
             }),

@@ -467,3 +467,44 @@ pub fn feed(cmd: &str, args: &[&str], input: &str) -> Output {
         .expect("write to stdin");
     child.wait_with_output().expect("wait")
 }
+
+/// The full Ignition config the instance at `address` boots with: its user
+/// data, or (when that is labrun's stub) the config the stub's presigned
+/// URL serves, after checking the stub's sha512 against it.
+pub async fn node_config(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> String {
+    use sha2::Digest;
+    let data = user_data(ec2, lab, address).await;
+    let Ok(stub) = serde_json::from_str::<serde_json::Value>(&data) else {
+        return data;
+    };
+    let replace = &stub["ignition"]["config"]["replace"];
+    let Some(url) = replace["source"].as_str() else {
+        return data;
+    };
+    let config = http_get(url);
+    let hash = replace["verification"]["hash"].as_str().unwrap();
+    assert_eq!(
+        hash,
+        format!(
+            "sha512-{}",
+            hex::encode(sha2::Sha512::digest(config.as_bytes()))
+        ),
+        "the stub's hash is the served config's"
+    );
+    config
+}
+
+/// The body of a plain-HTTP GET on loopback (a presigned URL of the emulator).
+pub fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").expect("a plain-HTTP URL");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let mut s = TcpStream::connect(host).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = out.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.contains(" 200 "), "GET {url}: {head}");
+    body.to_string()
+}

@@ -152,7 +152,7 @@ pub struct VpnLab {
 /// Reads what the VPN lab `lab` (up in `moto`, made by `labrun`) hands out.
 pub async fn vpn_lab(moto: &super::Moto, labrun: &super::Labrun, lab: &str) -> VpnLab {
     let ec2 = moto.ec2().await;
-    let user_data = super::user_data(&ec2, lab, "instance.gateway").await;
+    let user_data = super::node_config(&ec2, lab, "instance.gateway").await;
     let ignition: serde_json::Value =
         serde_json::from_str(&user_data).expect("the gateway's user data is Ignition JSON");
     let (mode, text) = super::ignition::file(&ignition, "/etc/wireguard/wg0.conf");

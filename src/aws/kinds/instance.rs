@@ -201,18 +201,24 @@ async fn image(cx: &Cx, image: &Json) -> Result<Attrs, ProviderError> {
     let id = newest
         .image_id()
         .ok_or_else(|| missing("DescribeImages", "image ID"))?;
-    Ok(Attrs::from([
+    let root_device = newest.root_device_name().unwrap_or("/dev/xvda");
+    let root_gb = (newest.block_device_mappings().iter())
+        .find(|m| m.device_name() == Some(root_device))
+        .and_then(|m| m.ebs()?.volume_size());
+    let mut attrs = Attrs::from([
         ("image_id".into(), id.into()),
-        (
-            ROOT_DEVICE.into(),
-            newest.root_device_name().unwrap_or("/dev/xvda").into(),
-        ),
-    ]))
+        (ROOT_DEVICE.into(), root_device.into()),
+    ]);
+    if let Some(gb) = root_gb {
+        attrs.insert(ROOT_GB.into(), gb.into());
+    }
+    Ok(attrs)
 }
 
-/// The attribute the image stage passes on to the launch: the image's
-/// root device, which a root volume size applies to.
+/// Attributes the image stage passes on to the launch: the image's root
+/// device and its snapshot's size, which the root volume gets unless told.
 const ROOT_DEVICE: &str = "root_device";
+const ROOT_GB: &str = "root_gb";
 
 /// The instances `filters` select.
 async fn described(cx: &Cx, filters: Vec<Filter>) -> Result<Vec<Described>, ProviderError> {
@@ -354,12 +360,15 @@ async fn launch(cx: &Cx, req: &CreateRequest<'_>) -> Result<(), ProviderError> {
     }
     // The root volume: encrypted with the account's default key (no extra
     // cost), gp3, gone with the instance.
+    let root_gb = (p.int("root_volume_size"))
+        .or_else(|| req.attrs.get(ROOT_GB).and_then(Json::as_i64))
+        .unwrap_or(cost::DEFAULT_ROOT_GB);
     run = run.block_device_mappings(
         BlockDeviceMapping::builder()
             .device_name(attr(ROOT_DEVICE).unwrap_or("/dev/xvda"))
             .ebs(
                 EbsBlockDevice::builder()
-                    .set_volume_size(p.int("root_volume_size").map(|s| s as i32))
+                    .volume_size(root_gb as i32)
                     .volume_type(VolumeType::Gp3)
                     .encrypted(true)
                     .delete_on_termination(true)

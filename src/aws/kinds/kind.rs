@@ -20,6 +20,8 @@ pub struct Cx {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    /// The endpoint is plain HTTP (an emulator): TLS-only rules cannot hold.
+    pub plain_http: bool,
     /// Notes for the progress of the operation under way.
     pub(crate) notes: Option<UnboundedSender<String>>,
     /// A permit per call in flight.

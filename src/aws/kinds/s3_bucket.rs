@@ -53,13 +53,23 @@ async fn harden(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
     let encrypt = (cx.s3.put_bucket_encryption())
         .bucket(bucket)
         .server_side_encryption_configuration(sse);
-    let policy = (cx.s3.put_bucket_policy())
-        .bucket(bucket)
-        .policy(tls_only_policy(bucket));
+    let policy = async {
+        if cx.plain_http {
+            // An emulator over plain HTTP: the policy would refuse every call.
+            tracing::info!("the endpoint is plain HTTP: bucket {bucket} gets no TLS-only policy");
+            return Ok(());
+        }
+        let b = (cx.s3.put_bucket_policy())
+            .bucket(bucket)
+            .policy(tls_only_policy(bucket));
+        retry::send(cx, "PutBucketPolicy", || b.clone().send())
+            .await
+            .map(drop)
+    };
     futures::try_join!(
         retry::send(cx, "PutPublicAccessBlock", || block.clone().send()),
         retry::send(cx, "PutBucketEncryption", || encrypt.clone().send()),
-        retry::send(cx, "PutBucketPolicy", || policy.clone().send()),
+        policy,
     )?;
     Ok(())
 }

@@ -7,7 +7,9 @@ use crate::aws::errors::classify;
 use crate::aws::props::Props;
 use crate::aws::{retry, tags};
 use crate::cost::Price;
-use crate::engine::provider::{Attrs, CreateRequest, DeleteRequest, ProviderError, Tagged};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Tagged,
+};
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
@@ -110,24 +112,35 @@ impl Kind for S3Object {
         let buckets = s3_bucket::of_lab(cx, lab).await?;
         let objects = futures::future::try_join_all(buckets.iter().map(|(bucket, _)| async move {
             let list = cx.s3.list_objects_v2().bucket(bucket);
-            let list = retry::send(cx, "ListObjectsV2", || list.clone().send()).await?;
+            // A bucket or object deleted meanwhile (a destroy runs while
+            // this looks) holds nothing any more.
+            let list = match retry::send(cx, "ListObjectsV2", || list.clone().send()).await {
+                Ok(list) => list,
+                Err(e) if e.class == ErrorClass::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
             let keys = list.contents().iter().filter_map(|o| o.key());
-            futures::future::try_join_all(keys.map(|key| async move {
+            let found = futures::future::try_join_all(keys.map(|key| async move {
                 let b = cx.s3.get_object_tagging().bucket(bucket).key(key);
-                let tags = retry::send(cx, "GetObjectTagging", || b.clone().send()).await?;
+                let tags = match retry::send(cx, "GetObjectTagging", || b.clone().send()).await {
+                    Ok(tags) => tags,
+                    Err(e) if e.class == ErrorClass::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
                 let address = tags
                     .tag_set()
                     .iter()
                     .find(|t| t.key() == tags::RESOURCE)
                     .map(|t| t.value().to_string())
                     .unwrap_or_default();
-                Ok::<_, ProviderError>(Tagged {
+                Ok::<_, ProviderError>(Some(Tagged {
                     kind: SCHEMA.kind.to_string(),
                     id: format!("{bucket}/{key}"),
                     address,
-                })
+                }))
             }))
-            .await
+            .await?;
+            Ok(found.into_iter().flatten().collect::<Vec<_>>())
         }))
         .await?;
         Ok(objects.into_iter().flatten().collect())
