@@ -253,6 +253,16 @@ impl Provider for Aws {
             .collect())
     }
 
+    async fn tagged_kind(
+        &self,
+        lab: &str,
+        kind_name: &str,
+        note: Note<'_>,
+    ) -> Result<Vec<Tagged>, ProviderError> {
+        let (kind, (cx, notes)) = (kind(kind_name)?, self.cx()?);
+        relay(kind.tagged(&cx, lab), notes, note).await
+    }
+
     async fn holders(&self, kind_name: &str, id: &str, note: Note<'_>) -> Vec<String> {
         let Ok((kind, (cx, notes))) = kind(kind_name).and_then(|k| Ok((k, self.cx()?))) else {
             return Vec::new();

@@ -4,20 +4,24 @@
 //! which must be zero.
 //!
 //! The tag listing runs at the start, beside the first deletes. Recorded
-//! resources go in reverse dependency order; what only the tags found goes
-//! in kind order (the provider's sweep order): after everything of an
-//! earlier kind, before what it may be using, so a stray copy is deleted
-//! before the VPC it sits in. A recorded resource waits for the strays of
-//! the kinds that can hold it (and so for the listing), or for the listing
-//! when its ID is unknown; the others (instances, addresses) start at once.
+//! resources go in reverse dependency order. What only the tags found
+//! ("strays") goes kind by kind in the provider's sweep order, each kind
+//! after the recorded resources of the kinds that can hold it (a subnet's
+//! instances) and before the recorded resources it can hold, so a stray
+//! copy is deleted before the VPC it sits in. A recorded resource waits for
+//! the listing only that way, or when its ID is unknown; the others
+//! (instances, addresses) start at once. Each kind is counted as soon as
+//! everything of it is deleted, beside the deletes still going on.
 
 use super::apply::Options;
 use super::delete::{Target, delete_recorded, delete_with_retry};
 use super::journal::Journal;
 use super::progress::{Progress, Verb};
 use super::provider::{ErrorClass, Provider, ProviderError, Tagged};
+use super::state::ResourceState;
 use super::walk::{Outcome, walk};
 use futures::StreamExt;
+use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -53,6 +57,8 @@ enum Node {
     Recorded(String),
     /// What only the tags found, of one kind.
     Strays(&'static str),
+    /// Lists what is left of one kind once everything of it is deleted.
+    Count(&'static str),
 }
 
 /// Destroys the lab recorded in `journal` and everything tagged with it.
@@ -68,7 +74,10 @@ pub async fn destroy(
     provider.bound_calls(opts.parallelism);
     let listed: Mutex<Option<Vec<Tagged>>> = Mutex::new(None);
     let strays: Mutex<HashMap<String, Vec<Tagged>>> = Mutex::new(HashMap::new());
-    let report = Mutex::new(Report::default());
+    let report = Mutex::new(Report {
+        checked: true,
+        ..Report::default()
+    });
     let outcomes = walk(&deps, opts.parallelism, |i| {
         let (listed, strays, report, lab, recorded) =
             (&listed, &strays, &report, &lab, &recorded);
@@ -83,15 +92,8 @@ pub async fn destroy(
                         .map_err(|e| format!("cannot list what is tagged with lab {lab}: {e}"))?;
                     // Against the state as it was at the start: deletes
                     // running meanwhile forget what they deleted.
-                    let unknown: Vec<Tagged> = found
-                        .iter()
-                        .filter(|t| {
-                            recorded.get(&t.address).is_none_or(|r| {
-                                r.kind != t.kind || r.id.as_ref().is_some_and(|id| *id != t.id)
-                            })
-                        })
-                        .cloned()
-                        .collect();
+                    let unknown: Vec<Tagged> =
+                        found.iter().filter(|t| !known(recorded, t)).cloned().collect();
                     if !unknown.is_empty() {
                         progress.note(&format!(
                             "{} resource(s) tagged with lab {lab} are not in its state; deleting them too",
@@ -140,6 +142,19 @@ pub async fn destroy(
                         false => Err(failed.join("; ")),
                     }
                 }
+                Node::Count(kind) => {
+                    let note = |m: &str| progress.note(m);
+                    let left = provider.tagged_kind(lab, kind, &note).await;
+                    let mut report = lock(report);
+                    match left {
+                        Ok(left) => report.remaining.extend(left),
+                        Err(e) => {
+                            report.checked = false;
+                            report.errors.push(format!("cannot list what is left: {e}"));
+                        }
+                    }
+                    Ok(())
+                }
             }
         }
     })
@@ -150,16 +165,34 @@ pub async fn destroy(
             Node::Listing => "listing".to_string(),
             Node::Recorded(address) => address.clone(),
             Node::Strays(kind) => format!("{kind} found only by tag"),
+            Node::Count(kind) => format!("count of {kind}"),
         };
         match outcome {
             Outcome::Done if matches!(node, Node::Recorded(_)) => report.deleted += 1,
             Outcome::Done => {}
             Outcome::Failed(e) => report.errors.push(format!("{what}: {e}")),
+            // A count not taken: what is left is not known.
+            Outcome::Skipped(_) if matches!(node, Node::Count(_)) => report.checked = false,
             Outcome::Skipped(_) => {}
         }
     }
-    sweep(&lab, provider, progress, opts, &mut report).await;
+    if !report.gone() {
+        sweep(&lab, provider, progress, opts, &mut report).await;
+    }
     report
+}
+
+/// Whether the state (as it was at the start) records what the tags found:
+/// the same kind and ID, or the same kind and address when the state never
+/// learnt the ID (a crash after the create call).
+fn known(recorded: &IndexMap<String, ResourceState>, t: &Tagged) -> bool {
+    recorded.iter().any(|(address, r)| {
+        r.kind == t.kind
+            && match &r.id {
+                Some(id) => *id == t.id,
+                None => *address == t.address,
+            }
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -169,7 +202,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The nodes of the delete graph and what each waits for.
 fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec<usize>>) {
     let order = provider.sweep_order();
-    let rank = |kind: &str| order.iter().position(|k| *k == kind).unwrap_or(order.len());
     let recorded: Vec<(String, String, bool, Vec<String>)> = journal.read(|s| {
         s.resources
             .iter()
@@ -177,56 +209,56 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
             .collect()
     });
     let first_stray = 1 + recorded.len();
-    let strays_of = |kind: &str| {
-        order
-            .iter()
-            .position(|k| *k == kind)
-            .map(|i| first_stray + i)
-    };
+    let first_count = first_stray + order.len();
     let mut nodes = vec![Node::Listing];
     nodes.extend(recorded.iter().map(|(a, ..)| Node::Recorded(a.clone())));
     nodes.extend(order.iter().map(|k| Node::Strays(k)));
+    nodes.extend(order.iter().map(|k| Node::Count(k)));
     let index: HashMap<&str, usize> = recorded
         .iter()
         .enumerate()
         .map(|(i, (a, ..))| (a.as_str(), 1 + i))
         .collect();
+    let of_kind = |kind: &str| -> Vec<usize> {
+        (recorded.iter().enumerate())
+            .filter(|(_, (_, k, ..))| k == kind)
+            .map(|(i, _)| 1 + i)
+            .collect()
+    };
     let mut deps = vec![Vec::new(); nodes.len()];
-    // A recorded resource after what the state says depended on it.
-    for (i, (_, _, _, ds)) in recorded.iter().enumerate() {
+    // A recorded resource after what the state says depended on it, and
+    // after the listing when its ID is unknown.
+    for (i, (_, _, has_id, ds)) in recorded.iter().enumerate() {
         for d in ds {
             if let Some(&j) = index.get(d.as_str()) {
                 deps[j].push(1 + i);
             }
         }
-    }
-    // ... and after the strays of kinds that can hold it, or the listing
-    // when its ID is unknown.
-    let mut uses_strays = Vec::new();
-    for (i, (_, kind, has_id, _)) in recorded.iter().enumerate() {
         if !has_id {
             deps[1 + i].push(0);
         }
-        for holder in provider.held_by(kind) {
-            if let Some(j) = strays_of(holder) {
-                uses_strays.push((1 + i, j));
-            }
-        }
-    }
-    // Strays of a kind after the listing and everything of earlier kinds.
-    for (n, kind) in order.iter().enumerate() {
-        let me = first_stray + n;
-        deps[me].push(0);
-        deps[me].extend((0..n).map(|m| first_stray + m));
-        for (i, (_, k, ..)) in recorded.iter().enumerate() {
-            if rank(k) < rank(kind) {
-                deps[me].push(1 + i);
-            }
-        }
     }
     let mut with_strays = deps.clone();
-    for &(i, j) in &uses_strays {
-        with_strays[i].push(j);
+    for (n, kind) in order.iter().enumerate() {
+        let (strays, count) = (first_stray + n, first_count + n);
+        // Strays of a kind after the listing, the strays of earlier kinds,
+        // and the recorded resources of the kinds that can hold them.
+        deps[strays].push(0);
+        deps[strays].extend((0..n).map(|m| first_stray + m));
+        for holder in provider.held_by(kind) {
+            deps[strays].extend(of_kind(holder));
+        }
+        // A kind is counted once everything of it is deleted.
+        deps[count].push(strays);
+        deps[count].extend(of_kind(kind));
+        with_strays[strays] = deps[strays].clone();
+        with_strays[count] = deps[count].clone();
+        // The recorded resources a kind can hold wait for its strays.
+        for held in order.iter().filter(|h| provider.held_by(h).contains(kind)) {
+            for i in of_kind(held) {
+                with_strays[i].push(strays);
+            }
+        }
     }
     // Explicit dependencies against the grain of kinds could close a
     // circle; recorded resources then go without waiting for strays (their

@@ -190,6 +190,17 @@ pub trait Provider: Send + Sync {
     async fn delete(&self, req: DeleteRequest<'_>) -> Result<(), ProviderError>;
     /// Everything tagged with the lab, of every kind.
     async fn tagged(&self, lab: &str, note: Note<'_>) -> Result<Vec<Tagged>, ProviderError>;
+    /// Everything of `kind` tagged with the lab.
+    async fn tagged_kind(
+        &self,
+        lab: &str,
+        kind: &str,
+        note: Note<'_>,
+    ) -> Result<Vec<Tagged>, ProviderError> {
+        let mut all = self.tagged(lab, note).await?;
+        all.retain(|t| t.kind == kind);
+        Ok(all)
+    }
     /// What keeps a resource in use (IDs with what they are), to say why its
     /// delete waits.
     async fn holders(&self, kind: &str, id: &str, note: Note<'_>) -> Vec<String> {

@@ -287,11 +287,10 @@ async fn wait_interfaces_gone(cx: &Cx, arn: &str) -> Result<(), ProviderError> {
     }
 }
 
-/// Made (its ARN usable: listeners can be added while it provisions), then
-/// active (its DNS name known).
+/// Made, then usable (its listeners added, its DNS name known) once active.
 static STAGES: &[Stage] = &[
-    Stage::first("create", &["id"]),
-    Stage::after("active", &["create"], &[]).giving(&["dns_name", "zone_id"]),
+    Stage::first("create", &[]),
+    Stage::after("active", &["create"], &[]).giving(&["id", "dns_name", "zone_id"]),
 ];
 
 fn is_internet_facing(props: &IndexMap<String, Value>) -> bool {

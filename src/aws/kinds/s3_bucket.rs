@@ -130,21 +130,28 @@ fn region(cx: &Cx) -> &str {
     cx.s3.config().region().map_or("us-east-1", |r| r.as_ref())
 }
 
-/// `lab`'s buckets in this region, each with its `labrun:resource` tag (empty
-/// when a crash came before the tags).
-pub async fn of_lab(cx: &Cx, lab: &str) -> Result<Vec<(String, String)>, ProviderError> {
+/// `lab`'s buckets in this region, known by their names.
+pub async fn named(cx: &Cx, lab: &str) -> Result<Vec<String>, ProviderError> {
     let b = (cx.s3.list_buckets())
         .prefix(prefix(lab))
         .bucket_region(region(cx));
     let out = retry::send(cx, "ListBuckets", || b.clone().send()).await?;
-    let names = out
+    Ok(out
         .buckets()
         .iter()
         .filter(|b| b.bucket_region().is_none_or(|r| r == region(cx)))
         .filter_map(|b| b.name())
-        .filter(|n| is_named_for(lab, n));
-    let tagged = futures::future::try_join_all(names.map(|name| async move {
-        let b = cx.s3.get_bucket_tagging().bucket(name);
+        .filter(|n| is_named_for(lab, n))
+        .map(String::from)
+        .collect())
+}
+
+/// `lab`'s buckets in this region, each with its `labrun:resource` tag (empty
+/// when a crash came before the tags).
+pub async fn of_lab(cx: &Cx, lab: &str) -> Result<Vec<(String, String)>, ProviderError> {
+    let names = named(cx, lab).await?;
+    let tagged = futures::future::try_join_all(names.into_iter().map(|name| async move {
+        let b = cx.s3.get_bucket_tagging().bucket(&name);
         let tags = match retry::send(cx, "GetBucketTagging", || b.clone().send()).await {
             Ok(out) => out.tag_set().to_vec(),
             Err(e) if e.class == ErrorClass::NotFound => Vec::new(),
@@ -157,7 +164,7 @@ pub async fn of_lab(cx: &Cx, lab: &str) -> Result<Vec<(String, String)>, Provide
         };
         Ok(tag(tags::LAB)
             .is_none_or(|l| l == lab)
-            .then(|| (name.to_string(), tag(tags::RESOURCE).unwrap_or_default())))
+            .then(|| (name.clone(), tag(tags::RESOURCE).unwrap_or_default())))
     }))
     .await?;
     Ok(tagged.into_iter().flatten().collect())

@@ -108,41 +108,31 @@ impl Kind for S3Object {
         Ok(())
     }
 
+    /// The objects of the lab's buckets (its buckets hold nothing else),
+    /// by ID: looking up each one's tags would make the listing longer.
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let buckets = s3_bucket::of_lab(cx, lab).await?;
-        let objects = futures::future::try_join_all(buckets.iter().map(|(bucket, _)| async move {
+        let buckets = s3_bucket::named(cx, lab).await?;
+        let lists = futures::future::try_join_all(buckets.iter().map(|bucket| async move {
             let list = cx.s3.list_objects_v2().bucket(bucket);
-            // A bucket or object deleted meanwhile (a destroy runs while
-            // this looks) holds nothing any more.
+            // A bucket deleted meanwhile (a destroy runs while this looks)
+            // holds nothing any more.
             let list = match retry::send(cx, "ListObjectsV2", || list.clone().send()).await {
                 Ok(list) => list,
                 Err(e) if e.class == ErrorClass::NotFound => return Ok(Vec::new()),
                 Err(e) => return Err(e),
             };
-            let keys = list.contents().iter().filter_map(|o| o.key());
-            let found = futures::future::try_join_all(keys.map(|key| async move {
-                let b = cx.s3.get_object_tagging().bucket(bucket).key(key);
-                let tags = match retry::send(cx, "GetObjectTagging", || b.clone().send()).await {
-                    Ok(tags) => tags,
-                    Err(e) if e.class == ErrorClass::NotFound => return Ok(None),
-                    Err(e) => return Err(e),
-                };
-                let address = tags
-                    .tag_set()
-                    .iter()
-                    .find(|t| t.key() == tags::RESOURCE)
-                    .map(|t| t.value().to_string())
-                    .unwrap_or_default();
-                Ok::<_, ProviderError>(Some(Tagged {
-                    kind: SCHEMA.kind.to_string(),
-                    id: format!("{bucket}/{key}"),
-                    address,
-                }))
-            }))
-            .await?;
-            Ok(found.into_iter().flatten().collect::<Vec<_>>())
+            Ok::<_, ProviderError>(
+                (list.contents().iter())
+                    .filter_map(|o| o.key())
+                    .map(|key| Tagged {
+                        kind: SCHEMA.kind.to_string(),
+                        id: format!("{bucket}/{key}"),
+                        address: String::new(),
+                    })
+                    .collect(),
+            )
         }))
         .await?;
-        Ok(objects.into_iter().flatten().collect())
+        Ok(lists.into_iter().flatten().collect())
     }
 }
