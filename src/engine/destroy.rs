@@ -61,6 +61,17 @@ enum Node {
     Count(&'static str),
 }
 
+impl std::fmt::Display for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Node::Listing => write!(f, "listing"),
+            Node::Recorded(address) => write!(f, "{address}"),
+            Node::Strays(kind) => write!(f, "{kind} found only by tag"),
+            Node::Count(kind) => write!(f, "count of {kind}"),
+        }
+    }
+}
+
 /// Destroys the lab recorded in `journal` and everything tagged with it.
 pub async fn destroy(
     journal: &Journal,
@@ -161,12 +172,7 @@ pub async fn destroy(
     .await;
     let mut report = report.into_inner().unwrap_or_else(|p| p.into_inner());
     for (node, outcome) in nodes.iter().zip(outcomes) {
-        let what = match node {
-            Node::Listing => "listing".to_string(),
-            Node::Recorded(address) => address.clone(),
-            Node::Strays(kind) => format!("{kind} found only by tag"),
-            Node::Count(kind) => format!("count of {kind}"),
-        };
+        let what = node.to_string();
         match outcome {
             Outcome::Done if matches!(node, Node::Recorded(_)) => report.deleted += 1,
             Outcome::Done => {}
@@ -403,5 +409,133 @@ pub async fn sweep(
         if in_use {
             tokio::time::sleep(opts.retry.max_wait.min(std::time::Duration::from_secs(5))).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::decl::{DeclError, Declaration};
+    use crate::engine::provider::{Attrs, CreateRequest, DeleteRequest, Note, UpdateRequest};
+    use crate::engine::schema::Schema;
+    use crate::engine::state::{State, Status};
+    use async_trait::async_trait;
+
+    /// Instances in subnets in a VPC.
+    struct Network;
+
+    #[async_trait]
+    impl Provider for Network {
+        fn schemas(&self) -> Vec<&'static Schema> {
+            Vec::new()
+        }
+        fn expand(&self, _: &mut Declaration) -> Result<(), DeclError> {
+            Ok(())
+        }
+        fn validate(&self, _: &Declaration) -> Result<(), DeclError> {
+            Ok(())
+        }
+        fn sweep_order(&self) -> Vec<&'static str> {
+            vec!["instance", "subnet", "vpc"]
+        }
+        fn held_by(&self, kind: &str) -> Vec<&'static str> {
+            match kind {
+                "subnet" => vec!["instance"],
+                "vpc" => vec!["subnet"],
+                _ => Vec::new(),
+            }
+        }
+        async fn create(&self, _: CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+            unreachable!()
+        }
+        async fn update(&self, _: UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+            unreachable!()
+        }
+        async fn delete(&self, _: DeleteRequest<'_>) -> Result<(), ProviderError> {
+            unreachable!()
+        }
+        async fn tagged(&self, _: &str, _: Note<'_>) -> Result<Vec<Tagged>, ProviderError> {
+            unreachable!()
+        }
+    }
+
+    fn recorded(kind: &str, id: Option<&str>, deps: &[&str]) -> ResourceState {
+        ResourceState {
+            kind: kind.into(),
+            status: Status::Created,
+            id: id.map(String::from),
+            token: String::new(),
+            props: serde_json::Value::Null,
+            attrs: Default::default(),
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn strays_go_before_what_they_can_hold_and_the_rest_starts_at_once() {
+        let mut state = State::new("lab", "us-east-1");
+        for (address, r) in [
+            ("vpc.v", recorded("vpc", Some("vpc-1"), &[])),
+            ("subnet.s", recorded("subnet", Some("subnet-1"), &["vpc.v"])),
+            (
+                "instance.i",
+                recorded("instance", Some("i-1"), &["subnet.s"]),
+            ),
+            ("instance.lost", recorded("instance", None, &["subnet.s"])),
+        ] {
+            state.resources.insert(address.into(), r);
+        }
+        let (nodes, deps) = plan_nodes(&Journal::new(state), &Network);
+        let waits = |name: &str| {
+            let i = nodes.iter().position(|n| n.to_string() == name).unwrap();
+            let mut w: Vec<String> = deps[i].iter().map(|&j| nodes[j].to_string()).collect();
+            w.sort();
+            w
+        };
+        assert!(waits("instance.i").is_empty(), "starts at once");
+        assert_eq!(
+            waits("instance.lost"),
+            ["listing"],
+            "its ID is in the listing"
+        );
+        assert_eq!(
+            waits("subnet.s"),
+            ["instance found only by tag", "instance.i", "instance.lost"]
+        );
+        assert_eq!(waits("vpc.v"), ["subnet found only by tag", "subnet.s"]);
+        assert_eq!(
+            waits("subnet found only by tag"),
+            [
+                "instance found only by tag",
+                "instance.i",
+                "instance.lost",
+                "listing"
+            ]
+        );
+        assert_eq!(waits("count of vpc"), ["vpc found only by tag", "vpc.v"]);
+    }
+
+    #[test]
+    fn what_the_state_knows_is_matched_by_id_or_by_address_without_one() {
+        let recorded = IndexMap::from([
+            (
+                "subnet.s".to_string(),
+                recorded("subnet", Some("subnet-1"), &[]),
+            ),
+            ("vpc.v".to_string(), recorded("vpc", None, &[])),
+        ]);
+        let found = |kind: &str, id: &str, address: &str| Tagged {
+            kind: kind.into(),
+            id: id.into(),
+            address: address.into(),
+        };
+        assert!(known(&recorded, &found("subnet", "subnet-1", "")));
+        assert!(
+            !known(&recorded, &found("subnet", "subnet-2", "subnet.s")),
+            "a copy"
+        );
+        assert!(known(&recorded, &found("vpc", "vpc-9", "vpc.v")));
+        assert!(!known(&recorded, &found("vpc", "vpc-8", "vpc.w")));
     }
 }
