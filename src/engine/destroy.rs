@@ -415,47 +415,19 @@ pub async fn sweep(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::decl::{DeclError, Declaration};
-    use crate::engine::provider::{Attrs, CreateRequest, DeleteRequest, Note, UpdateRequest};
-    use crate::engine::schema::Schema;
+    use crate::engine::provider::{Offline, Stage};
     use crate::engine::state::{State, Status};
-    use async_trait::async_trait;
 
     /// Instances in subnets in a VPC.
-    struct Network;
-
-    #[async_trait]
-    impl Provider for Network {
-        fn schemas(&self) -> Vec<&'static Schema> {
-            Vec::new()
-        }
-        fn expand(&self, _: &mut Declaration) -> Result<(), DeclError> {
-            Ok(())
-        }
-        fn validate(&self, _: &Declaration) -> Result<(), DeclError> {
-            Ok(())
-        }
-        fn sweep_order(&self) -> Vec<&'static str> {
-            vec!["instance", "subnet", "vpc"]
-        }
-        fn held_by(&self, kind: &str) -> Vec<&'static str> {
-            match kind {
+    fn network() -> Offline {
+        Offline {
+            order: vec!["instance", "subnet", "vpc"],
+            stages: |_| vec![Stage::WHOLE],
+            held_by: |kind| match kind {
                 "subnet" => vec!["instance"],
                 "vpc" => vec!["subnet"],
                 _ => Vec::new(),
-            }
-        }
-        async fn create(&self, _: CreateRequest<'_>) -> Result<Attrs, ProviderError> {
-            unreachable!()
-        }
-        async fn update(&self, _: UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
-            unreachable!()
-        }
-        async fn delete(&self, _: DeleteRequest<'_>) -> Result<(), ProviderError> {
-            unreachable!()
-        }
-        async fn tagged(&self, _: &str, _: Note<'_>) -> Result<Vec<Tagged>, ProviderError> {
-            unreachable!()
+            },
         }
     }
 
@@ -486,7 +458,7 @@ mod tests {
         ] {
             state.resources.insert(address.into(), r);
         }
-        let (nodes, deps) = plan_nodes(&Journal::new(state), &Network);
+        let (nodes, deps) = plan_nodes(&Journal::new(state), &network());
         let waits = |name: &str| {
             let i = nodes.iter().position(|n| n.to_string() == name).unwrap();
             let mut w: Vec<String> = deps[i].iter().map(|&j| nodes[j].to_string()).collect();

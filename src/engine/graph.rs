@@ -250,60 +250,32 @@ fn assign_keys(r: &super::decl::ResourceDecl, stages: &[Stage]) -> Vec<Staged> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
+    use crate::engine::decl::{Declaration, ResourceDecl};
     use crate::engine::plan::Change;
-    use crate::engine::provider::{
-        Attrs, CreateRequest, DeleteRequest, Note, ProviderError, Tagged, UpdateRequest,
-    };
-    use crate::engine::schema::Schema;
+    use crate::engine::provider::Offline;
     use crate::engine::value::Value;
-    use async_trait::async_trait;
-    use indexmap::IndexMap;
 
-    /// A provider that only knows stages: `vpc` in one go, `ip` allocated
-    /// then associated with the `nic` it names.
-    struct Stages;
-
-    #[async_trait]
-    impl Provider for Stages {
-        fn schemas(&self) -> Vec<&'static Schema> {
-            Vec::new()
-        }
-        fn expand(&self, _: &mut Declaration) -> Result<(), DeclError> {
-            Ok(())
-        }
-        fn validate(&self, _: &Declaration) -> Result<(), DeclError> {
-            Ok(())
-        }
-        fn sweep_order(&self) -> Vec<&'static str> {
-            Vec::new()
-        }
-        fn stages(&self, kind: &str, _: &IndexMap<String, Value>) -> Vec<Stage> {
-            match kind {
-                "ip" => vec![
-                    Stage::first("allocate", &["id", "address"]),
-                    Stage::after("associate", &["allocate"], &["nic", DEPENDS_ON]),
-                ],
-                "nic" => vec![
-                    Stage::first("create", &["id"]),
-                    Stage::after("check", &["create"], &[]),
-                ],
-                _ => vec![Stage::WHOLE],
-            }
-        }
-        async fn create(&self, _: CreateRequest<'_>) -> Result<Attrs, ProviderError> {
-            unreachable!()
-        }
-        async fn update(&self, _: UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
-            unreachable!()
-        }
-        async fn delete(&self, _: DeleteRequest<'_>) -> Result<(), ProviderError> {
-            unreachable!()
-        }
-        async fn tagged(&self, _: &str, _: Note<'_>) -> Result<Vec<Tagged>, ProviderError> {
-            unreachable!()
+    /// `vpc` in one go, `ip` allocated then associated with the `nic` it
+    /// names, `nic` made then checked.
+    fn stages(kind: &str) -> Vec<Stage> {
+        match kind {
+            "ip" => vec![
+                Stage::first("allocate", &["id", "address"]),
+                Stage::after("associate", &["allocate"], &["nic", DEPENDS_ON]),
+            ],
+            "nic" => vec![
+                Stage::first("create", &["id"]),
+                Stage::after("check", &["create"], &[]),
+            ],
+            _ => vec![Stage::WHOLE],
         }
     }
+
+    const STAGES: Offline = Offline {
+        order: Vec::new(),
+        stages,
+        held_by: |_| Vec::new(),
+    };
 
     fn rf(address: &str, attr: &str) -> Value {
         Value::Ref(Ref {
@@ -372,7 +344,7 @@ mod tests {
     #[test]
     fn a_stage_waits_for_the_stages_that_give_what_it_uses() {
         let decl = lab();
-        let g = Graph::build(&decl, &all_created(&decl), &HashMap::new(), &Stages);
+        let g = Graph::build(&decl, &all_created(&decl), &HashMap::new(), &STAGES);
         assert!(waits(&g, "ip.i/allocate").is_empty(), "allocated at once");
         assert_eq!(
             waits(&g, "ip.i/associate"),
@@ -412,7 +384,7 @@ mod tests {
             diff: Vec::new(),
         });
         let old = HashMap::from([("box.old".to_string(), vec!["nic.n".to_string()])]);
-        let g = Graph::build(&decl, &plan, &old, &Stages);
+        let g = Graph::build(&decl, &plan, &old, &STAGES);
         assert_eq!(waits(&g, "nic.n/create"), ["nic.n/delete", "vpc.v/create"]);
         assert_eq!(waits(&g, "nic.n/delete"), ["box.old/delete"]);
     }

@@ -208,3 +208,47 @@ pub trait Provider: Send + Sync {
         Vec::new()
     }
 }
+
+/// A provider that knows its kinds' order, stages and holders and never
+/// calls a cloud: for tests of the graphs the engine builds.
+#[cfg(test)]
+pub struct Offline {
+    pub order: Vec<&'static str>,
+    pub stages: fn(&str) -> Vec<Stage>,
+    pub held_by: fn(&str) -> Vec<&'static str>,
+}
+
+#[cfg(test)]
+#[async_trait]
+impl Provider for Offline {
+    fn schemas(&self) -> Vec<&'static Schema> {
+        Vec::new()
+    }
+    fn expand(&self, _: &mut Declaration) -> Result<(), DeclError> {
+        Ok(())
+    }
+    fn validate(&self, _: &Declaration) -> Result<(), DeclError> {
+        Ok(())
+    }
+    fn sweep_order(&self) -> Vec<&'static str> {
+        self.order.clone()
+    }
+    fn held_by(&self, kind: &str) -> Vec<&'static str> {
+        (self.held_by)(kind)
+    }
+    fn stages(&self, kind: &str, _: &IndexMap<String, Value>) -> Vec<Stage> {
+        (self.stages)(kind)
+    }
+    async fn create(&self, _: CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        Err(ProviderError::other("offline"))
+    }
+    async fn update(&self, _: UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
+        Err(ProviderError::other("offline"))
+    }
+    async fn delete(&self, _: DeleteRequest<'_>) -> Result<(), ProviderError> {
+        Err(ProviderError::other("offline"))
+    }
+    async fn tagged(&self, _: &str, _: Note<'_>) -> Result<Vec<Tagged>, ProviderError> {
+        Err(ProviderError::other("offline"))
+    }
+}

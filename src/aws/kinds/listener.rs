@@ -2,13 +2,13 @@
 //! its port changes in place.
 
 use super::kind::{Cx, Kind};
-use super::load_balancer::{creation_tags, load_balancers_of_lab, made_by, of_lab};
+use super::load_balancer::{creation_tags, listed, load_balancers_of_lab, made_by, of_lab};
 use crate::aws::props::Props;
 use crate::aws::retry;
 use crate::aws::validate::{check_range, fail};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
-    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
@@ -49,22 +49,18 @@ fn forward(p: Props<'_>) -> Result<Action, ProviderError> {
 /// The listeners of load balancer `arn` (none once it is gone: they went with it).
 async fn of_load_balancer(cx: &Cx, arn: &str) -> Result<Vec<String>, ProviderError> {
     let list = cx.elbv2.describe_listeners().load_balancer_arn(arn);
-    let pages = retry::pages(
+    listed(
         cx,
         "DescribeListeners",
         |marker| list.clone().set_marker(marker).send(),
         |page| page.next_marker.clone(),
+        |page| {
+            (page.listeners.into_iter().flatten())
+                .filter_map(|l| l.listener_arn)
+                .collect()
+        },
     )
-    .await;
-    match pages {
-        Ok(pages) => Ok(pages
-            .into_iter()
-            .flat_map(|p| p.listeners.unwrap_or_default())
-            .filter_map(|l| l.listener_arn)
-            .collect()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
+    .await
 }
 
 fn port(p: Props<'_>) -> Result<i32, ProviderError> {

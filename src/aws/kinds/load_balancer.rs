@@ -20,8 +20,8 @@ use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
-    LoadBalancer as Described, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
-    SubnetMapping, Tag, TagDescription,
+    LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, SubnetMapping, Tag,
+    TagDescription,
 };
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
@@ -166,36 +166,51 @@ pub async fn made_by(
         .and_then(|d| d.resource_arn().map(String::from)))
 }
 
-/// The load balancers named `names` (none: all of them).
-async fn described(cx: &Cx, names: &[String]) -> Result<Vec<Described>, ProviderError> {
-    let list =
-        (cx.elbv2.describe_load_balancers()).set_names((!names.is_empty()).then(|| names.to_vec()));
-    let pages = retry::pages(
-        cx,
-        "DescribeLoadBalancers",
-        |marker| list.clone().set_marker(marker).send(),
-        |page| page.next_marker.clone(),
-    )
-    .await;
-    match pages {
-        Ok(pages) => Ok(pages
-            .into_iter()
-            .flat_map(|p| p.load_balancers.unwrap_or_default())
-            .collect()),
-        // A name none has.
+/// The ARNs a marker-paged ELBv2 listing gives (`arns` reads a page's);
+/// none when what it lists under is gone, or no resource has a name asked for.
+pub async fn listed<P, E, Fut>(
+    cx: &Cx,
+    op: &str,
+    call: impl Fn(Option<String>) -> Fut,
+    next: impl Fn(&P) -> Option<String>,
+    arns: impl Fn(P) -> Vec<String>,
+) -> Result<Vec<String>, ProviderError>
+where
+    Fut: std::future::Future<Output = Result<P, crate::aws::errors::Sdk<E>>>,
+    E: aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    match retry::pages(cx, op, call, next).await {
+        Ok(pages) => Ok(pages.into_iter().flat_map(arns).collect()),
         Err(e) if e.class == ErrorClass::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
     }
 }
 
+/// The ARNs of the load balancers named `names` (none: all of them).
+async fn arns(cx: &Cx, names: &[String]) -> Result<Vec<String>, ProviderError> {
+    let list =
+        (cx.elbv2.describe_load_balancers()).set_names((!names.is_empty()).then(|| names.to_vec()));
+    listed(
+        cx,
+        "DescribeLoadBalancers",
+        |marker| list.clone().set_marker(marker).send(),
+        |page| page.next_marker.clone(),
+        |page| {
+            (page.load_balancers.into_iter().flatten())
+                .filter_map(|lb| lb.load_balancer_arn)
+                .collect()
+        },
+    )
+    .await
+}
+
 /// The load balancers tagged with `lab`.
 pub async fn load_balancers_of_lab(cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-    let arns: Vec<String> = described(cx, &[])
-        .await?
-        .iter()
-        .filter_map(|lb| lb.load_balancer_arn().map(String::from))
-        .collect();
-    of_lab(cx, SCHEMA.kind, &arns, lab).await
+    of_lab(cx, SCHEMA.kind, &arns(cx, &[]).await?, lab).await
 }
 
 /// Waits until the load balancer is active; its attributes.
@@ -397,14 +412,7 @@ impl Kind for LoadBalancer {
                     .flatten()
                     .find_map(|lb| lb.load_balancer_arn))
             },
-            || async {
-                let named = described(cx, std::slice::from_ref(&lb_name)).await?;
-                let arns: Vec<String> = named
-                    .into_iter()
-                    .filter_map(|lb| lb.load_balancer_arn)
-                    .collect();
-                made_by(cx, &arns, req).await
-            },
+            || async { made_by(cx, &arns(cx, std::slice::from_ref(&lb_name)).await?, req).await },
         )
         .await?;
         (req.record_id)(&arn);

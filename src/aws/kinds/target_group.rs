@@ -2,20 +2,18 @@
 //! check; targets and health check change in place.
 
 use super::kind::{Cx, Kind, no_stage, recorded};
-use super::load_balancer::{creation_tags, made_by, name, of_lab};
+use super::load_balancer::{creation_tags, listed, made_by, name, of_lab};
 use crate::aws::props::Props;
 use crate::aws::retry;
 use crate::aws::validate::{check_range, fail, referenced_cidr};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
-    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Stage, Tagged, UpdateRequest,
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{
-    ProtocolEnum, TargetDescription, TargetGroup as Described, TargetTypeEnum,
-};
+use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetDescription, TargetTypeEnum};
 use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::net::Ipv4Addr;
@@ -159,26 +157,22 @@ async fn change(
     Ok(())
 }
 
-/// The target groups named `names` (none: all of them).
-async fn described(cx: &Cx, names: &[String]) -> Result<Vec<Described>, ProviderError> {
+/// The ARNs of the target groups named `names` (none: all of them).
+async fn arns(cx: &Cx, names: &[String]) -> Result<Vec<String>, ProviderError> {
     let list =
         (cx.elbv2.describe_target_groups()).set_names((!names.is_empty()).then(|| names.to_vec()));
-    let pages = retry::pages(
+    listed(
         cx,
         "DescribeTargetGroups",
         |marker| list.clone().set_marker(marker).send(),
         |page| page.next_marker.clone(),
+        |page| {
+            (page.target_groups.into_iter().flatten())
+                .filter_map(|g| g.target_group_arn)
+                .collect()
+        },
     )
-    .await;
-    match pages {
-        Ok(pages) => Ok(pages
-            .into_iter()
-            .flat_map(|p| p.target_groups.unwrap_or_default())
-            .collect()),
-        // A name none has.
-        Err(e) if e.class == ErrorClass::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
+    .await
 }
 
 /// Usable by listeners once made; its targets registered after.
@@ -293,12 +287,7 @@ impl Kind for TargetGroup {
                             .find_map(|g| g.target_group_arn))
                     },
                     || async {
-                        let named = described(cx, std::slice::from_ref(&group_name)).await?;
-                        let arns: Vec<String> = named
-                            .into_iter()
-                            .filter_map(|g| g.target_group_arn)
-                            .collect();
-                        made_by(cx, &arns, req).await
+                        made_by(cx, &arns(cx, std::slice::from_ref(&group_name)).await?, req).await
                     },
                 )
                 .await?;
@@ -333,11 +322,6 @@ impl Kind for TargetGroup {
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let arns: Vec<String> = described(cx, &[])
-            .await?
-            .into_iter()
-            .filter_map(|g| g.target_group_arn)
-            .collect();
-        of_lab(cx, SCHEMA.kind, &arns, lab).await
+        of_lab(cx, SCHEMA.kind, &arns(cx, &[]).await?, lab).await
     }
 }
