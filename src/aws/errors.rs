@@ -58,6 +58,9 @@ pub fn cause(err: &(dyn std::error::Error + 'static)) -> String {
 pub enum Failure {
     /// Turned away (throttled, overloaded) before anything was done.
     Rejected,
+    /// The connection was refused: nothing was sent, and the endpoint is
+    /// likely wrong or down rather than busy.
+    Refused,
     /// Perhaps done, its answer lost: a reset, a timeout, an internal error.
     Ambiguous,
     /// An answer that another attempt would not change.
@@ -91,12 +94,13 @@ const INTERNAL: &[&str] = &[
 /// What kind of failure `err` is.
 pub fn failure<E>(err: &Sdk<E>) -> Failure
 where
-    E: ProvideErrorMetadata,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let status = err.raw_response().map(|r| r.status().as_u16());
     match err {
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => Failure::Ambiguous,
         SdkError::DispatchFailure(d) if d.is_user() => Failure::Final,
+        SdkError::DispatchFailure(_) if refused(err) => Failure::Refused,
         SdkError::DispatchFailure(_) => Failure::Ambiguous,
         SdkError::ServiceError(_) => {
             let code = err.code().unwrap_or_default();
@@ -110,6 +114,20 @@ where
         }
         _ => Failure::Final,
     }
+}
+
+/// Whether a connection was refused somewhere in `err`'s causes.
+fn refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// A short reason for a failure: the error code, or what went wrong with

@@ -16,6 +16,9 @@ use std::time::Duration;
 
 /// Attempts per call.
 const ATTEMPTS: u32 = 10;
+/// Attempts when the connection is refused (a wrong or unreachable
+/// endpoint, which waiting hardly cures).
+const REFUSED_ATTEMPTS: u32 = 3;
 /// The wait before the second attempt; it doubles each time (with jitter).
 const FIRST_WAIT: Duration = Duration::from_millis(200);
 /// The longest wait between attempts.
@@ -90,7 +93,11 @@ where
             ));
             return Ok(Some(made));
         }
-        if kind == Failure::Final || attempt >= ATTEMPTS {
+        let attempts = match kind {
+            Failure::Refused => REFUSED_ATTEMPTS,
+            _ => ATTEMPTS,
+        };
+        if kind == Failure::Final || attempt >= attempts {
             let mut e = classify(op, err);
             if attempt > 1 {
                 e.message = format!("{} (after {attempt} attempts)", e.message);
@@ -100,7 +107,7 @@ where
         lost |= kind == Failure::Ambiguous;
         let wait = backoff(attempt);
         cx.note(&format!(
-            "{op}: {}; retrying in {wait:.1?} (attempt {}/{ATTEMPTS})",
+            "{op}: {}; retrying in {wait:.1?} (attempt {}/{attempts})",
             reason(&err),
             attempt + 1
         ));
