@@ -260,14 +260,15 @@ async fn create_stage(
             created_at: now(),
         };
         journal
-            .update(|s| {
+            .commit(|s| {
                 s.up_since.get_or_insert(entry.created_at);
                 s.resources.insert(address.to_string(), entry);
             })
+            .await
             .map_err(fail)?;
     } else {
         journal
-            .update(|s| {
+            .commit(|s| {
                 if let (Some(x), serde_json::Value::Object(new)) =
                     (s.resources.get_mut(address), &props)
                     && let serde_json::Value::Object(old) = &mut x.props
@@ -275,6 +276,7 @@ async fn create_stage(
                     old.extend(new.clone());
                 }
             })
+            .await
             .map_err(fail)?;
     }
     let (token, id, attrs) = journal
@@ -284,14 +286,14 @@ async fn create_stage(
                 .map(|x| (x.token.clone(), x.id.clone(), x.attrs.clone()))
         })
         .ok_or_else(|| format!("{address} is not in the state"))?;
+    // Queued at once; on disk before the stage ends (its commit below comes
+    // after it), so before anything uses the ID.
     let record_id = |id: &str| {
-        if let Err(e) = journal.update(|s| {
+        journal.record(|s| {
             if let Some(r) = s.resources.get_mut(address) {
                 r.id = Some(id.to_string());
             }
-        }) {
-            tracing::error!("cannot record the ID of {address}: {e:#}");
-        }
+        })
     };
     let lab = decl.lab.clone();
     let given = provider
@@ -310,7 +312,7 @@ async fn create_stage(
         .await
         .map_err(|e| e.message)?;
     journal
-        .update(|s| {
+        .commit(|s| {
             let x = s.resources.get_mut(address).expect("journaled above");
             x.attrs.extend(given);
             if creations.stage_done(address, staged.count) {
@@ -320,6 +322,7 @@ async fn create_stage(
                 None
             }
         })
+        .await
         .map_err(fail)
 }
 
@@ -358,12 +361,13 @@ async fn update(
         .await
         .map_err(|e| e.message)?;
     journal
-        .update(|s| {
+        .commit(|s| {
             let x = s.resources.get_mut(address).expect("checked above");
             x.props = new;
             x.attrs = attrs;
             x.deps = r.dependencies();
         })
+        .await
         .map_err(|e| format!("{e:#}"))?;
     Ok(id)
 }

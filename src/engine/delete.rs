@@ -125,7 +125,8 @@ pub async fn delete_recorded(
             .map_err(|e| e.message)?;
     }
     journal
-        .update(|s| s.resources.shift_remove(address))
+        .commit(|s| s.resources.shift_remove(address))
+        .await
         .map_err(|e| format!("{e:#}"))?;
     Ok(())
 }

@@ -5,10 +5,10 @@
 //!
 //! The tag listing runs at the start, beside the first deletes. Recorded
 //! resources go in reverse dependency order. What only the tags found
-//! ("strays") goes kind by kind in the provider's sweep order, each kind
-//! after the recorded resources of the kinds that can hold it (a subnet's
-//! instances) and before the recorded resources it can hold, so a stray
-//! copy is deleted before the VPC it sits in. A recorded resource waits for
+//! ("strays") goes kind by kind in the provider's sweep order where kinds
+//! bear on each other: after everything of the kinds that can hold it (a
+//! subnet's instances) and before the recorded resources it can hold, so a
+//! stray copy is deleted before the VPC it sits in. A recorded resource waits for
 //! the listing only that way, or when its ID is unknown; the others
 //! (instances, addresses) start at once. Each kind is counted as soon as
 //! everything of it is deleted, beside the deletes still going on.
@@ -49,7 +49,8 @@ impl Report {
     }
 }
 
-/// A node of the delete graph.
+/// A node of the delete graph, in the order the walk prefers among those
+/// ready: counts last, so they never hold up a delete.
 enum Node {
     /// Lists what is tagged with the lab.
     Listing,
@@ -216,6 +217,7 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
     });
     let first_stray = 1 + recorded.len();
     let first_count = first_stray + order.len();
+    let at = |kind: &str| order.iter().position(|k| *k == kind);
     let mut nodes = vec![Node::Listing];
     nodes.extend(recorded.iter().map(|(a, ..)| Node::Recorded(a.clone())));
     nodes.extend(order.iter().map(|k| Node::Strays(k)));
@@ -247,12 +249,12 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
     let mut with_strays = deps.clone();
     for (n, kind) in order.iter().enumerate() {
         let (strays, count) = (first_stray + n, first_count + n);
-        // Strays of a kind after the listing, the strays of earlier kinds,
-        // and the recorded resources of the kinds that can hold them.
+        // Strays of a kind after the listing and everything of the kinds
+        // that can hold them (which come earlier in the sweep order).
         deps[strays].push(0);
-        deps[strays].extend((0..n).map(|m| first_stray + m));
         for holder in provider.held_by(kind) {
             deps[strays].extend(of_kind(holder));
+            deps[strays].extend(at(holder).map(|m| first_stray + m));
         }
         // A kind is counted once everything of it is deleted.
         deps[count].push(strays);
@@ -484,6 +486,11 @@ mod tests {
                 "instance.lost",
                 "listing"
             ]
+        );
+        assert_eq!(
+            waits("instance found only by tag"),
+            ["listing"],
+            "no kind holds instances"
         );
         assert_eq!(waits("count of vpc"), ["vpc found only by tag", "vpc.v"]);
     }

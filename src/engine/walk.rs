@@ -1,10 +1,12 @@
 //! The parallel graph walker: runs each node once all its dependencies are
-//! done, with a bounded number in flight; the dependents of a failed node are
-//! skipped, everything else goes on.
+//! done, with a bounded number in flight (of the ready ones, the first in
+//! the graph's order first); the dependents of a failed node are skipped,
+//! everything else goes on.
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 
 /// How a node ended.
@@ -34,12 +36,13 @@ where
         }
     }
     let mut outcome: Vec<Option<Outcome>> = vec![None; n];
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
     let mut running = FuturesUnordered::new();
     let parallelism = parallelism.max(1);
     loop {
         while running.len() < parallelism {
-            let Some(i) = ready.pop_front() else { break };
+            let Some(Reverse(i)) = ready.pop() else { break };
             let fut = run(i);
             running.push(async move { (i, fut.await) });
         }
@@ -52,7 +55,7 @@ where
                 for &j in &dependents[i] {
                     waiting[j] -= 1;
                     if waiting[j] == 0 && outcome[j].is_none() {
-                        ready.push_back(j);
+                        ready.push(Reverse(j));
                     }
                 }
             }
@@ -109,6 +112,21 @@ mod tests {
             peak.load(Ordering::SeqCst) >= 2,
             "independent nodes ran one at a time"
         );
+    }
+
+    #[tokio::test]
+    async fn of_the_ready_nodes_the_first_in_order_starts_first() {
+        let deps = vec![vec![], vec![0], vec![], vec![], vec![0]];
+        let order = Mutex::new(Vec::new());
+        walk(&deps, 1, |i| {
+            let order = &order;
+            async move {
+                order.lock().unwrap().push(i);
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(order.into_inner().unwrap(), [0, 1, 2, 3, 4]);
     }
 
     #[tokio::test]
