@@ -33,9 +33,6 @@ fn backoff(attempt: u32) -> Duration {
     full.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 
-/// No lookup: for calls that are safe to repeat.
-type NoFind<T> = fn() -> Ready<Result<Option<T>, ProviderError>>;
-
 /// Error codes a repeated create meets when its first attempt made the
 /// resource after all.
 fn duplicate(code: &str) -> bool {
@@ -49,18 +46,28 @@ fn duplicate(code: &str) -> bool {
     .any(|d| code.contains(d))
 }
 
+/// How a repeated call ended.
+enum Ending<A, T> {
+    /// Its answer.
+    Answered(A),
+    /// A repeat failed with one of `done_if` after an attempt whose answer
+    /// was lost: that one did it.
+    DoneBefore,
+    /// What an attempt whose answer was lost made, found by its tags.
+    Found(T),
+}
+
 /// Runs `call` until it answers, fails for good, or runs out of attempts.
-/// `Ok(None)`: a repeat failed with one of `done_if` after an attempt whose
-/// answer was lost, so that one did it.
-async fn repeat<T, E, Fut, F, FindFut>(
+async fn repeat<A, T, E, Fut, F, FindFut>(
     cx: &Cx,
     op: &str,
     call: impl Fn() -> Fut,
     done_if: &[&str],
     find: Option<&F>,
-) -> Result<Option<T>, ProviderError>
+) -> Result<Ending<A, T>, ProviderError>
 where
-    Fut: Future<Output = Result<T, Sdk<E>>>,
+    Fut: Future<Output = Result<A, Sdk<E>>> + Send + 'static,
+    A: Send + 'static,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     F: Fn() -> FindFut,
     FindFut: Future<Output = Result<Option<T>, ProviderError>>,
@@ -69,10 +76,15 @@ where
     for attempt in 1.. {
         let answer = {
             let _slot = cx.slots.acquire().await;
-            call().await
+            // On the runtime's threads: signing and reading answers is work
+            // that should not hold up the walk that sent the call.
+            match tokio::spawn(call()).await {
+                Ok(answer) => answer,
+                Err(e) => return Err(ProviderError::other(format!("{op}: {e}"))),
+            }
         };
         let err = match answer {
-            Ok(answer) => return Ok(Some(answer)),
+            Ok(answer) => return Ok(Ending::Answered(answer)),
             Err(e) => e,
         };
         let kind = failure(&err);
@@ -81,7 +93,7 @@ where
             cx.note(&format!(
                 "{op}: {code} on a repeat: an attempt whose answer was lost did it"
             ));
-            return Ok(None);
+            return Ok(Ending::DoneBefore);
         }
         if let Some(find) = find
             && (kind == Failure::Ambiguous || duplicate(&code))
@@ -91,7 +103,7 @@ where
                 "{op}: {}; found what it made by its tags and kept it",
                 reason(&err)
             ));
-            return Ok(Some(made));
+            return Ok(Ending::Found(made));
         }
         let attempts = match kind {
             Failure::Refused => REFUSED_ATTEMPTS,
@@ -116,55 +128,68 @@ where
     unreachable!("the loop returns by its last attempt")
 }
 
+/// No lookup: for calls that are safe to repeat.
+type NoFind = fn() -> Ready<Result<Option<()>, ProviderError>>;
+
 /// Sends a call that is safe to repeat (a read, a change to a set value, a
 /// create with a ClientToken), retrying what may pass next time.
-pub async fn send<T, E, Fut>(cx: &Cx, op: &str, call: impl Fn() -> Fut) -> Result<T, ProviderError>
+pub async fn send<A, E, Fut>(cx: &Cx, op: &str, call: impl Fn() -> Fut) -> Result<A, ProviderError>
 where
-    Fut: Future<Output = Result<T, Sdk<E>>>,
+    Fut: Future<Output = Result<A, Sdk<E>>> + Send + 'static,
+    A: Send + 'static,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    repeat(cx, op, call, &[], None::<&NoFind<T>>)
-        .await?
-        .ok_or_else(|| missing(op, "answer"))
+    match repeat(cx, op, call, &[], None::<&NoFind>).await? {
+        Ending::Answered(answer) => Ok(answer),
+        Ending::DoneBefore | Ending::Found(()) => Err(missing(op, "answer")),
+    }
 }
 
 /// Sends a call whose repeat fails with one of `done_if` when an earlier
 /// attempt did the work (a rule already granted, a gateway already
 /// attached); `Ok(None)` then, as the first answer was lost.
-pub async fn send_once<T, E, Fut>(
+pub async fn send_once<A, E, Fut>(
     cx: &Cx,
     op: &str,
     done_if: &[&str],
     call: impl Fn() -> Fut,
-) -> Result<Option<T>, ProviderError>
+) -> Result<Option<A>, ProviderError>
 where
-    Fut: Future<Output = Result<T, Sdk<E>>>,
+    Fut: Future<Output = Result<A, Sdk<E>>> + Send + 'static,
+    A: Send + 'static,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    repeat(cx, op, call, done_if, None::<&NoFind<T>>).await
+    match repeat(cx, op, call, done_if, None::<&NoFind>).await? {
+        Ending::Answered(answer) => Ok(Some(answer)),
+        Ending::DoneBefore | Ending::Found(()) => Ok(None),
+    }
 }
 
 /// Sends a create that takes no ClientToken. After a failure that may have
 /// made the resource (a lost answer, a timeout, an internal error) or a
 /// duplicate error, `find` looks it up by its tags (lab, address and this
 /// create's token) and adopts it, so a repeat never makes a second one.
-/// `call` and `find` give the same thing: what the kind needs of the resource.
-pub async fn create<T, E, Fut, FindFut>(
+/// `pick` takes from the answer what `find` gives: what the kind needs of
+/// the resource.
+pub async fn create<A, T, E, Fut, FindFut>(
     cx: &Cx,
     op: &str,
     call: impl Fn() -> Fut,
+    pick: impl FnOnce(A) -> Option<T>,
     find: impl Fn() -> FindFut,
 ) -> Result<T, ProviderError>
 where
-    Fut: Future<Output = Result<Option<T>, Sdk<E>>>,
+    Fut: Future<Output = Result<A, Sdk<E>>> + Send + 'static,
+    A: Send + 'static,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     FindFut: Future<Output = Result<Option<T>, ProviderError>>,
 {
-    let adopt = || async { Ok(find().await?.map(Some)) };
-    repeat(cx, op, call, &[], Some(&adopt))
-        .await?
-        .flatten()
-        .ok_or_else(|| missing(op, "resource"))
+    let made = match repeat(cx, op, call, &[], Some(&find)).await? {
+        Ending::Answered(answer) => pick(answer),
+        Ending::Found(made) => Some(made),
+        Ending::DoneBefore => None,
+    };
+    made.ok_or_else(|| missing(op, "resource"))
 }
 
 /// Every page of a listing that goes on from a marker (`next` reads the
@@ -176,7 +201,8 @@ pub async fn pages<P, E, Fut>(
     next: impl Fn(&P) -> Option<String>,
 ) -> Result<Vec<P>, ProviderError>
 where
-    Fut: Future<Output = Result<P, Sdk<E>>>,
+    Fut: Future<Output = Result<P, Sdk<E>>> + Send + 'static,
+    P: Send + 'static,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let (mut all, mut marker) = (Vec::new(), None);

@@ -5,10 +5,11 @@
 //!
 //! The tag listing runs at the start, beside the first deletes. Recorded
 //! resources go in reverse dependency order. What only the tags found
-//! ("strays") goes kind by kind in the provider's sweep order where kinds
-//! bear on each other: after everything of the kinds that can hold it (a
-//! subnet's instances) and before the recorded resources it can hold, so a
-//! stray copy is deleted before the VPC it sits in. A recorded resource waits for
+//! ("strays") goes kind by kind in the provider's sweep order, each kind
+//! after the recorded resources of the kinds that can hold it (a subnet's
+//! instances) and before the recorded resources it can hold, so a stray
+//! copy is deleted before the VPC it sits in; a kind without strays holds
+//! up nothing once the listing has shown it. A recorded resource waits for
 //! the listing only that way, or when its ID is unknown; the others
 //! (instances, addresses) start at once. Each kind is counted as soon as
 //! everything of it is deleted, beside the deletes still going on.
@@ -19,7 +20,7 @@ use super::journal::Journal;
 use super::progress::{Progress, Verb};
 use super::provider::{ErrorClass, Provider, ProviderError, Tagged};
 use super::state::ResourceState;
-use super::walk::{Outcome, walk};
+use super::walk::{Outcome, walk_releasing};
 use futures::StreamExt;
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -90,9 +91,9 @@ pub async fn destroy(
         checked: true,
         ..Report::default()
     });
-    let outcomes = walk(&deps, opts.parallelism, |i| {
-        let (listed, strays, report, lab, recorded) =
-            (&listed, &strays, &report, &lab, &recorded);
+    let outcomes = walk_releasing(&deps, opts.parallelism, |i| {
+        let (listed, strays, report, lab, recorded, nodes) =
+            (&listed, &strays, &report, &lab, &recorded, &nodes);
         let node = &nodes[i];
         async move {
             match node {
@@ -117,7 +118,11 @@ pub async fn destroy(
                         by_kind.entry(t.kind.clone()).or_default().push(t);
                     }
                     *lock(listed) = Some(found);
-                    Ok(())
+                    // A kind without strays holds up nothing.
+                    Ok((nodes.iter().enumerate())
+                        .filter(|(_, n)| matches!(n, Node::Strays(k) if !by_kind.contains_key(*k)))
+                        .map(|(i, _)| i)
+                        .collect())
                 }
                 Node::Recorded(address) => {
                     progress.start(address, Verb::Delete);
@@ -136,7 +141,7 @@ pub async fn destroy(
                         Verb::Delete,
                         r.as_ref().map(|()| "").map_err(String::as_str),
                     );
-                    r
+                    r.map(|()| Vec::new())
                 }
                 Node::Strays(kind) => {
                     let found = lock(strays).remove(*kind).unwrap_or_default();
@@ -150,7 +155,7 @@ pub async fn destroy(
                         }
                     }
                     match failed.is_empty() {
-                        true => Ok(()),
+                        true => Ok(Vec::new()),
                         false => Err(failed.join("; ")),
                     }
                 }
@@ -165,7 +170,7 @@ pub async fn destroy(
                             report.errors.push(format!("cannot list what is left: {e}"));
                         }
                     }
-                    Ok(())
+                    Ok(Vec::new())
                 }
             }
         }
@@ -217,7 +222,6 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
     });
     let first_stray = 1 + recorded.len();
     let first_count = first_stray + order.len();
-    let at = |kind: &str| order.iter().position(|k| *k == kind);
     let mut nodes = vec![Node::Listing];
     nodes.extend(recorded.iter().map(|(a, ..)| Node::Recorded(a.clone())));
     nodes.extend(order.iter().map(|k| Node::Strays(k)));
@@ -249,12 +253,14 @@ fn plan_nodes(journal: &Journal, provider: &dyn Provider) -> (Vec<Node>, Vec<Vec
     let mut with_strays = deps.clone();
     for (n, kind) in order.iter().enumerate() {
         let (strays, count) = (first_stray + n, first_count + n);
-        // Strays of a kind after the listing and everything of the kinds
-        // that can hold them (which come earlier in the sweep order).
+        // Strays of a kind after the listing, the strays of earlier kinds,
+        // and the recorded resources of the kinds that can hold them. (The
+        // listing finds kinds without strays needless: their nodes hold up
+        // nothing.)
         deps[strays].push(0);
+        deps[strays].extend((0..n).map(|m| first_stray + m));
         for holder in provider.held_by(kind) {
             deps[strays].extend(of_kind(holder));
-            deps[strays].extend(at(holder).map(|m| first_stray + m));
         }
         // A kind is counted once everything of it is deleted.
         deps[count].push(strays);
@@ -487,11 +493,7 @@ mod tests {
                 "listing"
             ]
         );
-        assert_eq!(
-            waits("instance found only by tag"),
-            ["listing"],
-            "no kind holds instances"
-        );
+        assert_eq!(waits("instance found only by tag"), ["listing"]);
         assert_eq!(waits("count of vpc"), ["vpc found only by tag", "vpc.v"]);
     }
 

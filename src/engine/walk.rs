@@ -26,6 +26,21 @@ where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
+    walk_releasing(deps, parallelism, |i| {
+        let fut = run(i);
+        async move { fut.await.map(|()| Vec::new()) }
+    })
+    .await
+}
+
+/// [`walk`] where a node may find other nodes needless (nothing to do):
+/// `run(i)` gives them, and those not started yet count as done at once,
+/// whatever they were waiting for.
+pub async fn walk_releasing<F, Fut>(deps: &[Vec<usize>], parallelism: usize, run: F) -> Vec<Outcome>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Result<Vec<usize>, String>>,
+{
     let n = deps.len();
     let mut dependents = vec![Vec::new(); n];
     let mut waiting: Vec<usize> = vec![0; n];
@@ -36,6 +51,7 @@ where
         }
     }
     let mut outcome: Vec<Option<Outcome>> = vec![None; n];
+    let mut started = vec![false; n];
     let mut ready: BinaryHeap<Reverse<usize>> =
         (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
     let mut running = FuturesUnordered::new();
@@ -43,6 +59,10 @@ where
     loop {
         while running.len() < parallelism {
             let Some(Reverse(i)) = ready.pop() else { break };
+            if outcome[i].is_some() {
+                continue;
+            }
+            started[i] = true;
             let fut = run(i);
             running.push(async move { (i, fut.await) });
         }
@@ -50,12 +70,19 @@ where
             break;
         };
         match result {
-            Ok(()) => {
-                outcome[i] = Some(Outcome::Done);
-                for &j in &dependents[i] {
-                    waiting[j] -= 1;
-                    if waiting[j] == 0 && outcome[j].is_none() {
-                        ready.push(Reverse(j));
+            Ok(needless) => {
+                let mut done = vec![i];
+                done.extend(needless.into_iter().filter(|&j| !started[j]));
+                while let Some(d) = done.pop() {
+                    if d != i && outcome[d].is_some() {
+                        continue;
+                    }
+                    outcome[d] = Some(Outcome::Done);
+                    for &j in &dependents[d] {
+                        waiting[j] -= 1;
+                        if waiting[j] == 0 && outcome[j].is_none() {
+                            ready.push(Reverse(j));
+                        }
                     }
                 }
             }
@@ -127,6 +154,30 @@ mod tests {
         })
         .await;
         assert_eq!(order.into_inner().unwrap(), [0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_node_found_needless_counts_as_done_and_releases_its_dependents() {
+        // 2 waits for 1, which waits for a slow 3; 0 finds 1 needless.
+        let deps = vec![vec![], vec![3], vec![1], vec![]];
+        let order = Mutex::new(Vec::new());
+        let out = walk_releasing(&deps, 4, |i| {
+            let order = &order;
+            async move {
+                if i == 3 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                order.lock().unwrap().push(i);
+                Ok(if i == 0 { vec![1] } else { Vec::new() })
+            }
+        })
+        .await;
+        assert!(out.iter().all(|o| *o == Outcome::Done), "{out:?}");
+        assert_eq!(
+            order.into_inner().unwrap(),
+            [0, 2, 3],
+            "1 never ran, 2 did not wait for 3"
+        );
     }
 
     #[tokio::test]

@@ -140,10 +140,8 @@ impl Kind for ElasticIp {
                 let (id, ip) = retry::create(
                     cx,
                     "AllocateAddress",
-                    || async {
-                        let out = b.clone().send().await?;
-                        Ok(pair(out.allocation_id, out.public_ip))
-                    },
+                    || b.clone().send(),
+                    |out| pair(out.allocation_id, out.public_ip),
                     || async {
                         let found = described(cx, tags::made_by(req)).await?;
                         Ok(found

@@ -82,10 +82,8 @@ impl Kind for InternetGateway {
                 let id = retry::create(
                     cx,
                     "CreateInternetGateway",
-                    || async {
-                        let out = b.clone().send().await?;
-                        Ok(out.internet_gateway.and_then(|g| g.internet_gateway_id))
-                    },
+                    || b.clone().send(),
+                    |out| out.internet_gateway.and_then(|g| g.internet_gateway_id),
                     || async {
                         let found = described(cx, tags::made_by(req)).await?;
                         Ok(found.into_iter().find_map(|g| g.internet_gateway_id))

@@ -69,10 +69,8 @@ impl Kind for KeyPair {
         let (id, fingerprint) = retry::create(
             cx,
             "ImportKeyPair",
-            || async {
-                let out = b.clone().send().await?;
-                Ok(pair(out.key_pair_id, out.key_fingerprint))
-            },
+            || b.clone().send(),
+            |out| pair(out.key_pair_id, out.key_fingerprint),
             || async {
                 let found = described(cx, tags::made_by(req)).await?;
                 Ok(found

@@ -115,14 +115,8 @@ impl Kind for Listener {
         let arn = retry::create(
             cx,
             "CreateListener",
-            || async {
-                let out = b.clone().send().await?;
-                Ok(out
-                    .listeners
-                    .into_iter()
-                    .flatten()
-                    .find_map(|l| l.listener_arn))
-            },
+            || b.clone().send(),
+            |out| out.listeners?.into_iter().find_map(|l| l.listener_arn),
             || async { made_by(cx, &of_load_balancer(cx, lb).await?, req).await },
         )
         .await?;

@@ -176,7 +176,8 @@ pub async fn listed<P, E, Fut>(
     arns: impl Fn(P) -> Vec<String>,
 ) -> Result<Vec<String>, ProviderError>
 where
-    Fut: std::future::Future<Output = Result<P, crate::aws::errors::Sdk<E>>>,
+    Fut: std::future::Future<Output = Result<P, crate::aws::errors::Sdk<E>>> + Send + 'static,
+    P: Send + 'static,
     E: aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata
         + std::error::Error
         + Send
@@ -404,14 +405,8 @@ impl Kind for LoadBalancer {
         let arn = retry::create(
             cx,
             "CreateLoadBalancer",
-            || async {
-                let out = b.clone().send().await?;
-                Ok(out
-                    .load_balancers
-                    .into_iter()
-                    .flatten()
-                    .find_map(|lb| lb.load_balancer_arn))
-            },
+            || b.clone().send(),
+            |out| (out.load_balancers?.into_iter()).find_map(|lb| lb.load_balancer_arn),
             || async { made_by(cx, &arns(cx, std::slice::from_ref(&lb_name)).await?, req).await },
         )
         .await?;

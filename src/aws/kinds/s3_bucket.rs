@@ -267,9 +267,15 @@ impl Kind for S3Bucket {
     }
 
     async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
-        empty(cx, req.id).await?;
+        // Its objects usually went first; emptied only when it is not empty.
         let b = cx.s3.delete_bucket().bucket(req.id);
-        retry::send(cx, "DeleteBucket", || b.clone().send()).await?;
+        match retry::send(cx, "DeleteBucket", || b.clone().send()).await {
+            Err(e) if e.class == ErrorClass::DependencyViolation => {
+                empty(cx, req.id).await?;
+                retry::send(cx, "DeleteBucket", || b.clone().send()).await?;
+            }
+            r => drop(r?),
+        }
         Ok(())
     }
 

@@ -254,7 +254,8 @@ impl Kind for SecurityGroup {
                 let id = retry::create(
                     cx,
                     "CreateSecurityGroup",
-                    || async { b.clone().send().await.map(|o| o.group_id) },
+                    || b.clone().send(),
+                    |out| out.group_id,
                     || async {
                         let found = described(cx, tags::made_by(req)).await?;
                         Ok(found.into_iter().find_map(|g| g.group_id))

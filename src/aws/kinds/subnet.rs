@@ -141,7 +141,8 @@ impl Kind for Subnet {
                 let subnet = retry::create(
                     cx,
                     "CreateSubnet",
-                    || async { b.clone().send().await.map(|o| o.subnet) },
+                    || b.clone().send(),
+                    |out| out.subnet,
                     || async { Ok(described(cx, tags::made_by(req)).await?.into_iter().next()) },
                 )
                 .await?;

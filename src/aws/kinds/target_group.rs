@@ -278,14 +278,8 @@ impl Kind for TargetGroup {
                 let arn = retry::create(
                     cx,
                     "CreateTargetGroup",
-                    || async {
-                        let out = b.clone().send().await?;
-                        Ok(out
-                            .target_groups
-                            .into_iter()
-                            .flatten()
-                            .find_map(|g| g.target_group_arn))
-                    },
+                    || b.clone().send(),
+                    |out| (out.target_groups?.into_iter()).find_map(|g| g.target_group_arn),
                     || async {
                         made_by(cx, &arns(cx, std::slice::from_ref(&group_name)).await?, req).await
                     },

@@ -130,7 +130,8 @@ impl Kind for Vpc {
                 let id = retry::create(
                     cx,
                     "CreateVpc",
-                    || async { b.clone().send().await.map(|o| o.vpc.and_then(|v| v.vpc_id)) },
+                    || b.clone().send(),
+                    |out| out.vpc.and_then(|v| v.vpc_id),
                     || async {
                         let found = described(cx, tags::made_by(req)).await?;
                         Ok(found.into_iter().find_map(|v| v.vpc_id))
