@@ -2,13 +2,14 @@
 -- Fedora CoreOS control nodes get the lab's CAs and certificates by Ignition
 -- (so no CA file is copied between nodes), kubeadm init runs on the first
 -- with a rendered config, the two others join as control nodes in parallel,
--- and the API answers at api.kubelius:6443 (HAProxy on the gateway).
+-- and the API answers at api.kubelius:6443 (HAProxy on the gateway; --var lb=nlb
+-- puts the write-up's network load balancer there instead).
 -- --var install=rpm-ostree layers kubelet/kubeadm/cri-o as the write-up did.
 local kube_lab, kubeadm = require "labrun.kube.lab", require "labrun.kube.kubeadm"
 local kube_pki = require "labrun.kube.pki"
 
 local lab = labrun.lab { name = labrun.var("name", "kube-kubeadm"), region = labrun.var("region", "us-east-1") }
-local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, lb, api_name, ssh_from...
 local nodes = settings.nodes
 local install = labrun.var("install", "binaries")   -- or "rpm-ostree"
 settings.install = install
@@ -25,7 +26,7 @@ local token = kubeadm.token()
 local init_config = kubeadm.init_config { nodes = nodes, endpoint = network.api, token = token, install = install }
 -- control-01 gets its init config by Ignition, like every other file
 kube.files[nodes[1].name][kubeadm.INIT_CONFIG] = { contents = init_config, mode = "0600" }
-kube_pki.declare_files(lab, kube)
+kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url() })
 
 settings.files = function(n) return kube.files[n.name] end
 kube_lab.control_nodes(lab, network, settings)
@@ -33,6 +34,7 @@ kube_lab.control_nodes(lab, network, settings)
 local first = nodes[1]
 -- sudo's PATH lacks /usr/local/bin, where kubeadm looks for crictl too
 local sudo = "sudo env PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin "
+local kubectl = sudo .. "kubectl --kubeconfig=/etc/kubernetes/admin.conf "
 
 -- Each node: the container runtime up and kubeadm installed. With rpm-ostree
 -- the node reboots on the way, dropping SSH: each try is retried, waiting on
@@ -55,28 +57,57 @@ labrun.after_up("runtime-ready", function(live)
   labrun.parallel(waits)
 end, { timeout = 960 })
 
--- kubeadm init on the first node, once.
+-- Whether the file `path` is on node `name`.
+local function has(live, name, path)
+  return live.nodes[name]:run("sudo test -f " .. path, { check = false }).ok
+end
+
+-- kubeadm init on the first node, unless a node runs the cluster already: when
+-- AWS reclaimed the first (a spot node) and `up` made it again, it joins instead.
 labrun.after_up("kubeadm-init", function(live)
-  live.nodes[first.name]:run("sudo test -f /etc/kubernetes/manifests/kube-apiserver.yaml || "
-    .. sudo .. "kubeadm init --config " .. kubeadm.INIT_CONFIG, { timeout = 600 })
+  for _, n in ipairs(nodes) do
+    if has(live, n.name, "/etc/kubernetes/manifests/kube-apiserver.yaml") then return end
+  end
+  live.nodes[first.name]:run(sudo .. "kubeadm init --config " .. kubeadm.INIT_CONFIG, { timeout = 600 })
 end, { after = { "runtime-ready" }, timeout = 660 })
 
--- The other nodes join as control nodes, in parallel; the token is made again
--- if it expired since init.
+-- Every node not in the cluster joins as a control node, all at the same time;
+-- the token is made again if it expired. A node the cluster still knows (one
+-- AWS reclaimed, made again by `up`) is forgotten first, its Node and its etcd
+-- member, or its join would fail.
 labrun.after_up("kubeadm-join", function(live)
+  local inside, joining = nil, {}
+  for _, n in ipairs(nodes) do
+    if has(live, n.name, "/etc/kubernetes/kubelet.conf") then
+      inside = inside or n
+    else
+      joining[#joining + 1] = n
+    end
+  end
+  if #joining == 0 then return end
+  if not inside then error("no node is in the cluster (none has /etc/kubernetes/kubelet.conf) to join") end
+  local member = live.nodes[inside.name]
+  member:run(sudo .. "kubeadm token list | grep -q '^" .. token:sub(1, 6) .. "\\.' || "
+    .. sudo .. "kubeadm token create " .. token)
+  local etcdctl = kubectl .. "-n kube-system exec etcd-" .. inside.name .. " -- etcdctl"
+    .. " --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt"
+    .. " --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key"
+  for _, n in ipairs(joining) do
+    if member:run(kubectl .. "get node " .. n.name, { check = false }).ok then
+      member:run(("id=$(%s member list | awk -F', ' '$3 == \"%s\" { print $1 }'); [ -z \"$id\" ] || %s member remove \"$id\"")
+        :format(etcdctl, n.name, etcdctl))
+      member:run(kubectl .. "delete node " .. n.name)
+    end
+  end
   local ca_hash = kube.pki.ca.public_fingerprint
-  live.nodes[first.name]:run(sudo .. "kubeadm token list -o name | grep -q " .. token:sub(1, 6)
-    .. " || " .. sudo .. "kubeadm token create " .. token)
   local joins = {}
-  for i = 2, #nodes do
-    local me = nodes[i]
+  for _, me in ipairs(joining) do
     joins[#joins + 1] = function()
       local n = live.nodes[me.name]
       n:put(kubeadm.JOIN_CONFIG, kubeadm.join_config {
         nodes = nodes, node = me.name, endpoint = network.api, token = token, ca_cert_hash = ca_hash, install = install,
       }, { mode = "0600", sudo = true })
-      n:run("sudo test -f /etc/kubernetes/kubelet.conf || " .. sudo .. "kubeadm join --config " .. kubeadm.JOIN_CONFIG,
-            { timeout = 600 })
+      n:run(sudo .. "kubeadm join --config " .. kubeadm.JOIN_CONFIG, { timeout = 600 })
     end
   end
   labrun.parallel(joins)
@@ -84,10 +115,11 @@ end, { after = { "kubeadm-init" }, timeout = 660 })
 
 -- The API through the endpoint, and every node registered.
 labrun.after_up("api-ready", function(live)
-  local kubectl = sudo .. "kubectl --kubeconfig=/etc/kubernetes/admin.conf "
   live.nodes[first.name]:run(kubectl .. "get --raw /readyz")
   live.nodes[first.name]:run(kubectl .. "get nodes")
 end, { after = { "kubeadm-join" }, timeout = 120 })
 
-lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
+lab:output("api", ("https://%s:%d (%s, %s)"):format(network.api.name, network.api.port, network.api.via, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)
+-- the API from this machine: kubectl through an SSH tunnel to the gateway
+lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))

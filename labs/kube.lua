@@ -4,12 +4,13 @@
 -- kubeadm: the PKI (root CA -> kubernetes and etcd CAs -> each certificate),
 -- the manifests, the kubeconfigs, the kubelet's configuration. The API is
 -- reached at api.kubelius:6443, HAProxy on the gateway (which is also the
--- NAT instance). `labrun render labs/kube.lua DIR` writes every file.
+-- NAT instance; --var lb=nlb: a network load balancer). `labrun render
+-- labs/kube.lua DIR` writes every file.
 local kube_lab, hard_way = require "labrun.kube.lab", require "labrun.kube.hard_way"
 local kube_pki = require "labrun.kube.pki"
 
 local lab = labrun.lab { name = labrun.var("name", "kube"), region = labrun.var("region", "us-east-1") }
-local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, api_name, ssh_from...
+local settings = kube_lab.settings()   -- --var nodes, ips, type, spot, lb, api_name, ssh_from...
 local nodes = settings.nodes
 local user_key = labrun.ssh.user_key()
 local key_pair = lab:key_pair("lab", { public_key = user_key.public })
@@ -19,7 +20,7 @@ local network = kube_lab.network(lab, settings)
 
 -- Every node's files: the PKI, the static pods, the kubelet's configuration.
 local kube = hard_way.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca" }
-kube_pki.declare_files(lab, kube)
+kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url() })
 
 settings.files = function(n) return kube.files[n.name] end
 kube_lab.control_nodes(lab, network, settings)
@@ -39,10 +40,45 @@ labrun.after_up("api-servers-ready", function(live)
   labrun.parallel(waits)
 end, { timeout = 660 })
 
--- The same through the endpoint the kubeconfigs name (the gateway's HAProxy).
+-- etcd keeps the cluster on its members' disks. A node AWS reclaimed (a spot
+-- node) that `up` made again comes back empty under its old member's name,
+-- which etcd refuses: that member is replaced (removed and added again through
+-- a member that kept its data), and the node's etcd restarted to join the
+-- running cluster. MARK tells the nodes whose etcd belongs to the cluster.
+local MARK = "/etc/kubernetes/labrun-etcd-member"
+labrun.after_up("etcd-members", function(live)
+  local kept, fresh = nil, {}
+  for _, n in ipairs(nodes) do
+    if live.nodes[n.name]:run("sudo test -f " .. MARK, { check = false }).ok then
+      kept = kept or n
+    else
+      fresh[#fresh + 1] = n
+    end
+  end
+  if kept then
+    local etcdctl = kubectl .. "-n kube-system exec etcd-" .. kept.name .. " -- etcdctl"
+      .. " --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt"
+      .. " --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key"
+    for _, n in ipairs(fresh) do
+      local node = live.nodes[n.name]
+      -- the kubelet stops a static pod whose manifest goes away
+      node:run("sudo mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/etcd.yaml && "
+        .. "timeout 120 sh -c 'while sudo /usr/local/bin/crictl ps -q --name etcd | grep -q .; do sleep 2; done' && "
+        .. "sudo rm -rf /var/lib/etcd/member", { timeout = 150 })
+      live.nodes[kept.name]:run(("id=$(%s member list | awk -F', ' '$3 == \"%s\" { print $1 }'); "
+        .. "[ -z \"$id\" ] || %s member remove \"$id\"; %s member add %s --peer-urls=https://%s:2380")
+        :format(etcdctl, n.name, etcdctl, etcdctl, n.name, n.ip))
+      node:run("sudo sed -i 's/--initial-cluster-state=new/--initial-cluster-state=existing/' /etc/kubernetes/etcd.yaml && "
+        .. "sudo mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/etcd.yaml")
+    end
+  end
+  for _, n in ipairs(fresh) do live.nodes[n.name]:run("sudo touch " .. MARK) end
+end, { after = { "api-servers-ready" }, timeout = 600 })
+
+-- The same through the endpoint the kubeconfigs name (HAProxy on the gateway, or the NLB).
 labrun.after_up("api-endpoint-ready", function(live)
   live.nodes[first]:run(kubectl .. "get --raw /readyz")
-end, { after = { "api-servers-ready" }, timeout = 120 })
+end, { after = { "etcd-members" }, timeout = 120 })
 
 -- What kubeadm would create and the hard way must: kubelets renew their client
 -- certificates by CSRs the controller-manager approves once nodes may ask.
@@ -63,5 +99,7 @@ subjects:
 ]] })
 end, { after = { "api-endpoint-ready" }, timeout = 120 })
 
-lab:output("api", ("https://%s:%d (HAProxy on the gateway, %s)"):format(network.api.name, network.api.port, network.api.ip))
+lab:output("api", ("https://%s:%d (%s, %s)"):format(network.api.name, network.api.port, network.api.via, network.api.ip))
 lab:output("gateway_ip", network.gateway.eip.public_ip)
+-- the API from this machine: kubectl through an SSH tunnel to the gateway
+lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))

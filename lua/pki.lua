@@ -45,6 +45,7 @@ function labrun.secret(name, opts) end
 ---@class KubeconfigSpec
 ---@field cluster? string Cluster name (default "kubernetes").
 ---@field server string API server URL, e.g. "https://api.kubelius:6443".
+---@field proxy_url? string The proxy clients reach it through, e.g. labrun.ssh.proxy_url().
 ---@field ca string|string[] The CA certificate(s) the client trusts the server by, PEM.
 ---@field user string User name, e.g. "kubernetes-admin".
 ---@field context? string Context name (default "USER@CLUSTER").

@@ -18,6 +18,12 @@ function labrun.ssh.host_key(node) end
 ---@param opts { host: string|AttrRef, port?: integer, user?: string, jump?: string, host_key: string }
 function labrun.ssh.node(name, opts) end
 
+---Where `labrun proxy LAB` serves this lab: "socks5://127.0.0.1:PORT", the port the
+---same for the lab's name every time. A kubeconfig naming it as `proxy_url` reaches a
+---private API server through the lab's SSH connection while the proxy runs.
+---@return string
+function labrun.ssh.proxy_url() end
+
 ---@class SshHop
 ---@field host string
 ---@field port? integer

@@ -84,7 +84,7 @@ pub fn spot_hourly(instance_type: &str) -> Option<f64> {
 pub fn dollars(x: f64) -> String {
     if x == 0.0 {
         "-".into()
-    } else if x < 1.0 {
+    } else if x < 0.1 {
         format!("${x:.4}")
     } else {
         format!("${x:.2}")
@@ -99,6 +99,7 @@ mod tests {
     fn dollars_keep_cents_an_hour_readable() {
         assert_eq!(dollars(0.00530), "$0.0053");
         assert_eq!(dollars(12.5), "$12.50");
+        assert_eq!(dollars(0.8), "$0.80", "not $0.8000 a month");
         assert_eq!(instance_hourly("t4g.nano"), Some(0.0042));
         for (ty, spot) in SPOT {
             let on_demand = instance_hourly(ty).unwrap();

@@ -122,7 +122,7 @@ async fn the_nat_network_as_text_with_live_addresses_once_up() {
         "      instance.gateway  t4g.nano  10.10.31.10",
         "  route_table.gateway-routes -> instance.gateway: 0.0.0.0/0",
         "  route_table.gateway -> internet_gateway.gateway: 0.0.0.0/0",
-        "  internet -> instance.gateway: tcp 22",
+        "  203.0.113.7/32 -> instance.gateway: tcp 22",
         "  subnet.instances -> instance.gateway: all",
         "  subnet.gateway -> instance.instance-01: tcp 22",
         "  elastic_ip.gateway -> instance.gateway",

@@ -346,14 +346,33 @@ fn render_writes_kubeadm_files_and_every_certificate_matches_the_design() {
             |node: &str| std::fs::read(out.path().join(node).join(PKI).join(shared)).unwrap();
         assert_eq!(read("control-1"), read("control-3"), "{shared}");
     }
-    assert_eq!(
-        std::fs::read(out.path().join("admin.conf")).unwrap(),
-        std::fs::read(out.path().join("control-2/etc/kubernetes/admin.conf")).unwrap()
-    );
-    assert_eq!(
-        std::fs::read(out.path().join("super-admin.conf")).unwrap(),
-        std::fs::read(out.path().join("control-1/etc/kubernetes/super-admin.conf")).unwrap()
-    );
+    // The user's copies hold the same credentials under the lab's names, so
+    // they merge with other labs' kubeconfigs.
+    for (file, node, context, user) in [
+        ("admin.conf", "control-2", "kube-pki", "admin@kube-pki"),
+        (
+            "super-admin.conf",
+            "control-1",
+            "super-admin@kube-pki",
+            "super-admin@kube-pki",
+        ),
+    ] {
+        let mine = kubectl_view(&out.path().join(file));
+        let theirs = kubectl_view(&out.path().join(node).join("etc/kubernetes").join(file));
+        assert_eq!(
+            mine["users"][0]["user"], theirs["users"][0]["user"],
+            "{file}"
+        );
+        assert_eq!(
+            mine["clusters"][0]["cluster"], theirs["clusters"][0]["cluster"],
+            "{file}"
+        );
+        assert_eq!(mine["clusters"][0]["name"], "kube-pki");
+        assert_eq!(mine["current-context"], context);
+        assert_eq!(mine["contexts"][0]["context"]["cluster"], "kube-pki");
+        assert_eq!(mine["users"][0]["name"], user);
+        assert_eq!(mine["contexts"][0]["context"]["user"], user);
+    }
     assert_eq!(written["admin.conf"], 0o600);
     assert_eq!(written["super-admin.conf"], 0o600);
     assert_eq!(written.len(), 3 * 26 + 1 + 2, "{written:#?}");
@@ -511,6 +530,14 @@ fn pki_show_lists_certificates_like_kubeadm_and_details_one() {
     assert_eq!(json["is_ca"], true);
     assert_eq!(json["path_len"], 0);
     assert_eq!(json["days_left"], 3649);
+    // Times are RFC 3339, as in every --json of labrun.
+    for field in ["not_before", "not_after"] {
+        let t = json[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field}: {json}"));
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{field} = {t}: {e}"));
+    }
     let all: serde_json::Value =
         serde_json::from_str(&show(&["pki", "show", "kube-pki", "--json"])).unwrap();
     assert_eq!(all["certs"].as_object().unwrap().len(), 23);

@@ -367,6 +367,61 @@ async fn second_up_changes_nothing_and_a_type_change_touches_one_instance() {
     );
 }
 
+/// The IDs of the running instances at `address`.
+async fn running(moto: &Moto, address: &str) -> Vec<String> {
+    let out = (moto.ec2().await)
+        .describe_instances()
+        .filters(tag("labrun:resource", address))
+        .filters(
+            Filter::builder()
+                .name("instance-state-name")
+                .values("running")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (out.reservations().iter())
+        .flat_map(|r| r.instances())
+        .map(|i| i.instance_id().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_terminated_outside_labrun_is_made_again_by_the_next_up() {
+    // As AWS does to a reclaimed spot instance.
+    let (moto, labrun) = nat_up();
+    let [reclaimed] = &running(&moto, "instance.instance-02").await[..] else {
+        panic!("one instance-02")
+    };
+    (moto.ec2().await)
+        .terminate_instances()
+        .instance_ids(reclaimed)
+        .send()
+        .await
+        .unwrap();
+    moto.reset_recording();
+    let out = labrun.run(&["up", "labs/nat.lua", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("instance.instance-02 is gone"),
+        "{}",
+        text(&out)
+    );
+    let [again] = &running(&moto, "instance.instance-02").await[..] else {
+        panic!("instance-02 runs again: {}", text(&out))
+    };
+    assert_ne!(again, reclaimed);
+    assert_eq!(moto.mutating(), ["RunInstances"], "nothing else is touched");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(labrun.lab_dir("nat").join("state.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        state["resources"]["instance.instance-02"]["id"],
+        again.as_str()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn down_leaves_nothing_tagged_and_removes_the_state() {
     let (moto, labrun) = nat_up();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::sshd::TestSshd;
+use common::sshd::{TestSshd, current_user};
 use common::{Labrun, text};
 use labrun::ssh::KeyPair;
 use std::path::Path;
@@ -25,27 +25,6 @@ labrun.after_up("prepare node", function(live)
 end)
 "#;
 
-/// The secret the lab stored under `key` (an OpenSSH private key).
-fn stored_key(labrun: &Labrun, key: &str) -> KeyPair {
-    let text = std::fs::read_to_string(labrun.lab_dir("sshlab").join("secrets.json"))
-        .expect("secrets.json");
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    KeyPair::from_openssh(v[key].as_str().expect(key)).unwrap()
-}
-
-fn user() -> String {
-    String::from_utf8(
-        std::process::Command::new("id")
-            .arg("-un")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string()
-}
-
 struct Setup {
     labrun: Labrun,
     script: std::path::PathBuf,
@@ -64,23 +43,23 @@ fn setup() -> Setup {
     let script = common::script(dir.path(), "sshlab.lua", SCRIPT);
     let out = labrun.run(&["plan", script.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
-    let user_key = stored_key(&labrun, "ssh.user").public_key();
+    let user_key = labrun.ssh_key("sshlab", "ssh.user").public_key();
     let gw = TestSshd::start(
         "127.0.0.1",
-        &stored_key(&labrun, "ssh.host.gw"),
+        &labrun.ssh_key("sshlab", "ssh.host.gw"),
         std::slice::from_ref(&user_key),
         "AllowTcpForwarding yes",
     );
     let node = TestSshd::start(
         "127.0.0.2",
-        &stored_key(&labrun, "ssh.host.node"),
+        &labrun.ssh_key("sshlab", "ssh.host.node"),
         &[user_key],
         "",
     );
     let vars = vec![
         format!("gw_port={}", gw.target.port),
         format!("node_port={}", node.target.port),
-        format!("user={}", user()),
+        format!("user={}", current_user()),
         format!("dir={}", dir.path().display()),
     ];
     Setup {
@@ -230,7 +209,7 @@ fn labrun_ssh_runs_commands_and_refuses_a_changed_host_key() {
         "127.0.0.3",
         common::sshd::free_port("127.0.0.3"),
         &KeyPair::generate("impostor").unwrap(),
-        &[stored_key(&s.labrun, "ssh.user").public_key()],
+        &[s.labrun.ssh_key("sshlab", "ssh.user").public_key()],
         "",
     );
     let state = s.labrun.lab_dir("sshlab").join("state.json");
@@ -264,7 +243,9 @@ fn labrun_ssh_runs_commands_and_refuses_a_changed_host_key() {
 #[test]
 fn keys_are_kept_with_the_lab_across_loads() {
     let s = setup();
-    let before = stored_key(&s.labrun, "ssh.host.node")
+    let before = s
+        .labrun
+        .ssh_key("sshlab", "ssh.host.node")
         .public_key()
         .fingerprint();
     let out = s.labrun.run(&[
@@ -281,7 +262,8 @@ fn keys_are_kept_with_the_lab_across_loads() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
-        stored_key(&s.labrun, "ssh.host.node")
+        s.labrun
+            .ssh_key("sshlab", "ssh.host.node")
             .public_key()
             .fingerprint(),
         before

@@ -174,7 +174,6 @@ fn plan_prices_the_vpn_lab_and_a_look_with_renew_keys_saves_nothing() {
     let rendered = tempfile::tempdir().unwrap();
     for args in [
         vec!["plan", LAB, "--renew-keys"],
-        vec!["graph", LAB, "--renew-keys"],
         vec![
             "render",
             LAB,

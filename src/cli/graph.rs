@@ -43,10 +43,15 @@ fn svg(dot: &str) -> Result<Vec<u8>> {
 
 /// `labrun graph`.
 pub fn graph(args: GraphArgs) -> Result<ExitCode> {
-    let lab = &args.lab;
-    let session = Session::open(&lab.lab, &lab.options(false))?;
+    let opts = crate::session::Options {
+        vars: args.vars.iter().cloned().collect(),
+        // A picture never renews or upgrades; keys it had to make are kept.
+        save_secrets: true,
+        ..Default::default()
+    };
+    let session = Session::open(&args.lab, &opts)?;
     let decl = &session.decl;
-    if lab.json {
+    if args.json {
         let edges: Vec<_> = decl
             .resources
             .iter()

@@ -4,10 +4,12 @@ mod butane;
 mod docs;
 pub(crate) mod down;
 mod graph;
+mod kubeconfig;
 mod labs;
 mod pki;
 pub(crate) mod plan_view;
 mod progress;
+mod proxy;
 mod render;
 mod repl;
 mod ssh;
@@ -82,6 +84,10 @@ enum Command {
     Graph(GraphArgs),
     /// Run a command on a lab node over SSH (through its jump host), or open a shell.
     Ssh(SshArgs),
+    /// Serve SOCKS5 on 127.0.0.1 through the lab's gateway (its kubeconfig's proxy-url), or run CMD while it serves.
+    Proxy(proxy::ProxyArgs),
+    /// Print the path of a lab's kubeconfig (files/admin.conf in its folder).
+    Kubeconfig(kubeconfig::KubeconfigArgs),
     /// Write every file a lab generates into DIR, offline: per node, its Ignition config and Butane source.
     Render(RenderArgs),
     /// Translate a Butane config to Ignition (a drop-in for the official `butane` CLI).
@@ -135,8 +141,14 @@ enum GraphFormat {
 
 #[derive(Args, Debug)]
 struct GraphArgs {
-    #[command(flatten)]
-    lab: LabArgs,
+    /// Lab script path or name.
+    lab: String,
+    /// Set a lab variable read by labrun.var (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// The dependency graph as JSON.
+    #[arg(long)]
+    json: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
@@ -415,6 +427,8 @@ pub fn main() -> ExitCode {
                 up::up(a).await
             }
             Command::Ssh(a) => ssh::ssh(a).await,
+            Command::Proxy(a) => proxy::proxy(a).await,
+            Command::Kubeconfig(a) => kubeconfig::kubeconfig(a),
             Command::Graph(a) => graph::graph(a),
             Command::Butane(a) => butane::butane(a),
             Command::Wg(a) => wg::wg(a),

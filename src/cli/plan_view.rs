@@ -228,6 +228,17 @@ pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
     );
 }
 
+/// A time as every `--json` gives it: RFC 3339, UTC.
+pub fn rfc3339(unix_secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// Dollars rounded to 4 decimals, as every `--json` gives them.
 pub fn money(x: f64) -> Json {
     let rounded = (x * 10_000.0).round() / 10_000.0;

@@ -73,11 +73,11 @@ impl Row {
             "lab": self.lab,
             "region": self.region,
             "script": self.script,
-            "resources": self.resources,
+            "resource_count": self.resources,
             "uptime_seconds": self.uptime,
-            "hourly": self.hourly,
-            "cost_so_far": self.cost_so_far(),
-            "expires_at": self.expires_at,
+            "hourly": super::plan_view::money(self.hourly),
+            "cost_so_far": super::plan_view::money(self.cost_so_far()),
+            "expires_at": self.expires_at.map(|at| super::plan_view::rfc3339(at as i64)),
             "time_left_seconds": self.time_left(),
             "found_by_tag": self.found_by_tag,
         })
@@ -212,13 +212,19 @@ pub(super) async fn ls(args: LsArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let width = rows.iter().map(|r| r.lab.len()).max().unwrap_or(3).max(3);
+    let region = rows
+        .iter()
+        .map(|r| r.region.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     println!(
-        "{:<width$}  {:<12} {:>9} {:>10} {:>9} {:>9}  {:<18}  note",
+        "{:<width$}  {:<region$} {:>9} {:>10} {:>9} {:>9}  {:<18}  note",
         "lab", "region", "resources", "up", "$/hour", "so far", "ttl"
     );
     for r in &rows {
         println!(
-            "{:<width$}  {:<12} {:>9} {:>10} {:>9} {:>9}  {:<18}  {}",
+            "{:<width$}  {:<region$} {:>9} {:>10} {:>9} {:>9}  {:<18}  {}",
             r.lab,
             r.region,
             r.resources,

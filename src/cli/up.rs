@@ -4,9 +4,11 @@ use super::{LabArgs, UpArgs, confirm, plan_view, progress::Reporter};
 use crate::aws::Aws;
 use crate::cost;
 use crate::engine::apply::{self, Options};
+use crate::engine::gone;
 use crate::engine::journal::Journal;
 use crate::engine::lock::LabLock;
 use crate::engine::plan::Plan;
+use crate::engine::provider::Provider;
 use crate::engine::state::State;
 use crate::lua::modules::steps::StepOutcome;
 use crate::session::Session;
@@ -71,6 +73,7 @@ pub(super) async fn up(args: UpArgs) -> Result<ExitCode> {
     let mut opts = args.lab.options(true);
     opts.ttl = args.ttl;
     let session = Session::open(&args.lab.lab, &opts)?;
+    crate::session::node_hosts::from_env()?;
     let how = Apply {
         yes: args.yes,
         json: args.lab.json,
@@ -104,6 +107,24 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
             eprintln!("old keys kept in {}", backup.display());
         }
     }
+    let mut aws = None;
+    if gone::may_have_vanished(&state) {
+        let connected = Aws::connect(&session.decl.region).await?;
+        let note = |m: &str| tracing::warn!(target: "labrun::aws", "{m}");
+        match connected.tagged(&lab, &note).await {
+            Ok(found) => {
+                for address in gone::forget(&mut state, &found) {
+                    eprintln!(
+                        "{address} is gone (terminated outside labrun: a reclaimed spot instance, or by hand); up makes it again"
+                    );
+                }
+            }
+            Err(e) => eprintln!(
+                "cannot tell whether AWS terminated an instance of the lab ({e}); planning from the state"
+            ),
+        }
+        aws = Some(connected);
+    }
     let plan = session.plan(&state);
     let mut doc = json!({ "lab": lab, "plan": plan_view::json(session, &plan, &state) });
     if !say.json {
@@ -115,7 +136,10 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
         let journal = Journal::new(state);
         return finish(session, &journal, &say, doc).await;
     }
-    let aws = Aws::connect(&session.decl.region).await?;
+    let aws = match aws {
+        Some(aws) => aws,
+        None => Aws::connect(&session.decl.region).await?,
+    };
     if !confirm(&format!("Apply these changes to lab {lab}?"), how.yes)? {
         say.line("Nothing done.");
         if say.json {
@@ -166,11 +190,18 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let n = report.ops.len();
+    let costs = if hourly == 0.0 {
+        "It costs nothing while up".to_string()
+    } else {
+        format!(
+            "It costs {} an hour ({} a month)",
+            cost::dollars(hourly),
+            cost::dollars(hourly * cost::HOURS_PER_MONTH)
+        )
+    };
     say.line(format_args!(
-        "\nLab {lab} is up in {secs:.1}s: {n} {}, {calls} API calls ({mutating} changes). It costs {} an hour ({} a month); `labrun down {lab}` removes it.",
+        "\nLab {lab} is up in {secs:.1}s: {n} {}, {calls} API calls ({mutating} changes). {costs}; `labrun down {lab}` removes it.",
         if n == 1 { "operation" } else { "operations" },
-        cost::dollars(hourly),
-        cost::dollars(hourly * cost::HOURS_PER_MONTH),
     ));
     finish(session, &journal, &say, doc).await
 }

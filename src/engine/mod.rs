@@ -6,6 +6,7 @@ pub mod apply;
 pub mod decl;
 pub mod delete;
 pub mod destroy;
+pub mod gone;
 pub mod graph;
 pub mod journal;
 pub mod lock;

@@ -3,7 +3,12 @@
 
 use std::fmt;
 
-use super::yaml::Mark;
+/// A 1-based position in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    pub line: usize,
+    pub column: usize,
+}
 
 /// Whether an entry stops translation (error) or is only advice (warning).
 /// In strict mode a warning is returned as an error.

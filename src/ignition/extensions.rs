@@ -10,45 +10,11 @@ use super::embedded;
 use super::error::Phase;
 use super::local::within;
 use super::mode::is_decimal_mistake;
+use super::requests::{Here, MountRequest, TreeRequest};
 use super::schema::Hook;
 use super::spec::{FCOS_1_1, FCOS_1_4, FCOS_1_5};
 use super::translate::{Walker, child};
-use super::yaml::{Kind, Mark, Node};
-
-/// A filesystem with `with_mount_unit: true`.
-pub(crate) struct MountRequest {
-    pub fs: Map<String, Value>,
-    /// Source path of its `with_mount_unit`.
-    pub src: String,
-}
-
-/// A `storage.trees` entry.
-pub(crate) struct TreeRequest {
-    pub local: String,
-    pub path: Option<String>,
-    pub user: Option<Value>,
-    pub group: Option<Value>,
-    pub file_mode: Option<i64>,
-    pub dir_mode: Option<i64>,
-    /// Source path of the entry.
-    pub src: String,
-}
-
-/// The node being translated, with its source and output paths.
-pub(crate) struct Here<'n> {
-    pub node: &'n Node,
-    pub src: &'n str,
-    pub dst: &'n str,
-}
-
-impl Here<'_> {
-    /// Whether `key` is given a value (not `null`).
-    fn has(&self, key: &str) -> bool {
-        self.node
-            .get(key)
-            .is_some_and(|n| !matches!(n.kind, Kind::Null))
-    }
-}
+use super::yaml::Mark;
 
 fn text<'m>(m: &'m Map<String, Value>, key: &str) -> Option<&'m str> {
     m.get(key).and_then(Value::as_str)

@@ -19,6 +19,7 @@ mod locs;
 mod merge;
 mod mode;
 mod mount_unit;
+mod requests;
 mod root;
 mod schema;
 mod source_checks;

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::error::Report;
-use super::extensions::Here;
+use super::requests::Here;
 use super::spec::{FCOS_1_6, FCOS_1_7, Level};
 use super::translate::{Walker, child};
 use super::yaml::{Kind, Node};

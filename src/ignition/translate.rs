@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::Options;
 use super::error::{Phase, Report};
-use super::extensions::{Here, MountRequest, TreeRequest};
 use super::locs::Locs;
+use super::requests::{Here, MountRequest, TreeRequest};
 use super::schema::{Dialect, Field, Hook, Obj, ROOT, Ty, Unset};
 use super::spec::{self, Level};
 use super::yaml::{Kind, Node};

@@ -6,8 +6,8 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::data_url;
-use super::extensions::TreeRequest;
 use super::local::{NO_FILES_DIR, within};
+use super::requests::TreeRequest;
 use super::schema::{DIRECTORY, FILE, LINK, Obj};
 use super::translate::Walker;
 use super::validate::clean;

@@ -11,24 +11,18 @@ use granit_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::Value;
 
 use super::error::Error;
+pub use super::error::Mark;
 
-/// A 1-based position in the source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mark {
-    pub line: usize,
-    pub column: usize,
+/// The position of a parsed span's start.
+fn mark_of(span: &Span) -> Mark {
+    mark_at(&span.start)
 }
 
-impl Mark {
-    fn of(span: &Span) -> Mark {
-        Mark::at(&span.start)
-    }
-
-    fn at(marker: &granit_parser::Marker) -> Mark {
-        Mark {
-            line: marker.line(),
-            column: marker.col() + 1,
-        }
+/// A parser's position, 1-based.
+fn mark_at(marker: &granit_parser::Marker) -> Mark {
+    Mark {
+        line: marker.line(),
+        column: marker.col() + 1,
     }
 }
 
@@ -219,7 +213,7 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
     let mut prev_end_mark = Mark { line: 1, column: 1 };
     for item in Parser::new_from_str(src) {
         let (event, span) = item.map_err(|e| syntax_error(&e, &stack))?;
-        let mut mark = Mark::of(&span);
+        let mut mark = mark_of(&span);
         match &event {
             Event::Scalar(_, ScalarStyle::Literal | ScalarStyle::Folded, ..) => {
                 mark = block_indicator(src, prev_end, prev_end_mark).unwrap_or(mark);
@@ -238,7 +232,7 @@ pub(crate) fn parse(src: &str) -> Result<Node, Error> {
             _ => {}
         }
         prev_end = byte_offset(src, &span.end);
-        prev_end_mark = Mark::at(&span.end);
+        prev_end_mark = mark_at(&span.end);
         let (node, anchor) = match event {
             Event::DocumentEnd if root.is_some() => break,
             Event::SequenceStart(_, anchor, tag) => {

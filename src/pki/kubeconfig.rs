@@ -13,6 +13,8 @@ pub struct Kubeconfig<'a> {
     pub cluster: &'a str,
     /// API server URL, e.g. `https://api.kubelius:6443`.
     pub server: &'a str,
+    /// The proxy clients reach the server through, e.g. `socks5://127.0.0.1:20001`.
+    pub proxy_url: Option<&'a str>,
     /// The CA certificates the client trusts the server by.
     pub ca: &'a [&'a Certificate],
     /// User name, e.g. `kubernetes-admin`.
@@ -32,6 +34,10 @@ impl Kubeconfig<'_> {
             .context
             .map_or_else(|| format!("{}@{}", self.user, self.cluster), str::to_string);
         let ca_pem: String = self.ca.iter().map(|c| c.to_pem()).collect();
+        let proxy = self.proxy_url.map_or_else(String::new, |url| {
+            let url = serde_json::to_string(url).expect("a string serializes");
+            format!("    proxy-url: {url}\n")
+        });
         let [cluster, user, context, server] = [self.cluster, self.user, &context, self.server]
             .map(|s| serde_json::to_string(s).expect("a string serializes"));
         format!(
@@ -41,7 +47,7 @@ clusters:
 - name: {cluster}
   cluster:
     server: {server}
-    certificate-authority-data: {ca}
+{proxy}    certificate-authority-data: {ca}
 contexts:
 - name: {context}
   context:

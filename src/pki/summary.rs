@@ -40,9 +40,11 @@ pub struct Summary {
     pub path_len: Option<u32>,
     /// Serial number, hex.
     pub serial: String,
-    /// Start of validity, Unix seconds.
+    /// Start of validity, Unix seconds (RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339")]
     pub not_before: i64,
-    /// End of validity, Unix seconds.
+    /// End of validity, Unix seconds (RFC 3339 in JSON).
+    #[serde(serialize_with = "rfc3339")]
     pub not_after: i64,
     /// Whole days until the end of validity, negative once past it.
     pub days_left: i64,
@@ -138,6 +140,15 @@ fn ip(bytes: &[u8]) -> Option<IpAddr> {
         16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
         _ => None,
     }
+}
+
+/// Unix seconds as RFC 3339, UTC, as labrun's `--json` gives times.
+fn rfc3339<S: serde::Serializer>(secs: &i64, s: S) -> Result<S::Ok, S::Error> {
+    let t = OffsetDateTime::from_unix_timestamp(*secs).map_err(serde::ser::Error::custom)?;
+    let text = t
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(serde::ser::Error::custom)?;
+    s.serialize_str(&text)
 }
 
 /// `2026-01-31 23:59 UTC`.

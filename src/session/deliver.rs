@@ -5,6 +5,7 @@
 
 use super::Session;
 use super::live::{live, resolve_nodes};
+use super::node_hosts;
 use crate::engine::journal::Journal;
 use crate::engine::state::NodeState;
 use crate::lab_folder::{
@@ -81,8 +82,10 @@ impl Session {
     ) -> Result<Delivered> {
         let decl = &self.decl;
         let folder = LabFolder::of(&decl.lab)?;
+        let hosts = node_hosts::from_env()?;
         let nodes = journal.update(|s| {
             s.nodes = resolve_nodes(decl, s);
+            node_hosts::apply(&mut s.nodes, &hosts);
             s.outputs = self.outputs(s);
             s.nodes.clone()
         })?;

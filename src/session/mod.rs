@@ -4,6 +4,7 @@
 
 pub mod deliver;
 pub mod live;
+pub mod node_hosts;
 pub mod pins;
 pub mod resolve;
 pub mod shipped;

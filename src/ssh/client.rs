@@ -172,6 +172,26 @@ impl Connection {
         .await
     }
 
+    /// A TCP connection made by the node to `host:port` (a name is resolved
+    /// there), as a byte stream.
+    pub async fn open_tcp(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<russh::ChannelStream<client::Msg>, SshError> {
+        let channel = self
+            .handle()
+            .channel_open_direct_tcpip(host, port.into(), "127.0.0.1", 0)
+            .await
+            .map_err(|e| self.protocol_error(e))?;
+        Ok(channel.into_stream())
+    }
+
+    /// Whether the connection is gone (the node or a jump host went away).
+    pub fn is_closed(&self) -> bool {
+        self.handle().is_closed()
+    }
+
     /// The `user@host:port` this connection is logged into, for messages.
     pub fn name(&self) -> &str {
         &self.inner.name

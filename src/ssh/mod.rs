@@ -14,6 +14,7 @@ mod exec;
 mod keys;
 mod parallel;
 mod retry;
+pub mod socks;
 mod transfer;
 
 #[cfg(test)]

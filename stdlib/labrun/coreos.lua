@@ -73,13 +73,14 @@ function coreos.expiry_units(at)
   }
 end
 
-local FRAGMENT_OPTIONS = { "hostname", "ssh_keys", "files", "units", "sysctl", "host_key" }
+local FRAGMENT_OPTIONS = { "hostname", "ssh_keys", "files", "units", "sysctl", "host_key", "hosts" }
 
 --- A Butane fragment (a Lua table in Butane's shape) for a node:
 --- opts.hostname, opts.ssh_keys (list of public keys for user core),
 --- opts.files ({ path = { contents, mode = "0644" } }), opts.units ({ name = contents or
 --- { contents = ..., enabled = ... } }), opts.sysctl ({ key = value }),
---- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot).
+--- opts.host_key (from labrun.ssh.host_key: the node's SSH host key, known before boot),
+--- opts.hosts ({ ["api.kubelius"] = "10.10.31.10", ... }: appended to /etc/hosts).
 --- In a lab with a ttl (labrun.lab { ttl = "4h" } or --ttl), the node also gets
 --- coreos.expiry_units for the lab's expiry.
 function coreos.fragment(opts)
@@ -106,6 +107,11 @@ function coreos.fragment(opts)
     for _, k in ipairs(sorted_keys(opts.sysctl)) do lines[#lines + 1] = k .. " = " .. tostring(opts.sysctl[k]) end
     files[#files + 1] = { path = "/etc/sysctl.d/90-labrun.conf", mode = coreos.mode("0644"),
                           contents = { inline = table.concat(lines, "\n") .. "\n" } }
+  end
+  if opts.hosts and next(opts.hosts) then
+    local lines = {}
+    for _, name in ipairs(sorted_keys(opts.hosts)) do lines[#lines + 1] = opts.hosts[name] .. " " .. name end
+    files[#files + 1] = { path = "/etc/hosts", append = { { inline = table.concat(lines, "\n") .. "\n" } } }
   end
   for _, path in ipairs(sorted_keys(opts.files)) do
     local f = opts.files[path]

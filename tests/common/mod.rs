@@ -8,6 +8,7 @@ pub mod ignition;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;
+pub mod standin_nodes;
 pub mod tagged;
 pub mod wireguard;
 pub mod x509;
@@ -290,6 +291,21 @@ impl Labrun {
     /// The state folder of a lab.
     pub fn lab_dir(&self, lab: &str) -> PathBuf {
         self.home.path().join("labrun/labs").join(lab)
+    }
+
+    /// What the lab keeps in its secrets under `key`.
+    pub fn secret(&self, lab: &str, key: &str) -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(self.lab_dir(lab).join("secrets.json")).expect("secrets.json");
+        let all: serde_json::Value = serde_json::from_str(&text).expect("secrets.json is JSON");
+        all[key].clone()
+    }
+
+    /// An SSH key the lab keeps: `ssh.user`, or `ssh.host.NODE`.
+    pub fn ssh_key(&self, lab: &str, key: &str) -> KeyPair {
+        let pem = self.secret(lab, key);
+        KeyPair::from_openssh(pem.as_str().unwrap_or_else(|| panic!("no {key} in {lab}")))
+            .expect("an OpenSSH key")
     }
 }
 

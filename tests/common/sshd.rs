@@ -51,6 +51,20 @@ impl TestSshd {
         authorized: &[PublicKey],
         extra_config: &str,
     ) -> Self {
+        Self::start_wrapped(address, port, host_key, authorized, extra_config, &[])
+    }
+
+    /// Starts sshd on `address:port` as the last arguments of `wrapper`
+    /// (a command that ends by running them, e.g. in a namespace of its
+    /// own), or directly when `wrapper` is empty.
+    pub fn start_wrapped(
+        address: &str,
+        port: u16,
+        host_key: &KeyPair,
+        authorized: &[PublicKey],
+        extra_config: &str,
+        wrapper: &[String],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let host_key_path = dir.path().join("ssh_host_ed25519_key");
         write_private(&host_key_path, &host_key.to_openssh());
@@ -86,7 +100,15 @@ impl TestSshd {
         // sshd insists on its privilege separation directory.
         fs::create_dir_all("/run/sshd").expect("create /run/sshd");
         let log = dir.path().join("sshd.log");
-        let child = Command::new("/usr/sbin/sshd")
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg("/usr/sbin/sshd");
+                c
+            }
+            None => Command::new("/usr/sbin/sshd"),
+        };
+        let child = command
             .args(["-D", "-e", "-f"])
             .arg(&config)
             .stdin(Stdio::null())
@@ -146,7 +168,8 @@ pub fn write_private(path: &Path, contents: &str) {
     fs::set_permissions(path, fs::Permissions::from_mode(0o600)).expect("chmod 600");
 }
 
-fn current_user() -> String {
+/// The name of the user running the tests (the one the servers let in).
+pub fn current_user() -> String {
     let output = Command::new("id").arg("-un").output().expect("run id -un");
     String::from_utf8(output.stdout)
         .expect("user name is UTF-8")

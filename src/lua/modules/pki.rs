@@ -190,6 +190,7 @@ struct KubeconfigArgs {
     #[serde(default = "default_cluster")]
     cluster: String,
     server: String,
+    proxy_url: Option<String>,
     ca: Pems,
     user: String,
     context: Option<String>,
@@ -221,6 +222,7 @@ fn kubeconfig(lua: &Lua, value: mlua::Value) -> mlua::Result<String> {
     Ok(Kubeconfig {
         cluster: &args.cluster,
         server: &args.server,
+        proxy_url: args.proxy_url.as_deref(),
         ca: &ca.iter().collect::<Vec<_>>(),
         user: &args.user,
         context: args.context.as_deref(),

@@ -268,6 +268,13 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
         })?,
     )?;
     m.set(
+        "proxy_url",
+        lua.create_function(|lua, ()| {
+            let lab = with_decl(lua, |decl| Ok(decl.lab.clone()))?;
+            Ok(crate::ssh::socks::proxy_url(&lab))
+        })?,
+    )?;
+    m.set(
         "connect",
         lua.create_function(|lua, opts: Table| {
             let mut route = Vec::new();

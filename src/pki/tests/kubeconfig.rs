@@ -18,6 +18,7 @@ fn admin(server: &str) -> String {
     Kubeconfig {
         cluster: "kubernetes",
         server,
+        proxy_url: None,
         ca: &[&material.certs["ca"]],
         user: "kubernetes-admin",
         context: None,
@@ -74,7 +75,7 @@ fn kubectl_reads_the_kubeconfig_and_its_embedded_data() {
 }
 
 #[test]
-fn names_that_need_quoting_survive() {
+fn names_that_need_quoting_and_the_proxy_survive() {
     let dir = tempfile::tempdir().unwrap();
     let material = &kube().material;
     let path = dir.path().join("odd.conf");
@@ -82,6 +83,7 @@ fn names_that_need_quoting_survive() {
     let text = Kubeconfig {
         cluster: odd,
         server: "https://api.kubelius:6443",
+        proxy_url: Some("socks5://127.0.0.1:20001"),
         ca: &[&material.certs["ca"], &material.certs["root-ca"]],
         user: "system:node:control-1",
         context: Some("yes"),
@@ -93,6 +95,10 @@ fn names_that_need_quoting_survive() {
     let view = kubectl_view(path.to_str().unwrap(), true);
     assert_eq!(view["clusters"][0]["name"], odd);
     assert_eq!(view["contexts"][0]["name"], "yes");
+    assert_eq!(
+        view["clusters"][0]["cluster"]["proxy-url"],
+        "socks5://127.0.0.1:20001"
+    );
     assert_eq!(view["current-context"], "yes");
     let bundle = BASE64
         .decode(

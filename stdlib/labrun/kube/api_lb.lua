@@ -3,7 +3,7 @@
 --- out while its /readyz fails. Chosen over nftables DNAT, which costs as
 --- little but cannot check health: with DNAT a stopped API server still gets
 --- its share of connections, and kubeadm join or kubectl fail at random.
---- (`--var lb=nlb` is the write-up's NLB instead, $0.0225/h plus its IPv4.)
+--- (`--var lb=nlb` is the write-up's NLB instead: api_lb.nlb.)
 local api_lb = {}
 
 --- HAProxy's image, pinned to a minor release of the LTS branch.
@@ -68,6 +68,30 @@ function api_lb.butane(opts)
       }, "\n"),
     } } },
   }
+end
+
+--- The write-up's endpoint instead: an internal network load balancer at the fixed
+--- address `ip` of `subnet`, passing TCP on `port` (6443) to the API servers of `nodes`
+--- (IP targets, checked by TCP every 10 s), with a security group letting in `from`
+--- (a CIDR). $0.0225/h before capacity units; internal, so no public IPv4 of its own.
+--- Returns { load_balancer, target_group, security_group } (handles).
+function api_lb.nlb(lab, opts)
+  local port = opts.port or 6443
+  local sg = lab:security_group("api", {
+    vpc = opts.vpc,
+    ingress = { { protocol = "tcp", port = port, cidr = opts.from, description = "API through the load balancer" } },
+  })
+  local lb = lab:load_balancer("api", {
+    subnets = { { subnet = opts.subnet, private_ip = opts.ip } }, security_groups = { sg },
+  })
+  local targets = {}
+  for i, n in ipairs(opts.nodes) do targets[i] = { ip = n.ip } end
+  local group = lab:target_group("api", {
+    vpc = opts.vpc, port = port, targets = targets,
+    health_check = { interval = 10, timeout = 5, healthy_threshold = 2, unhealthy_threshold = 2 },
+  })
+  lab:listener("api", { load_balancer = lb, port = port, target_group = group })
+  return { load_balancer = lb, target_group = group, security_group = sg }
 end
 
 return api_lb

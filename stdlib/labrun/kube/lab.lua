@@ -13,6 +13,8 @@ kube_lab.VPC = "10.10.16.0/20"
 kube_lab.CONTROL = "10.10.16.0/24"
 kube_lab.PUBLIC = "10.10.31.0/24"
 kube_lab.GATEWAY_IP = "10.10.31.10"
+--- The API endpoint's address with `lb = "nlb"` (the write-up's).
+kube_lab.NLB_IP = "10.10.16.10"
 
 --- The control nodes from `names` and `ips` (comma-separated, as --var gives them):
 --- { { name = "control-01", ip = "10.10.16.11" }, ... }.
@@ -38,6 +40,7 @@ end
 ---   type, spot      their instance type ("t4g.small") and whether spot (true)
 ---   api_name        "api.kubelius"; ssh_from "auto" (this machine's address)
 ---   gateway_type, gateway_spot   "t4g.nano", false
+---   lb              the API endpoint: "gateway" (HAProxy on the gateway, free) or "nlb"
 --- Returns them as the options of kube_lab.network and kube_lab.control_nodes.
 function kube_lab.settings()
   return {
@@ -49,6 +52,7 @@ function kube_lab.settings()
     ssh_from = labrun.var("ssh_from", "auto"),
     gateway_type = labrun.var("gateway_type", "t4g.nano"),
     gateway_spot = labrun.var("gateway_spot", false),
+    lb = labrun.var("lb", "gateway"),
   }
 end
 
@@ -58,26 +62,42 @@ end
 ---   api_name   the API endpoint's name ("api.kubelius"), served at the gateway's IP
 ---   ssh_from   who may SSH to the gateway ("auto": this machine's address)
 ---   gateway_type, gateway_spot   the gateway's instance type ("t4g.nano"), spot or not
+---   lb         the API endpoint: "gateway" (default: HAProxy on the gateway, labrun.kube.api_lb)
+---              or "nlb" (an internal network load balancer at kube_lab.NLB_IP, api_lb.nlb)
 ---   user_key   labrun.ssh.user_key(); key_pair its key pair's name
 --- Returns { vpc, subnet, gateway (net.nat_instance's handles), security_group,
---- api = { name, ip, port } }.
+--- api = { name, ip, port, via (what serves it) } }.
 function kube_lab.network(lab, opts)
+  local lb = opts.lb or "gateway"
+  if lb ~= "gateway" and lb ~= "nlb" then
+    error(("kube lab: lb must be \"gateway\" or \"nlb\", not %q"):format(tostring(lb)), 2)
+  end
   local vpc = lab:vpc("lab", { cidr = kube_lab.VPC })
   local subnet = lab:subnet("control", { vpc = vpc, cidr = kube_lab.CONTROL })
-  local api = { name = opts.api_name or "api.kubelius", ip = kube_lab.GATEWAY_IP, port = 6443 }
+  local api = {
+    name = opts.api_name or "api.kubelius", port = 6443,
+    ip = lb == "nlb" and kube_lab.NLB_IP or kube_lab.GATEWAY_IP,
+    via = lb == "nlb" and "network load balancer" or "HAProxy on the gateway",
+  }
   local gw_key = labrun.ssh.host_key("gateway")
+  -- the gateway resolves the API name too: `labrun proxy` connects to it from there
+  local butane = coreos.fragment { hosts = { [api.name] = api.ip } }
+  if lb == "gateway" then
+    butane = labrun.ignition.merge(butane, api_lb.butane { servers = opts.nodes, port = api.port })
+  else
+    api_lb.nlb(lab, { vpc = vpc, subnet = subnet, ip = api.ip, nodes = opts.nodes, port = api.port, from = kube_lab.VPC })
+  end
   local gateway = net.nat_instance(lab, {
     vpc = vpc, cidr = kube_lab.PUBLIC, ip = kube_lab.GATEWAY_IP, serves = { subnet },
     type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from,
-    key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key,
-    butane = api_lb.butane { servers = opts.nodes, port = api.port },
+    key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key, butane = butane,
   })
   labrun.ssh.node("gateway", { host = gateway.eip.public_ip, host_key = gw_key.public })
   local sg = lab:security_group("control", {
     vpc = vpc,
     ingress = {
       { protocol = "tcp", port = 22, cidr = kube_lab.PUBLIC, description = "ssh from the gateway" },
-      { protocol = "tcp", port = 6443, cidr = kube_lab.VPC, description = "API from the VPC (the gateway's load balancer)" },
+      { protocol = "tcp", port = 6443, cidr = kube_lab.VPC, description = "API from the VPC (the load balancer)" },
       { protocol = "tcp", from_port = 2379, to_port = 2380, cidr = kube_lab.CONTROL, description = "etcd between control nodes" },
       { protocol = "tcp", port = 10250, cidr = kube_lab.CONTROL, description = "kubelet from control nodes" },
     },

@@ -190,7 +190,7 @@ function node.butane(opts)
   validate(opts, 3)
   local install = opts.install or "binaries"
   local base = coreos.fragment {
-    hostname = opts.name, ssh_keys = opts.ssh_keys, host_key = opts.host_key, files = opts.files,
+    hostname = opts.name, ssh_keys = opts.ssh_keys, host_key = opts.host_key, files = opts.files, hosts = opts.hosts,
     sysctl = {
       ["net.ipv4.ip_forward"] = 1,
       ["net.bridge.bridge-nf-call-iptables"] = 1,
@@ -198,14 +198,6 @@ function node.butane(opts)
     },
   }
   local files, units = {}, {}
-  local hosts = {}
-  local names = {}
-  for name in pairs(opts.hosts or {}) do names[#names + 1] = name end
-  table.sort(names)
-  for _, name in ipairs(names) do hosts[#hosts + 1] = opts.hosts[name] .. " " .. name end
-  if #hosts > 0 then
-    files[#files + 1] = { path = "/etc/hosts", append = { { inline = table.concat(hosts, "\n") .. "\n" } } }
-  end
   files[#files + 1] = { path = "/etc/modules-load.d/kubernetes.conf", mode = mode("0644"),
                         contents = { inline = "overlay\nbr_netfilter\n" } }
   files[#files + 1] = { path = "/etc/zincati/config.d/90-labrun-no-updates.toml", mode = mode("0644"),

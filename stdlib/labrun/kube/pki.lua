@@ -120,8 +120,7 @@ end
 ---                    as /var/lib/kubelet/pki/kubelet.crt and .key) instead of letting the
 ---                    kubelet sign its own (default false)
 --- Returns { pki = labrun.pki.set's entries, files = { [node name] = { [absolute path] =
---- { contents = ..., mode = "0600" } } }, admin_conf and super_admin_conf = the admin
---- kubeconfigs }. The files
+--- { contents = ..., mode = "0600" } } }, server = the API endpoint's URL }. The files
 --- are kubeadm's: /etc/kubernetes/pki/... (plus root-ca.crt), admin.conf, controller-manager.conf
 --- and scheduler.conf (talking to the node's own API server), kubelet.conf, and
 --- super-admin.conf on the first node only, as kubeadm init leaves it. The etcd server
@@ -165,12 +164,17 @@ function kube_pki.make(opts)
     end
     files[node.name] = mine
   end
-  return { pki = made, files = files, admin_conf = admin, super_admin_conf = super }
+  return { pki = made, files = files, server = o.server }
 end
 
 --- Declares the files of kube_pki.make's result with lab:file: each node's under
---- "<node name>/<path>", and the admin kubeconfigs as "admin.conf" and "super-admin.conf".
-function kube_pki.declare_files(lab, made)
+--- "<node name>/<path>", and the user's kubeconfigs "admin.conf" and "super-admin.conf"
+--- (0600). Theirs are named after the lab so kubeconfigs of several labs merge without
+--- clashing: cluster and context LAB, user admin@LAB (super-admin.conf: context and user
+--- super-admin@LAB). opts.proxy_url: the proxy they reach the API through
+--- (labrun.ssh.proxy_url(), the SOCKS5 proxy of `labrun proxy LAB`).
+function kube_pki.declare_files(lab, made, opts)
+  opts = opts or {}
   local nodes = {}
   for name in pairs(made.files) do nodes[#nodes + 1] = name end
   table.sort(nodes)
@@ -183,8 +187,14 @@ function kube_pki.declare_files(lab, made)
       lab:file(name .. path, file.contents, { mode = file.mode })
     end
   end
-  lab:file("admin.conf", made.admin_conf, { mode = "0600" })
-  lab:file("super-admin.conf", made.super_admin_conf, { mode = "0600" })
+  for _, who in ipairs { "admin", "super-admin" } do
+    local user = who .. "@" .. lab.name
+    lab:file(who .. ".conf", labrun.pki.kubeconfig {
+      cluster = lab.name, server = made.server, proxy_url = opts.proxy_url, ca = made.pki.ca.cert,
+      user = user, context = who == "admin" and lab.name or user,
+      cert = made.pki[who .. ".conf"].cert, key = made.pki[who .. ".conf"].key,
+    }, { mode = "0600" })
+  end
 end
 
 return kube_pki
