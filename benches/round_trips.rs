@@ -94,7 +94,7 @@ fn main() {
         let w200 = median(runs[1].walls.clone());
         let calls = median(runs[1].calls.iter().map(|&c| c as f64).collect());
         println!(
-            "| {name} | {calls} | {w0:.2} s | {w200:.2} s | {:.1} | {} resources |",
+            "| {name} | {calls} | {w0:.2} s | {w200:.2} s | {:.1} | {} stages |",
             (w200 - w0) / step,
             chain.len()
         );

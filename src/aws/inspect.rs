@@ -4,8 +4,7 @@
 //! one network interface.
 
 use super::Aws;
-use super::errors::sdk;
-use super::tags;
+use super::{retry, tags};
 use crate::engine::provider::{Provider, ProviderError, Tagged};
 use crate::engine::value::Value;
 use indexmap::IndexMap;
@@ -33,34 +32,34 @@ pub async fn configured_region() -> Option<String> {
 impl Aws {
     /// Names of the labs that have EC2 resources tagged `labrun:lab` here.
     pub async fn tagged_labs(&self) -> Result<Vec<String>, ProviderError> {
-        let cx = self.cx()?;
-        let mut names = std::collections::BTreeSet::new();
-        let mut pages = cx
+        let cx = self.clients()?;
+        let list = cx
             .ec2
             .describe_tags()
-            .filters(tags::filter("key", &[tags::LAB]))
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(sdk("DescribeTags"))?;
-            names.extend(
-                page.tags()
-                    .iter()
-                    .filter_map(|t| t.value().map(String::from)),
-            );
-        }
+            .filters(tags::filter("key", &[tags::LAB]));
+        let pages = retry::pages(
+            cx,
+            "DescribeTags",
+            |token| list.clone().set_next_token(token).send(),
+            |page| page.next_token.clone(),
+        )
+        .await?;
+        let names: std::collections::BTreeSet<String> = pages
+            .iter()
+            .flat_map(|p| p.tags())
+            .filter_map(|t| t.value().map(String::from))
+            .collect();
         Ok(names.into_iter().collect())
     }
 
     /// Everything tagged with `lab`, priced: instances by their type and
     /// public address, every other kind by its price with no properties.
     pub async fn census(&self, lab: &str) -> Result<Census, ProviderError> {
-        let resources = self.tagged(lab).await?;
-        let out = (self.cx()?.ec2.describe_instances())
-            .filters(tags::lab_filter(lab))
-            .send()
-            .await
-            .map_err(sdk("DescribeInstances"))?;
+        let note = |m: &str| tracing::warn!(target: "labrun::aws", "{m}");
+        let resources = self.tagged(lab, &note).await?;
+        let cx = self.clients()?;
+        let b = cx.ec2.describe_instances().filters(tags::lab_filter(lab));
+        let out = retry::send(cx, "DescribeInstances", || b.clone().send()).await?;
         let mut instances = IndexMap::new();
         for i in out.reservations().iter().flat_map(|r| r.instances()) {
             if let Some(id) = i.instance_id() {
@@ -94,11 +93,9 @@ impl Aws {
 
     /// One instance as EC2 describes it.
     pub async fn describe_instance(&self, id: &str) -> Result<Json, ProviderError> {
-        let out = (self.cx()?.ec2.describe_instances())
-            .instance_ids(id)
-            .send()
-            .await
-            .map_err(sdk("DescribeInstances"))?;
+        let cx = self.clients()?;
+        let b = cx.ec2.describe_instances().instance_ids(id);
+        let out = retry::send(cx, "DescribeInstances", || b.clone().send()).await?;
         let i = (out.reservations().iter().flat_map(|r| r.instances()))
             .next()
             .ok_or_else(|| ProviderError::other(format!("instance {id} not found")))?;
@@ -123,11 +120,12 @@ impl Aws {
     /// One network interface as EC2 describes it (whether its
     /// source/destination check is off, for a NAT instance's).
     pub async fn describe_network_interface(&self, id: &str) -> Result<Json, ProviderError> {
-        let out = (self.cx()?.ec2.describe_network_interfaces())
-            .network_interface_ids(id)
-            .send()
-            .await
-            .map_err(sdk("DescribeNetworkInterfaces"))?;
+        let cx = self.clients()?;
+        let b = cx
+            .ec2
+            .describe_network_interfaces()
+            .network_interface_ids(id);
+        let out = retry::send(cx, "DescribeNetworkInterfaces", || b.clone().send()).await?;
         let n = (out.network_interfaces().first())
             .ok_or_else(|| ProviderError::other(format!("network interface {id} not found")))?;
         let s = |v: Option<&str>| v.map_or(Json::Null, Json::from);
@@ -143,12 +141,9 @@ impl Aws {
     /// The instance's serial console output, decoded (empty if none yet).
     pub async fn console_output(&self, id: &str) -> Result<String, ProviderError> {
         use base64::Engine;
-        let out = (self.cx()?.ec2.get_console_output())
-            .instance_id(id)
-            .latest(true)
-            .send()
-            .await
-            .map_err(sdk("GetConsoleOutput"))?;
+        let cx = self.clients()?;
+        let b = cx.ec2.get_console_output().instance_id(id).latest(true);
+        let out = retry::send(cx, "GetConsoleOutput", || b.clone().send()).await?;
         let text = out.output().unwrap_or_default();
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())

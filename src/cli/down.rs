@@ -18,6 +18,7 @@ pub(super) async fn down(args: DownArgs) -> Result<ExitCode> {
         yes: args.yes,
         region: args.region.clone(),
         parallelism: args.parallelism.into(),
+        wait: args.wait,
     };
     match &args.lab {
         Some(lab) => down_lab(lab, &how).await,
@@ -33,6 +34,8 @@ pub struct Down {
     pub region: Option<String>,
     /// Operations in flight at once.
     pub parallelism: usize,
+    /// How long a delete waits for what still uses a resource.
+    pub wait: std::time::Duration,
 }
 
 /// `labrun down --expired`: every lab of this state directory whose TTL
@@ -91,38 +94,47 @@ pub async fn down_lab(lab: &str, how: &Down) -> Result<ExitCode> {
     }
     let journal = Journal::new(state.unwrap_or_else(|| State::new(&lab, &region)));
     let started = std::time::Instant::now();
-    let opts = Options {
+    let mut opts = Options {
         parallelism: how.parallelism,
         ..Options::default()
     };
+    opts.retry.deadline = how.wait;
     let report = destroy::destroy(&journal, &aws, &Reporter::new(false), opts).await;
     let (calls, mutating) = aws.calls.totals();
     let secs = started.elapsed().as_secs_f64();
-    if recorded == 0 && report.swept == 0 && report.remaining.is_empty() && report.errors.is_empty()
-    {
+    for e in &report.errors {
+        eprintln!("  ! {e}");
+    }
+    if recorded == 0 && report.swept == 0 && report.gone() && report.errors.is_empty() {
         println!(
             "Lab {lab} has no state here and nothing tagged labrun:lab={lab} was found in {region} ({calls} API calls). Another region? `labrun down {lab} --region REGION`."
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if report.remaining.is_empty() && report.errors.is_empty() {
+    if report.gone() {
         state::remove(&lab)?;
         LabFolder::of(&lab)?.remove_user_files()?;
+        let recovered = match report.errors.len() {
+            0 => String::new(),
+            n => format!(" ({n} failure(s) above were overcome)"),
+        };
         println!(
-            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain. {calls} API calls ({mutating} changes).",
+            "Lab {lab} is gone in {secs:.1}s: {} deleted, {} swept by tag; 0 resources tagged labrun:lab={lab} remain{recovered}. {calls} API calls ({mutating} changes).",
             report.deleted, report.swept
         );
         return Ok(ExitCode::SUCCESS);
     }
-    for e in &report.errors {
-        eprintln!("  ! {e}");
-    }
     for r in &report.remaining {
         eprintln!("  still there: {} {} ({})", r.kind, r.id, r.address);
     }
-    eprintln!(
-        "Lab {lab} is NOT fully gone: {} resource(s) tagged labrun:lab={lab} remain and may cost money. Run `labrun down {lab}` again.",
-        report.remaining.len()
-    );
+    match report.checked {
+        true => eprintln!(
+            "Lab {lab} is NOT fully gone: {} resource(s) tagged labrun:lab={lab} remain and may cost money. Run `labrun down {lab}` again.",
+            report.remaining.len()
+        ),
+        false => eprintln!(
+            "Lab {lab} may NOT be fully gone: what is tagged labrun:lab={lab} could not be listed. Run `labrun down {lab}` again."
+        ),
+    }
     Ok(ExitCode::from(1))
 }

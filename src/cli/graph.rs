@@ -57,8 +57,19 @@ pub fn graph(args: GraphArgs) -> Result<ExitCode> {
             .iter()
             .map(|(a, r)| serde_json::json!({"address": a, "depends_on": r.dependencies()}))
             .collect();
-        let chain = deps::longest_chain(decl);
-        let v = serde_json::json!({"lab": decl.lab, "resources": edges, "longest_chain": chain});
+        let g = deps::stages(decl);
+        let stages: Vec<_> = (g.ops.iter().zip(&g.deps))
+            .map(|(op, waits)| {
+                let waits: Vec<String> = waits.iter().map(|&j| g.ops[j].label()).collect();
+                serde_json::json!({"stage": op.label(), "waits_for": waits})
+            })
+            .collect();
+        let v = serde_json::json!({
+            "lab": decl.lab,
+            "resources": edges,
+            "stages": stages,
+            "longest_chain": deps::longest_chain(&g),
+        });
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -155,7 +155,7 @@ struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     format: GraphFormat,
-    /// The resource dependency graph (with its longest chain) instead of the network.
+    /// The dependency graph in the stages an apply runs (with its longest chain) instead of the network.
     #[arg(long)]
     deps: bool,
 }
@@ -304,6 +304,9 @@ struct DownArgs {
     /// Operations in flight at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+    /// How long a delete waits for what still uses a resource (e.g. 90s, 5m).
+    #[arg(long, default_value = "20m", value_parser = humantime::parse_duration)]
+    wait: std::time::Duration,
 }
 
 #[derive(Args, Debug)]

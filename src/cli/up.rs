@@ -119,7 +119,8 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
     let mut aws = None;
     if gone::may_have_vanished(&state) {
         let connected = Aws::connect(&session.decl.region).await?;
-        match connected.tagged(&lab).await {
+        let note = |m: &str| tracing::warn!(target: "labrun::aws", "{m}");
+        match connected.tagged(&lab, &note).await {
             Ok(found) => {
                 for address in gone::forget(&mut state, &found) {
                     eprintln!(

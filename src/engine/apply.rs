@@ -1,25 +1,22 @@
-//! Apply: carries out a plan by walking the graph in parallel. Each create is
-//! journaled before its call and recorded right after; a resource's
-//! dependents start only once its result is on disk.
+//! Apply: carries out a plan by walking its operation graph in parallel.
+//! A create runs in stages; its first stage journals it before any call,
+//! every stage records what it made before it ends, so an operation starts
+//! only from facts on disk, and as soon as the attributes it uses are known.
 
 use super::decl::Declaration;
 use super::delete::{Retry, delete_recorded};
+use super::graph::{Graph, Staged};
 use super::journal::Journal;
-use super::plan::{Action, Plan};
+use super::plan::Plan;
 use super::progress::{Progress, Verb};
 use super::provider::{CreateRequest, Provider, UpdateRequest};
 use super::state::{ResourceState, Status, now};
-use super::value::Resolved;
+use super::value::{Resolved, Value};
 use super::walk::{Outcome, walk};
+use indexmap::IndexMap;
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// One operation of an apply.
-#[derive(Debug, Clone)]
-struct Op {
-    address: String,
-    verb: Verb,
-}
+use std::sync::Mutex;
 
 /// How one operation ended.
 #[derive(Debug, Clone, Serialize)]
@@ -62,71 +59,53 @@ impl Default for Options {
     }
 }
 
-/// Builds the operation graph: creates and updates after what they refer to,
-/// deletes before the deletes of what they depended on, a replacement's
-/// create after its delete.
-fn graph(decl: &Declaration, plan: &Plan, journal: &Journal) -> (Vec<Op>, Vec<Vec<usize>>) {
-    let mut ops = Vec::new();
-    let (mut delete_at, mut apply_at) = (HashMap::new(), HashMap::new());
-    for c in &plan.changes {
-        let mut push = |verb| {
-            ops.push(Op {
-                address: c.address.clone(),
-                verb,
-            });
-            ops.len() - 1
-        };
-        match &c.action {
-            Action::Keep => {}
-            Action::Delete => {
-                delete_at.insert(c.address.clone(), push(Verb::Delete));
-            }
-            Action::Replace { .. } => {
-                delete_at.insert(c.address.clone(), push(Verb::Delete));
-                apply_at.insert(c.address.clone(), push(Verb::Create));
-            }
-            Action::Create => {
-                apply_at.insert(c.address.clone(), push(Verb::Create));
-            }
-            Action::Update { .. } => {
-                apply_at.insert(c.address.clone(), push(Verb::Update));
-            }
-        }
-    }
-    let old_deps: HashMap<String, Vec<String>> = journal.read(|s| {
-        s.resources
-            .iter()
-            .map(|(a, r)| (a.clone(), r.deps.clone()))
-            .collect()
-    });
-    let mut deps = vec![Vec::new(); ops.len()];
-    for (i, op) in ops.iter().enumerate() {
-        match op.verb {
-            Verb::Delete => {
-                for (other, their_deps) in &old_deps {
-                    if their_deps.contains(&op.address)
-                        && let Some(&j) = delete_at.get(other)
-                    {
-                        deps[i].push(j);
-                    }
-                }
-            }
-            Verb::Create | Verb::Update => {
-                if let Some(&j) = delete_at.get(&op.address) {
-                    deps[i].push(j);
-                }
-                for d in decl.resources[&op.address].dependencies() {
-                    if let Some(&j) = apply_at.get(&d) {
-                        deps[i].push(j);
-                    }
-                }
-            }
-        }
-    }
-    (ops, deps)
+/// Where each resource's creation stands, so progress shows resources (one
+/// start, one end each) while their stages run apart.
+#[derive(Default)]
+struct Creations(Mutex<HashMap<String, Creation>>);
+
+#[derive(Default)]
+struct Creation {
+    started: bool,
+    stages_done: usize,
+    ended: bool,
 }
 
-/// Applies `plan`. Failures are reported per operation; the rest goes on.
+impl Creations {
+    fn with<R>(&self, address: &str, f: impl FnOnce(&mut Creation) -> R) -> R {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(map.entry(address.to_string()).or_default())
+    }
+
+    /// Whether this is the resource's first stage to start.
+    fn start(&self, address: &str) -> bool {
+        self.with(address, |c| !std::mem::replace(&mut c.started, true))
+    }
+
+    /// Counts a stage done; whether it was the last one.
+    fn stage_done(&self, address: &str, count: usize) -> bool {
+        self.with(address, |c| {
+            c.stages_done += 1;
+            c.stages_done == count
+        })
+    }
+
+    /// Whether the resource's end is still to be shown (once only).
+    fn end(&self, address: &str) -> bool {
+        self.with(address, |c| !std::mem::replace(&mut c.ended, true))
+    }
+
+    /// Resources started and never shown as ended.
+    fn unfinished(&self) -> Vec<String> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter()
+            .filter(|(_, c)| c.started && !c.ended)
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+}
+
+/// Applies `plan`. Failures are reported per resource; the rest goes on.
 pub async fn apply(
     decl: &Declaration,
     plan: &Plan,
@@ -135,65 +114,116 @@ pub async fn apply(
     progress: &dyn Progress,
     opts: Options,
 ) -> Report {
-    let (ops, deps) = graph(decl, plan, journal);
-    let outcomes = walk(&deps, opts.parallelism, |i| {
-        let op = &ops[i];
+    let old_deps: HashMap<String, Vec<String>> = journal.read(|s| {
+        s.resources
+            .iter()
+            .map(|(a, r)| (a.clone(), r.deps.clone()))
+            .collect()
+    });
+    let graph = Graph::build(decl, plan, &old_deps, provider);
+    provider.bound_calls(opts.parallelism);
+    let creations = Creations::default();
+    let outcomes = walk(&graph.deps, opts.parallelism, |i| {
+        let op = &graph.ops[i];
+        let creations = &creations;
         async move {
-            progress.start(&op.address, op.verb);
-            let result = match op.verb {
-                Verb::Delete => {
-                    delete_recorded(journal, provider, progress, &op.address, opts.retry)
-                        .await
-                        .map(|()| String::new())
-                }
-                Verb::Create => create(decl, journal, provider, &op.address).await,
-                Verb::Update => update(decl, journal, provider, &op.address).await,
+            let address = op.address.as_str();
+            let note = |m: &str| progress.note(&format!("{address}: {m}"));
+            let Some(staged) = &op.staged else {
+                progress.start(address, op.verb);
+                let result = match op.verb {
+                    Verb::Delete => {
+                        delete_recorded(journal, provider, progress, address, None, opts.retry)
+                            .await
+                            .map(|()| String::new())
+                    }
+                    _ => update(decl, journal, provider, address, &note).await,
+                };
+                progress.finish(address, op.verb, result.as_deref().map_err(String::as_str));
+                return result.map(drop);
             };
-            progress.finish(
-                &op.address,
-                op.verb,
-                result.as_deref().map_err(String::as_str),
-            );
-            result.map(|_| ())
+            if creations.start(address) {
+                progress.start(address, Verb::Create);
+            }
+            let result = create_stage(decl, journal, provider, address, staged, creations, &note)
+                .await
+                .map_err(|e| match staged.count {
+                    1 => e,
+                    _ => format!("{}: {e}", staged.stage.name),
+                });
+            match &result {
+                Ok(Some(id)) if creations.end(address) => {
+                    progress.finish(address, Verb::Create, Ok(id));
+                }
+                Err(e) if creations.end(address) => {
+                    progress.finish(address, Verb::Create, Err(e));
+                }
+                _ => {}
+            }
+            result.map(drop)
         }
     })
     .await;
-    let ops = ops
-        .iter()
-        .zip(outcomes)
-        .map(|(op, outcome)| {
-            let (outcome, error) = match outcome {
-                Outcome::Done => ("done", None),
-                Outcome::Failed(e) => ("failed", Some(e)),
-                Outcome::Skipped(j) => ("skipped", Some(format!("{} failed", ops[j].address))),
-            };
-            OpResult {
-                address: op.address.clone(),
-                verb: op.verb,
-                outcome: outcome.into(),
-                error,
-            }
-        })
-        .collect();
-    Report { ops }
+    for address in creations.unfinished() {
+        progress.finish(&address, Verb::Create, Err("not finished"));
+    }
+    report(&graph, outcomes)
 }
 
-/// Resolves a resource's declared properties against the journal; every
-/// reference must be known by now (its creator ran first).
+/// One result per resource and verb: failed if a stage failed, skipped if
+/// one waited for a failure elsewhere, done otherwise.
+fn report(graph: &Graph, outcomes: Vec<Outcome>) -> Report {
+    let mut results: IndexMap<(String, Verb), OpResult> = IndexMap::new();
+    for (op, outcome) in graph.ops.iter().zip(outcomes) {
+        let (outcome, error) = match outcome {
+            Outcome::Done => ("done", None),
+            Outcome::Failed(e) => ("failed", Some(e)),
+            Outcome::Skipped(j) => ("skipped", Some(format!("{} failed", graph.ops[j].address))),
+        };
+        let rank = |o: &str| ["done", "skipped", "failed"].iter().position(|x| *x == o);
+        let entry = results
+            .entry((op.address.clone(), op.verb))
+            .or_insert_with(|| OpResult {
+                address: op.address.clone(),
+                verb: op.verb,
+                outcome: "done".into(),
+                error: None,
+            });
+        if rank(outcome) > rank(&entry.outcome) {
+            entry.outcome = outcome.into();
+            entry.error = error;
+        }
+    }
+    Report {
+        ops: results.into_values().collect(),
+    }
+}
+
+/// Resolves a resource's literal properties and those with references in
+/// `keys` against the journal; those references are known by now (the
+/// operations that give them ran first).
 fn resolve(
     decl: &Declaration,
     journal: &Journal,
     address: &str,
+    keys: Option<&[String]>,
 ) -> Result<serde_json::Value, String> {
     let r = &decl.resources[address];
-    let value = super::value::Value::Map(r.props.clone());
-    match journal.read(|s| value.resolve(&|rf| s.attr(&rf.address, &rf.attr))) {
+    let wanted = |k: &String, v: &Value| keys.is_none_or(|keys| !v.has_refs() || keys.contains(k));
+    let value = Value::Map(
+        r.props
+            .iter()
+            .filter(|(k, v)| wanted(k, v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
+    match journal.read(|s| value.resolve(&|rf| s.known(&rf.address, &rf.attr))) {
         Resolved::Known(v) => Ok(v),
         Resolved::Unknown => {
             let mut missing = Vec::new();
             journal.read(|s| {
                 value.visit_refs(&mut |rf| {
-                    if s.attr(&rf.address, &rf.attr).is_none() {
+                    if s.known(&rf.address, &rf.attr).is_none() {
                         missing.push(rf.to_string());
                     }
                 })
@@ -203,60 +233,97 @@ fn resolve(
     }
 }
 
-async fn create(
+/// Carries out one stage of a create. The first journals the resource
+/// (status `creating`, its token) before any call; each records what it
+/// gave, and the last marks it created. Returns the ID once the last is done.
+async fn create_stage(
     decl: &Declaration,
     journal: &Journal,
     provider: &dyn Provider,
     address: &str,
-) -> Result<String, String> {
+    staged: &Staged,
+    creations: &Creations,
+    note: &(dyn Fn(&str) + Send + Sync),
+) -> Result<Option<String>, String> {
     let r = &decl.resources[address];
-    let props = resolve(decl, journal, address)?;
-    let token = uuid::Uuid::new_v4().to_string();
-    let entry = ResourceState {
-        kind: r.kind.clone(),
-        status: Status::Creating,
-        id: None,
-        token: token.clone(),
-        props: props.clone(),
-        attrs: Default::default(),
-        deps: r.dependencies(),
-        created_at: now(),
-    };
-    let lab = decl.lab.clone();
-    journal
-        .update(|s| {
-            s.up_since.get_or_insert(entry.created_at);
-            s.resources.insert(address.to_string(), entry);
+    let props = resolve(decl, journal, address, Some(&staged.keys))?;
+    let fail = |e: anyhow::Error| format!("{e:#}");
+    if staged.first {
+        let entry = ResourceState {
+            kind: r.kind.clone(),
+            status: Status::Creating,
+            id: None,
+            token: uuid::Uuid::new_v4().to_string(),
+            props: props.clone(),
+            attrs: Default::default(),
+            deps: r.dependencies(),
+            created_at: now(),
+        };
+        journal
+            .commit(|s| {
+                s.up_since.get_or_insert(entry.created_at);
+                s.resources.insert(address.to_string(), entry);
+            })
+            .await
+            .map_err(fail)?;
+    } else {
+        journal
+            .commit(|s| {
+                if let (Some(x), serde_json::Value::Object(new)) =
+                    (s.resources.get_mut(address), &props)
+                    && let serde_json::Value::Object(old) = &mut x.props
+                {
+                    old.extend(new.clone());
+                }
+            })
+            .await
+            .map_err(fail)?;
+    }
+    let (token, id, attrs) = journal
+        .read(|s| {
+            s.resources
+                .get(address)
+                .map(|x| (x.token.clone(), x.id.clone(), x.attrs.clone()))
         })
-        .map_err(|e| format!("{e:#}"))?;
+        .ok_or_else(|| format!("{address} is not in the state"))?;
+    // Queued at once; on disk before the stage ends (its commit below comes
+    // after it), so before anything uses the ID.
     let record_id = |id: &str| {
-        if let Err(e) = journal.update(|s| {
+        journal.record(|s| {
             if let Some(r) = s.resources.get_mut(address) {
                 r.id = Some(id.to_string());
             }
-        }) {
-            tracing::error!("cannot record the ID of {address}: {e:#}");
-        }
+        })
     };
-    let attrs = provider
+    let lab = decl.lab.clone();
+    let given = provider
         .create(CreateRequest {
             lab: &lab,
             address,
             kind: &r.kind,
+            stage: staged.stage.name,
             props: &props,
             token: &token,
+            id: id.as_deref(),
+            attrs: &attrs,
             record_id: &record_id,
+            note,
         })
         .await
         .map_err(|e| e.message)?;
     journal
-        .update(|s| {
-            let r = s.resources.get_mut(address).expect("journaled above");
-            r.status = Status::Created;
-            r.attrs = attrs;
-            r.id.clone().unwrap_or_default()
+        .commit(|s| {
+            let x = s.resources.get_mut(address).expect("journaled above");
+            x.attrs.extend(given);
+            if creations.stage_done(address, staged.count) {
+                x.status = Status::Created;
+                Some(x.id.clone().unwrap_or_default())
+            } else {
+                None
+            }
         })
-        .map_err(|e| format!("{e:#}"))
+        .await
+        .map_err(fail)
 }
 
 async fn update(
@@ -264,9 +331,10 @@ async fn update(
     journal: &Journal,
     provider: &dyn Provider,
     address: &str,
+    note: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<String, String> {
     let r = &decl.resources[address];
-    let new = resolve(decl, journal, address)?;
+    let new = resolve(decl, journal, address, None)?;
     let (id, old, attrs) = journal
         .read(|s| {
             s.resources.get(address).map(|x| {
@@ -288,16 +356,18 @@ async fn update(
             old: &old,
             new: &new,
             attrs: &attrs,
+            note,
         })
         .await
         .map_err(|e| e.message)?;
     journal
-        .update(|s| {
+        .commit(|s| {
             let x = s.resources.get_mut(address).expect("checked above");
             x.props = new;
             x.attrs = attrs;
             x.deps = r.dependencies();
         })
+        .await
         .map_err(|e| format!("{e:#}"))?;
     Ok(id)
 }

@@ -7,6 +7,7 @@ pub mod decl;
 pub mod delete;
 pub mod destroy;
 pub mod gone;
+pub mod graph;
 pub mod journal;
 pub mod lock;
 pub mod plan;

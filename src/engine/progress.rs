@@ -1,7 +1,7 @@
 //! How the engine tells the user what it is doing.
 
 /// The kind of operation on a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verb {
     Create,

@@ -122,6 +122,16 @@ impl State {
         }
         r.attrs.get(attr).cloned()
     }
+
+    /// Attribute `attr` of the resource at `address` as far as it is made:
+    /// during an apply, a stage that gave it may have run before the rest.
+    pub fn known(&self, address: &str, attr: &str) -> Option<Json> {
+        let r = self.resources.get(address)?;
+        if attr == "id" {
+            return r.id.clone().map(Json::String);
+        }
+        r.attrs.get(attr).cloned()
+    }
 }
 
 /// Seconds since the Unix epoch.

@@ -1,10 +1,12 @@
 //! The parallel graph walker: runs each node once all its dependencies are
-//! done, with a bounded number in flight; the dependents of a failed node are
-//! skipped, everything else goes on.
+//! done, with a bounded number in flight (of the ready ones, the first in
+//! the graph's order first); the dependents of a failed node are skipped,
+//! everything else goes on.
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 
 /// How a node ended.
@@ -24,6 +26,21 @@ where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
+    walk_releasing(deps, parallelism, |i| {
+        let fut = run(i);
+        async move { fut.await.map(|()| Vec::new()) }
+    })
+    .await
+}
+
+/// [`walk`] where a node may find other nodes needless (nothing to do):
+/// `run(i)` gives them, and those not started yet count as done at once,
+/// whatever they were waiting for.
+pub async fn walk_releasing<F, Fut>(deps: &[Vec<usize>], parallelism: usize, run: F) -> Vec<Outcome>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = Result<Vec<usize>, String>>,
+{
     let n = deps.len();
     let mut dependents = vec![Vec::new(); n];
     let mut waiting: Vec<usize> = vec![0; n];
@@ -34,12 +51,18 @@ where
         }
     }
     let mut outcome: Vec<Option<Outcome>> = vec![None; n];
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut started = vec![false; n];
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
     let mut running = FuturesUnordered::new();
     let parallelism = parallelism.max(1);
     loop {
         while running.len() < parallelism {
-            let Some(i) = ready.pop_front() else { break };
+            let Some(Reverse(i)) = ready.pop() else { break };
+            if outcome[i].is_some() {
+                continue;
+            }
+            started[i] = true;
             let fut = run(i);
             running.push(async move { (i, fut.await) });
         }
@@ -47,12 +70,19 @@ where
             break;
         };
         match result {
-            Ok(()) => {
-                outcome[i] = Some(Outcome::Done);
-                for &j in &dependents[i] {
-                    waiting[j] -= 1;
-                    if waiting[j] == 0 && outcome[j].is_none() {
-                        ready.push_back(j);
+            Ok(needless) => {
+                let mut done = vec![i];
+                done.extend(needless.into_iter().filter(|&j| !started[j]));
+                while let Some(d) = done.pop() {
+                    if d != i && outcome[d].is_some() {
+                        continue;
+                    }
+                    outcome[d] = Some(Outcome::Done);
+                    for &j in &dependents[d] {
+                        waiting[j] -= 1;
+                        if waiting[j] == 0 && outcome[j].is_none() {
+                            ready.push(Reverse(j));
+                        }
                     }
                 }
             }
@@ -108,6 +138,45 @@ mod tests {
         assert!(
             peak.load(Ordering::SeqCst) >= 2,
             "independent nodes ran one at a time"
+        );
+    }
+
+    #[tokio::test]
+    async fn of_the_ready_nodes_the_first_in_order_starts_first() {
+        let deps = vec![vec![], vec![0], vec![], vec![], vec![0]];
+        let order = Mutex::new(Vec::new());
+        walk(&deps, 1, |i| {
+            let order = &order;
+            async move {
+                order.lock().unwrap().push(i);
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(order.into_inner().unwrap(), [0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn a_node_found_needless_counts_as_done_and_releases_its_dependents() {
+        // 2 waits for 1, which waits for a slow 3; 0 finds 1 needless.
+        let deps = vec![vec![], vec![3], vec![1], vec![]];
+        let order = Mutex::new(Vec::new());
+        let out = walk_releasing(&deps, 4, |i| {
+            let order = &order;
+            async move {
+                if i == 3 {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                order.lock().unwrap().push(i);
+                Ok(if i == 0 { vec![1] } else { Vec::new() })
+            }
+        })
+        .await;
+        assert!(out.iter().all(|o| *o == Outcome::Done), "{out:?}");
+        assert_eq!(
+            order.into_inner().unwrap(),
+            [0, 2, 3],
+            "1 never ran, 2 did not wait for 3"
         );
     }
 

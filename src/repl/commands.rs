@@ -95,6 +95,7 @@ pub async fn run(repl: &mut Repl, line: &str) -> Result<After> {
                 yes: false,
                 region: None,
                 parallelism: 10,
+                wait: crate::engine::delete::Retry::default().deadline,
             };
             match repl.interrupt.run(down_lab(&lab, &how)).await {
                 Some(r) => drop(r?),

@@ -37,6 +37,18 @@ impl FaultProxy {
     /// A proxy in front of `moto` that delays every call by `latency_ms` and
     /// faults a share `rate` (0..1) of calls, chosen by `seed`, with every kind of fault.
     pub fn start(moto: &Moto, rate: f64, latency_ms: u64, seed: u64) -> FaultProxy {
+        FaultProxy::with_faults(moto, rate, latency_ms, seed, &[])
+    }
+
+    /// [`FaultProxy::start`] with only the kinds of fault in `kinds`
+    /// (`503`, `500`, `throttle`, `reset`, `lost`; none: all).
+    pub fn with_faults(
+        moto: &Moto,
+        rate: f64,
+        latency_ms: u64,
+        seed: u64,
+        kinds: &[&str],
+    ) -> FaultProxy {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("calls.jsonl");
         let mut child = Command::new("python3")
@@ -45,6 +57,11 @@ impl FaultProxy {
             .args(["--rate", &rate.to_string()])
             .args(["--latency-ms", &latency_ms.to_string()])
             .args(["--seed", &seed.to_string()])
+            .args(
+                (!kinds.is_empty())
+                    .then(|| format!("--faults={}", kinds.join(",")))
+                    .iter(),
+            )
             .arg("--log")
             .arg(&log)
             .stdout(Stdio::piped())

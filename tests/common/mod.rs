@@ -330,6 +330,25 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
+/// Makes a subnet `cidr` in `vpc` straight in EC2 (tagged by `tags`, if
+/// any), as something other than labrun would; its ID.
+pub async fn make_subnet(
+    ec2: &aws_sdk_ec2::Client,
+    vpc: &str,
+    cidr: &str,
+    tags: Option<aws_sdk_ec2::types::TagSpecification>,
+) -> String {
+    let out = ec2
+        .create_subnet()
+        .vpc_id(vpc)
+        .cidr_block(cidr)
+        .set_tag_specifications(tags.map(|t| vec![t]))
+        .send()
+        .await
+        .expect("CreateSubnet");
+    out.subnet.and_then(|s| s.subnet_id).expect("a subnet ID")
+}
+
 /// The user data of the instance at `address` (not one it replaced), decoded.
 pub async fn user_data(ec2: &aws_sdk_ec2::Client, lab: &str, address: &str) -> String {
     let f = |k: &str, v: &str| {

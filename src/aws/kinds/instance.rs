@@ -1,25 +1,25 @@
 //! `instance`: an EC2 instance, its image looked up at apply time if asked.
 
-use super::kind::{Cx, Kind, tagged};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded, tagged};
+use crate::aws::errors::missing;
 use crate::aws::instance_types;
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::user_data;
 use crate::aws::validate::{check_private_ip, fail};
+use crate::aws::{retry, tags};
 use crate::cost::{self, Price};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
-    Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Stage, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeValue, BlockDeviceMapping, EbsBlockDevice, HttpTokensState,
-    InstanceMarketOptionsRequest, InstanceMetadataEndpointState, InstanceMetadataOptionsRequest,
-    InstanceNetworkInterfaceSpecification, InstanceStateName, MarketType, ResourceType,
-    ShutdownBehavior, VolumeType,
+    AttributeValue, BlockDeviceMapping, EbsBlockDevice, Filter, HttpTokensState,
+    Instance as Described, InstanceMarketOptionsRequest, InstanceMetadataEndpointState,
+    InstanceMetadataOptionsRequest, InstanceNetworkInterfaceSpecification, InstanceStateName,
+    MarketType, ResourceType, ShutdownBehavior, VolumeType,
 };
 use base64::Engine;
 use indexmap::IndexMap;
@@ -165,15 +165,9 @@ fn check_placement(r: &ResourceDecl) -> Result<(), DeclError> {
     }
 }
 
-/// The image ID: as given, or the newest image matching a lookup.
-/// An image to launch: its ID, root device and the root snapshot's size.
-struct Image {
-    id: String,
-    root_device: Option<String>,
-    root_gb: Option<i32>,
-}
-
-async fn image(cx: &Cx, image: &Json) -> Result<Image, ProviderError> {
+/// The image ID and its root device: as given, or the newest image
+/// matching a lookup.
+async fn image(cx: &Cx, image: &Json) -> Result<Attrs, ProviderError> {
     let mut req = cx.ec2.describe_images();
     match image {
         Json::String(id) => req = req.image_ids(id),
@@ -198,7 +192,7 @@ async fn image(cx: &Cx, image: &Json) -> Result<Image, ProviderError> {
             )));
         }
     }
-    let out = req.send().await.map_err(sdk("DescribeImages"))?;
+    let out = retry::send(cx, "DescribeImages", || req.clone().send()).await?;
     let newest = out
         .images()
         .iter()
@@ -207,15 +201,35 @@ async fn image(cx: &Cx, image: &Json) -> Result<Image, ProviderError> {
     let id = newest
         .image_id()
         .ok_or_else(|| missing("DescribeImages", "image ID"))?;
-    let root_device = newest.root_device_name().map(String::from);
+    let root_device = newest.root_device_name().unwrap_or("/dev/xvda");
     let root_gb = (newest.block_device_mappings().iter())
-        .find(|m| m.device_name() == root_device.as_deref())
+        .find(|m| m.device_name() == Some(root_device))
         .and_then(|m| m.ebs()?.volume_size());
-    Ok(Image {
-        id: id.to_string(),
-        root_device,
-        root_gb,
-    })
+    let mut attrs = Attrs::from([
+        ("image_id".into(), id.into()),
+        (ROOT_DEVICE.into(), root_device.into()),
+    ]);
+    if let Some(gb) = root_gb {
+        attrs.insert(ROOT_GB.into(), gb.into());
+    }
+    Ok(attrs)
+}
+
+/// Attributes the image stage passes on to the launch: the image's root
+/// device and its snapshot's size, which the root volume gets unless told.
+const ROOT_DEVICE: &str = "root_device";
+const ROOT_GB: &str = "root_gb";
+
+/// The instances `filters` select.
+async fn described(cx: &Cx, filters: Vec<Filter>) -> Result<Vec<Described>, ProviderError> {
+    let b = cx.ec2.describe_instances().set_filters(Some(filters));
+    let out = retry::send(cx, "DescribeInstances", || b.clone().send()).await?;
+    Ok(out
+        .reservations
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|r| r.instances.unwrap_or_default())
+        .collect())
 }
 
 /// Polls until the instance is in one of `wanted` states.
@@ -228,14 +242,8 @@ async fn wait_for(
     let start = Instant::now();
     let mut delay = Duration::from_millis(250);
     loop {
-        let out = cx
-            .ec2
-            .describe_instances()
-            .instance_ids(id)
-            .send()
-            .await
-            .map_err(sdk("DescribeInstances"))?;
-        let Some(i) = out.reservations().iter().flat_map(|r| r.instances()).next() else {
+        let found = described(cx, vec![tags::filter("instance-id", &[id])]).await?;
+        let Some(i) = found.first() else {
             return Err(ProviderError {
                 class: ErrorClass::NotFound,
                 message: format!("instance {id} not found"),
@@ -271,6 +279,131 @@ async fn wait_for(
 }
 
 const TEN_MINUTES: Duration = Duration::from_secs(600);
+
+/// Its image looked up at once, launched once the rest of what it uses is
+/// known, usable (its ID, its addresses) once running.
+static STAGES: &[Stage] = &[
+    Stage {
+        name: "image",
+        needs: &["image"],
+        gives: &["image_id"],
+        after: &[],
+    },
+    Stage::after("launch", &["image"], LAUNCH_NEEDS),
+    Stage::after("running", &["launch"], &[]).giving(&["id", "private_ip", "public_ip", "az"]),
+];
+
+/// Every field but `image`: the launch uses them all.
+const LAUNCH_NEEDS: &[&str] = &[
+    "type",
+    "subnet",
+    "network_interface",
+    "private_ip",
+    "security_groups",
+    "public_ip",
+    "user_data",
+    "user_data_expires",
+    "user_data_s3",
+    "key_pair",
+    "root_volume_size",
+    "shutdown_behavior",
+    "spot",
+];
+
+/// Launches the instance from the image the image stage found.
+async fn launch(cx: &Cx, req: &CreateRequest<'_>) -> Result<(), ProviderError> {
+    let p = Props(req.props);
+    let attr = |k| req.attrs.get(k).and_then(Json::as_str);
+    let image_id = attr("image_id").ok_or_else(|| missing("DescribeImages", "image ID"))?;
+    let groups = p.strs("security_groups");
+    let groups = (!groups.is_empty()).then_some(groups);
+    let mut run = cx
+        .ec2
+        .run_instances()
+        .image_id(image_id)
+        .instance_type(p.req("type")?.into())
+        .min_count(1)
+        .max_count(1)
+        .client_token(req.token)
+        .set_key_name(p.str("key_pair").map(String::from))
+        .tag_specifications(tags::spec(ResourceType::Instance, req))
+        .tag_specifications(tags::spec(ResourceType::Volume, req));
+    if let Some(eni) = p.str("network_interface") {
+        run = run.network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .network_interface_id(eni)
+                .build(),
+        );
+    } else if let Some(public) = p.bool("public_ip") {
+        run = run.network_interfaces(
+            InstanceNetworkInterfaceSpecification::builder()
+                .device_index(0)
+                .set_subnet_id(p.str("subnet").map(String::from))
+                .set_groups(groups)
+                .set_private_ip_address(p.str("private_ip").map(String::from))
+                .associate_public_ip_address(public)
+                .build(),
+        );
+    } else {
+        run = run
+            .set_subnet_id(p.str("subnet").map(String::from))
+            .set_security_group_ids(groups)
+            .set_private_ip_address(p.str("private_ip").map(String::from));
+    }
+    let user_data = match req.props.get("user_data_s3") {
+        Some(spec) => Some(user_data::stub(cx, spec).await?),
+        None => p.str("user_data").map(String::from),
+    };
+    if let Some(data) = user_data {
+        run = run.user_data(base64::engine::general_purpose::STANDARD.encode(data));
+    }
+    // The root volume: encrypted with the account's default key (no extra
+    // cost), gp3, gone with the instance.
+    let root_gb = (p.int("root_volume_size"))
+        .or_else(|| req.attrs.get(ROOT_GB).and_then(Json::as_i64))
+        .unwrap_or(cost::DEFAULT_ROOT_GB);
+    run = run.block_device_mappings(
+        BlockDeviceMapping::builder()
+            .device_name(attr(ROOT_DEVICE).unwrap_or("/dev/xvda"))
+            .ebs(
+                EbsBlockDevice::builder()
+                    .volume_size(root_gb as i32)
+                    .volume_type(VolumeType::Gp3)
+                    .encrypted(true)
+                    .delete_on_termination(true)
+                    .build(),
+            )
+            .build(),
+    );
+    // IMDSv2 only, one hop: containers on the node cannot reach it, and
+    // nothing on a lab node needs an instance role.
+    run = run.metadata_options(
+        InstanceMetadataOptionsRequest::builder()
+            .http_tokens(HttpTokensState::Required)
+            .http_put_response_hop_limit(1)
+            .http_endpoint(InstanceMetadataEndpointState::Enabled)
+            .build(),
+    );
+    if let Some(b) = p.str("shutdown_behavior") {
+        run = run.instance_initiated_shutdown_behavior(ShutdownBehavior::from(b));
+    }
+    if p.bool("spot").unwrap_or(false) {
+        run = run.instance_market_options(
+            InstanceMarketOptionsRequest::builder()
+                .market_type(MarketType::Spot)
+                .build(),
+        );
+    }
+    let out = retry::send(cx, "RunInstances", || run.clone().send()).await?;
+    let id = out
+        .instances()
+        .first()
+        .and_then(|i| i.instance_id())
+        .ok_or_else(|| missing("RunInstances", "instance ID"))?;
+    (req.record_id)(id);
+    Ok(())
+}
 
 #[async_trait]
 impl Kind for Instance {
@@ -331,169 +464,76 @@ impl Kind for Instance {
         }
     }
 
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
-        let p = Props(req.props);
-        let image = image(cx, req.props.get("image").unwrap_or(&Json::Null)).await?;
-        let groups = p.strs("security_groups");
-        let groups = (!groups.is_empty()).then_some(groups);
-        let mut run = cx
-            .ec2
-            .run_instances()
-            .image_id(&image.id)
-            .instance_type(p.req("type")?.into())
-            .min_count(1)
-            .max_count(1)
-            .client_token(req.token)
-            .set_key_name(p.str("key_pair").map(String::from))
-            .tag_specifications(tags::spec(ResourceType::Instance, req.lab, req.address))
-            .tag_specifications(tags::spec(ResourceType::Volume, req.lab, req.address));
-        if let Some(eni) = p.str("network_interface") {
-            run = run.network_interfaces(
-                InstanceNetworkInterfaceSpecification::builder()
-                    .device_index(0)
-                    .network_interface_id(eni)
-                    .build(),
-            );
-        } else if let Some(public) = p.bool("public_ip") {
-            run = run.network_interfaces(
-                InstanceNetworkInterfaceSpecification::builder()
-                    .device_index(0)
-                    .set_subnet_id(p.str("subnet").map(String::from))
-                    .set_groups(groups)
-                    .set_private_ip_address(p.str("private_ip").map(String::from))
-                    .associate_public_ip_address(public)
-                    .build(),
-            );
-        } else {
-            run = run
-                .set_subnet_id(p.str("subnet").map(String::from))
-                .set_security_group_ids(groups)
-                .set_private_ip_address(p.str("private_ip").map(String::from));
-        }
-        let user_data = match req.props.get("user_data_s3") {
-            Some(spec) => Some(user_data::stub(cx, spec).await?),
-            None => p.str("user_data").map(String::from),
-        };
-        if let Some(data) = user_data {
-            run = run.user_data(base64::engine::general_purpose::STANDARD.encode(data));
-        }
-        // The root volume: encrypted with the account's default key (no
-        // extra cost), gp3, gone with the instance.
-        let device = image.root_device.unwrap_or_else(|| "/dev/xvda".into());
-        let size = p
-            .int("root_volume_size")
-            .map(|s| s as i32)
-            .or(image.root_gb);
-        run = run.block_device_mappings(
-            BlockDeviceMapping::builder()
-                .device_name(device)
-                .ebs(
-                    EbsBlockDevice::builder()
-                        .set_volume_size(Some(size.unwrap_or(cost::DEFAULT_ROOT_GB as i32)))
-                        .volume_type(VolumeType::Gp3)
-                        .encrypted(true)
-                        .delete_on_termination(true)
-                        .build(),
+        match req.stage {
+            "image" => image(cx, req.props.get("image").unwrap_or(&Json::Null)).await,
+            "launch" => launch(cx, req).await.map(|()| Attrs::new()),
+            "running" => {
+                wait_for(
+                    cx,
+                    recorded(req)?,
+                    &[InstanceStateName::Running],
+                    TEN_MINUTES,
                 )
-                .build(),
-        );
-        // IMDSv2 only, one hop: containers on the node cannot reach it, and
-        // nothing on a lab node needs an instance role.
-        run = run.metadata_options(
-            InstanceMetadataOptionsRequest::builder()
-                .http_tokens(HttpTokensState::Required)
-                .http_put_response_hop_limit(1)
-                .http_endpoint(InstanceMetadataEndpointState::Enabled)
-                .build(),
-        );
-        if let Some(b) = p.str("shutdown_behavior") {
-            run = run.instance_initiated_shutdown_behavior(ShutdownBehavior::from(b));
+                .await
+            }
+            _ => Err(no_stage(req)),
         }
-        if p.bool("spot").unwrap_or(false) {
-            run = run.instance_market_options(
-                InstanceMarketOptionsRequest::builder()
-                    .market_type(MarketType::Spot)
-                    .build(),
-            );
-        }
-        let out = run.send().await.map_err(sdk("RunInstances"))?;
-        let id = out
-            .instances()
-            .first()
-            .and_then(|i| i.instance_id())
-            .ok_or_else(|| missing("RunInstances", "instance ID"))?;
-        (req.record_id)(id);
-        wait_for(cx, id, &[InstanceStateName::Running], TEN_MINUTES).await
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
         let (old, new) = (Props(req.old), Props(req.new));
+        let modify = cx.ec2.modify_instance_attribute().instance_id(req.id);
         if old.changed(new, "type") {
-            cx.ec2
-                .stop_instances()
-                .instance_ids(req.id)
-                .send()
-                .await
-                .map_err(sdk("StopInstances"))?;
+            let stop = cx.ec2.stop_instances().instance_ids(req.id);
+            retry::send(cx, "StopInstances", || stop.clone().send()).await?;
             wait_for(cx, req.id, &[InstanceStateName::Stopped], TEN_MINUTES).await?;
-            cx.ec2
-                .modify_instance_attribute()
-                .instance_id(req.id)
-                .instance_type(AttributeValue::builder().value(new.req("type")?).build())
-                .send()
-                .await
-                .map_err(sdk("ModifyInstanceAttribute"))?;
-            cx.ec2
-                .start_instances()
-                .instance_ids(req.id)
-                .send()
-                .await
-                .map_err(sdk("StartInstances"))?;
+            let b = (modify.clone())
+                .instance_type(AttributeValue::builder().value(new.req("type")?).build());
+            retry::send(cx, "ModifyInstanceAttribute", || b.clone().send()).await?;
+            let start = cx.ec2.start_instances().instance_ids(req.id);
+            retry::send(cx, "StartInstances", || start.clone().send()).await?;
         }
         if old.changed(new, "shutdown_behavior") {
-            cx.ec2
-                .modify_instance_attribute()
-                .instance_id(req.id)
-                .instance_initiated_shutdown_behavior(
-                    AttributeValue::builder()
-                        .value(new.str("shutdown_behavior").unwrap_or("stop"))
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(sdk("ModifyInstanceAttribute"))?;
+            let b = modify.instance_initiated_shutdown_behavior(
+                AttributeValue::builder()
+                    .value(new.str("shutdown_behavior").unwrap_or("stop"))
+                    .build(),
+            );
+            retry::send(cx, "ModifyInstanceAttribute", || b.clone().send()).await?;
         }
         wait_for(cx, req.id, &[InstanceStateName::Running], TEN_MINUTES).await
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.ec2
-            .terminate_instances()
-            .instance_ids(id)
-            .send()
-            .await
-            .map_err(sdk("TerminateInstances"))?;
-        wait_for(cx, id, &[InstanceStateName::Terminated], TEN_MINUTES)
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx.ec2.terminate_instances().instance_ids(req.id);
+        let out = retry::send(cx, "TerminateInstances", || b.clone().send()).await?;
+        let now = out
+            .terminating_instances()
+            .iter()
+            .filter_map(|i| i.current_state().and_then(|s| s.name()))
+            .next();
+        if now == Some(&InstanceStateName::Terminated) {
+            return Ok(());
+        }
+        wait_for(cx, req.id, &[InstanceStateName::Terminated], TEN_MINUTES)
             .await
             .map(|_| ())
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let out = cx
-            .ec2
-            .describe_instances()
-            .filters(tags::lab_filter(lab))
-            .filters(tags::filter(
-                "instance-state-name",
-                &["pending", "running", "shutting-down", "stopping", "stopped"],
-            ))
-            .send()
-            .await
-            .map_err(sdk("DescribeInstances"))?;
-        Ok(out
-            .reservations()
+        let live = ["pending", "running", "shutting-down", "stopping", "stopped"];
+        let filters = vec![
+            tags::lab_filter(lab),
+            tags::filter("instance-state-name", &live),
+        ];
+        Ok(described(cx, filters)
+            .await?
             .iter()
-            .flat_map(|r| r.instances())
             .filter_map(|i| tagged("instance", i.instance_id(), i.tags()))
             .collect())
     }
@@ -502,6 +542,13 @@ impl Kind for Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_launch_waits_for_every_field_but_the_image() {
+        let mut fields: Vec<&str> = SCHEMA.fields.iter().map(|f| f.name).collect();
+        fields.retain(|f| *f != "image");
+        assert_eq!(LAUNCH_NEEDS, fields.as_slice());
+    }
 
     #[test]
     fn prices_an_instance_with_its_disk_and_public_address() {

@@ -2,13 +2,13 @@
 //! its port changes in place.
 
 use super::kind::{Cx, Kind};
-use super::load_balancer::{creation_tags, load_balancers_of_lab, of_lab};
-use crate::aws::errors::{missing, sdk};
+use super::load_balancer::{creation_tags, listed, load_balancers_of_lab, made_by, of_lab};
 use crate::aws::props::Props;
+use crate::aws::retry;
 use crate::aws::validate::{check_range, fail};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
-    Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
@@ -44,6 +44,23 @@ fn forward(p: Props<'_>) -> Result<Action, ProviderError> {
         .r#type(ActionTypeEnum::Forward)
         .target_group_arn(p.req("target_group")?)
         .build())
+}
+
+/// The listeners of load balancer `arn` (none once it is gone: they went with it).
+async fn of_load_balancer(cx: &Cx, arn: &str) -> Result<Vec<String>, ProviderError> {
+    let list = cx.elbv2.describe_listeners().load_balancer_arn(arn);
+    listed(
+        cx,
+        "DescribeListeners",
+        |marker| list.clone().set_marker(marker).send(),
+        |page| page.next_marker.clone(),
+        |page| {
+            (page.listeners.into_iter().flatten())
+                .filter_map(|l| l.listener_arn)
+                .collect()
+        },
+    )
+    .await
 }
 
 fn port(p: Props<'_>) -> Result<i32, ProviderError> {
@@ -88,75 +105,47 @@ impl Kind for Listener {
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let out = cx
-            .elbv2
-            .create_listener()
-            .load_balancer_arn(p.req("load_balancer")?)
+        let lb = p.req("load_balancer")?;
+        let b = (cx.elbv2.create_listener())
+            .load_balancer_arn(lb)
             .protocol(ProtocolEnum::Tcp)
             .port(port(p)?)
             .default_actions(forward(p)?)
-            .set_tags(Some(creation_tags(req.lab, req.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateListener"))?;
-        let arn = out
-            .listeners()
-            .first()
-            .and_then(|l| l.listener_arn())
-            .ok_or_else(|| missing("CreateListener", "listener ARN"))?;
-        (req.record_id)(arn);
+            .set_tags(Some(creation_tags(req)));
+        let arn = retry::create(
+            cx,
+            "CreateListener",
+            || b.clone().send(),
+            |out| out.listeners?.into_iter().find_map(|l| l.listener_arn),
+            || async { made_by(cx, &of_load_balancer(cx, lb).await?, req).await },
+        )
+        .await?;
+        (req.record_id)(&arn);
         Ok(Attrs::new())
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
-        cx.elbv2
-            .modify_listener()
+        let b = (cx.elbv2.modify_listener())
             .listener_arn(req.id)
-            .port(port(Props(req.new))?)
-            .send()
-            .await
-            .map_err(sdk("ModifyListener"))?;
+            .port(port(Props(req.new))?);
+        retry::send(cx, "ModifyListener", || b.clone().send()).await?;
         Ok(req.attrs.clone())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.elbv2
-            .delete_listener()
-            .listener_arn(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteListener"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx.elbv2.delete_listener().listener_arn(req.id);
+        retry::send(cx, "DeleteListener", || b.clone().send()).await?;
         Ok(())
     }
 
     /// Listeners are found through the lab's load balancers (tag searches
     /// of some emulators do not list listeners), then by their own tags.
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let mut arns = Vec::new();
-        for lb in load_balancers_of_lab(cx, lab).await? {
-            let listeners = match cx
-                .elbv2
-                .describe_listeners()
-                .load_balancer_arn(&lb.id)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-            {
-                Ok(listeners) => listeners,
-                Err(e) => match sdk("DescribeListeners")(e) {
-                    // Deleted since it was listed: its listeners went with it.
-                    e if e.class == ErrorClass::NotFound => continue,
-                    e => return Err(e),
-                },
-            };
-            arns.extend(
-                listeners
-                    .iter()
-                    .filter_map(|l| l.listener_arn().map(String::from)),
-            );
-        }
+        let balancers = load_balancers_of_lab(cx, lab).await?;
+        let lists =
+            futures::future::try_join_all(balancers.iter().map(|lb| of_load_balancer(cx, &lb.id)))
+                .await?;
+        let arns: Vec<String> = lists.into_iter().flatten().collect();
         of_lab(cx, SCHEMA.kind, &arns, lab).await
     }
 }

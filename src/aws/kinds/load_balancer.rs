@@ -6,19 +6,22 @@
 //! outlive the load balancer by minutes and keep its subnets and security
 //! groups from being deleted.
 
-use super::kind::{Cx, Kind};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded};
+use crate::aws::errors::missing;
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::validate::{check_ip_in_subnet, fail};
+use crate::aws::{retry, tags};
 use crate::cost::{self, Price};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
-use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Stage, Tagged,
+};
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, SubnetMapping, Tag,
+    TagDescription,
 };
 use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
@@ -93,12 +96,35 @@ pub fn name(lab: &str, address: &str) -> String {
     out
 }
 
-/// The tags every ELBv2 resource of `lab` at `address` gets at creation.
-pub fn creation_tags(lab: &str, address: &str) -> Vec<Tag> {
-    tags::pairs(lab, address)
+/// The tags every ELBv2 resource `req` makes gets at creation.
+pub fn creation_tags(req: &CreateRequest<'_>) -> Vec<Tag> {
+    tags::pairs(req)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
+}
+
+/// The tags of the ELBv2 resources `arns`.
+async fn tags_of(cx: &Cx, arns: &[String]) -> Result<Vec<TagDescription>, ProviderError> {
+    // DescribeTags takes at most 20 resources a call.
+    let calls = arns.chunks(20).map(|chunk| async move {
+        let b = cx
+            .elbv2
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()));
+        let out = retry::send(cx, "DescribeTags", || b.clone().send()).await?;
+        Ok::<_, ProviderError>(out.tag_descriptions.unwrap_or_default())
+    });
+    let pages = futures::future::try_join_all(calls).await?;
+    Ok(pages.into_iter().flatten().collect())
+}
+
+/// The value of tag `key` of a described ELBv2 resource.
+fn tag<'a>(d: &'a TagDescription, key: &str) -> Option<&'a str> {
+    d.tags()
+        .iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
 }
 
 /// Of the ELBv2 resources `arns` of kind `kind`, those tagged with `lab`.
@@ -108,53 +134,84 @@ pub async fn of_lab(
     arns: &[String],
     lab: &str,
 ) -> Result<Vec<Tagged>, ProviderError> {
-    let mut found = Vec::new();
-    // DescribeTags takes at most 20 resources a call.
-    for chunk in arns.chunks(20) {
-        let out = cx
-            .elbv2
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(sdk("DescribeTags"))?;
-        for d in out.tag_descriptions() {
-            let tag = |key: &str| {
-                d.tags()
-                    .iter()
-                    .find(|t| t.key() == Some(key))
-                    .and_then(|t| t.value())
-            };
-            if let (Some(arn), Some(l)) = (d.resource_arn(), tag(tags::LAB))
-                && l == lab
-            {
-                found.push(Tagged {
-                    kind: kind.to_string(),
-                    id: arn.to_string(),
-                    address: tag(tags::RESOURCE).unwrap_or_default().to_string(),
-                });
-            }
-        }
+    Ok(tags_of(cx, arns)
+        .await?
+        .iter()
+        .filter(|d| tag(d, tags::LAB) == Some(lab))
+        .filter_map(|d| {
+            Some(Tagged {
+                kind: kind.to_string(),
+                id: d.resource_arn()?.to_string(),
+                address: tag(d, tags::RESOURCE).unwrap_or_default().to_string(),
+            })
+        })
+        .collect())
+}
+
+/// Of the ELBv2 resources `arns`, the one `req` made (its lab, address and
+/// token tags): what a create whose answer was lost made.
+pub async fn made_by(
+    cx: &Cx,
+    arns: &[String],
+    req: &CreateRequest<'_>,
+) -> Result<Option<String>, ProviderError> {
+    Ok(tags_of(cx, arns)
+        .await?
+        .iter()
+        .find(|d| {
+            tag(d, tags::LAB) == Some(req.lab)
+                && tag(d, tags::RESOURCE) == Some(req.address)
+                && tag(d, tags::TOKEN) == Some(req.token)
+        })
+        .and_then(|d| d.resource_arn().map(String::from)))
+}
+
+/// The ARNs a marker-paged ELBv2 listing gives (`arns` reads a page's);
+/// none when what it lists under is gone, or no resource has a name asked for.
+pub async fn listed<P, E, Fut>(
+    cx: &Cx,
+    op: &str,
+    call: impl Fn(Option<String>) -> Fut,
+    next: impl Fn(&P) -> Option<String>,
+    arns: impl Fn(P) -> Vec<String>,
+) -> Result<Vec<String>, ProviderError>
+where
+    Fut: std::future::Future<Output = Result<P, crate::aws::errors::Sdk<E>>> + Send + 'static,
+    P: Send + 'static,
+    E: aws_sdk_elasticloadbalancingv2::error::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+{
+    match retry::pages(cx, op, call, next).await {
+        Ok(pages) => Ok(pages.into_iter().flat_map(arns).collect()),
+        Err(e) if e.class == ErrorClass::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
     }
-    Ok(found)
+}
+
+/// The ARNs of the load balancers named `names` (none: all of them).
+async fn arns(cx: &Cx, names: &[String]) -> Result<Vec<String>, ProviderError> {
+    let list =
+        (cx.elbv2.describe_load_balancers()).set_names((!names.is_empty()).then(|| names.to_vec()));
+    listed(
+        cx,
+        "DescribeLoadBalancers",
+        |marker| list.clone().set_marker(marker).send(),
+        |page| page.next_marker.clone(),
+        |page| {
+            (page.load_balancers.into_iter().flatten())
+                .filter_map(|lb| lb.load_balancer_arn)
+                .collect()
+        },
+    )
+    .await
 }
 
 /// The load balancers tagged with `lab`.
 pub async fn load_balancers_of_lab(cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-    let all = cx
-        .elbv2
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(sdk("DescribeLoadBalancers"))?;
-    let arns: Vec<String> = all
-        .iter()
-        .filter_map(|lb| lb.load_balancer_arn().map(String::from))
-        .collect();
-    of_lab(cx, SCHEMA.kind, &arns, lab).await
+    of_lab(cx, SCHEMA.kind, &arns(cx, &[]).await?, lab).await
 }
 
 /// Waits until the load balancer is active; its attributes.
@@ -162,13 +219,8 @@ async fn wait_active(cx: &Cx, arn: &str) -> Result<Attrs, ProviderError> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(500);
     loop {
-        let out = cx
-            .elbv2
-            .describe_load_balancers()
-            .load_balancer_arns(arn)
-            .send()
-            .await
-            .map_err(sdk("DescribeLoadBalancers"))?;
+        let b = cx.elbv2.describe_load_balancers().load_balancer_arns(arn);
+        let out = retry::send(cx, "DescribeLoadBalancers", || b.clone().send()).await?;
         let lb = out
             .load_balancers()
             .first()
@@ -219,13 +271,9 @@ async fn wait_interfaces_gone(cx: &Cx, arn: &str) -> Result<(), ProviderError> {
     let start = Instant::now();
     let mut delay = Duration::from_secs(2);
     loop {
-        let out = cx
-            .ec2
-            .describe_network_interfaces()
-            .filters(tags::filter("description", &[&description]))
-            .send()
-            .await
-            .map_err(sdk("DescribeNetworkInterfaces"))?;
+        let b = (cx.ec2.describe_network_interfaces())
+            .filters(tags::filter("description", &[&description]));
+        let out = retry::send(cx, "DescribeNetworkInterfaces", || b.clone().send()).await?;
         let left: Vec<&str> = out
             .network_interfaces()
             .iter()
@@ -246,14 +294,20 @@ async fn wait_interfaces_gone(cx: &Cx, arn: &str) -> Result<(), ProviderError> {
                 ),
             });
         }
-        tracing::info!(
-            "{arn}: waiting for AWS to remove network interfaces {}",
+        cx.note(&format!(
+            "waiting for AWS to remove its network interfaces {}",
             left.join(", ")
-        );
+        ));
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(15));
     }
 }
+
+/// Made, then usable (its listeners added, its DNS name known) once active.
+static STAGES: &[Stage] = &[
+    Stage::first("create", &[]),
+    Stage::after("active", &["create"], &[]).giving(&["id", "dns_name", "zone_id"]),
+];
 
 fn is_internet_facing(props: &IndexMap<String, Value>) -> bool {
     props.get("scheme").and_then(Value::as_str) == Some("internet-facing")
@@ -314,7 +368,17 @@ impl Kind for LoadBalancer {
         Ok(())
     }
 
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
+        if req.stage == "active" {
+            return wait_active(cx, recorded(req)?).await;
+        }
+        if req.stage != "create" {
+            return Err(no_stage(req));
+        }
         let p = Props(req.props);
         let mappings = p
             .list("subnets")
@@ -328,45 +392,36 @@ impl Kind for LoadBalancer {
             })
             .collect::<Result<Vec<_>, ProviderError>>()?;
         let groups = p.strs("security_groups");
-        let out = cx
-            .elbv2
-            .create_load_balancer()
-            .name(name(req.lab, req.address))
+        let lb_name = name(req.lab, req.address);
+        let b = (cx.elbv2.create_load_balancer())
+            .name(&lb_name)
             .r#type(LoadBalancerTypeEnum::Network)
             .scheme(LoadBalancerSchemeEnum::from(
                 p.str("scheme").unwrap_or("internal"),
             ))
             .set_subnet_mappings(Some(mappings))
             .set_security_groups((!groups.is_empty()).then_some(groups))
-            .set_tags(Some(creation_tags(req.lab, req.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateLoadBalancer"))?;
-        let arn = out
-            .load_balancers()
-            .first()
-            .and_then(|lb| lb.load_balancer_arn())
-            .ok_or_else(|| missing("CreateLoadBalancer", "load balancer ARN"))?;
-        (req.record_id)(arn);
-        wait_active(cx, arn).await
+            .set_tags(Some(creation_tags(req)));
+        let arn = retry::create(
+            cx,
+            "CreateLoadBalancer",
+            || b.clone().send(),
+            |out| (out.load_balancers?.into_iter()).find_map(|lb| lb.load_balancer_arn),
+            || async { made_by(cx, &arns(cx, std::slice::from_ref(&lb_name)).await?, req).await },
+        )
+        .await?;
+        (req.record_id)(&arn);
+        Ok(Attrs::new())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
         // Its listeners go with it. Gone already still waits for its interfaces.
-        match cx
-            .elbv2
-            .delete_load_balancer()
-            .load_balancer_arn(id)
-            .send()
-            .await
-        {
-            Ok(_) => {}
-            Err(e) => match sdk("DeleteLoadBalancer")(e) {
-                e if e.class == ErrorClass::NotFound => {}
-                e => return Err(e),
-            },
+        let b = cx.elbv2.delete_load_balancer().load_balancer_arn(req.id);
+        match retry::send(cx, "DeleteLoadBalancer", || b.clone().send()).await {
+            Err(e) if e.class != ErrorClass::NotFound => return Err(e),
+            _ => {}
         }
-        wait_interfaces_gone(cx, id).await
+        wait_interfaces_gone(cx, req.id).await
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {

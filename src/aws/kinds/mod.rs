@@ -48,3 +48,79 @@ pub fn sweep_order() -> Vec<&'static str> {
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.schema().kind == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::graph::DEPENDS_ON;
+    use crate::engine::value::{Ref, Value};
+    use indexmap::IndexMap;
+
+    /// Properties that pick each kind's other stage lists.
+    fn variants() -> Vec<IndexMap<String, Value>> {
+        let handle = Value::Ref(Ref {
+            address: "network_interface.n".into(),
+            attr: "id".into(),
+        });
+        vec![
+            IndexMap::new(),
+            IndexMap::from([("public".to_string(), Value::Bool(true))]),
+            IndexMap::from([("source_dest_check".to_string(), Value::Bool(false))]),
+            IndexMap::from([("network_interface".to_string(), handle)]),
+        ]
+    }
+
+    #[test]
+    fn what_holds_a_kind_is_swept_before_it() {
+        for kind in KINDS {
+            for holder in kind.held_by() {
+                let holder = find(holder).expect("a kind");
+                assert!(
+                    holder.sweep_rank() <= kind.sweep_rank(),
+                    "{} holds {} but is swept after it",
+                    holder.schema().kind,
+                    kind.schema().kind
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_kinds_stages_run_in_order_on_its_own_fields_and_attributes() {
+        for kind in KINDS {
+            let schema = kind.schema();
+            for props in variants() {
+                let stages = kind.stages(&props);
+                let what = format!("{} with {props:?}", schema.kind);
+                assert!(!stages.is_empty(), "{what}");
+                assert!(stages[0].after.is_empty(), "{what}: the first runs first");
+                for (n, stage) in stages.iter().enumerate().skip(1) {
+                    assert!(!stage.after.is_empty(), "{what}: {} runs after", stage.name);
+                    for before in stage.after {
+                        assert!(
+                            stages[..n].iter().any(|s| s.name == *before),
+                            "{what}: {} after {before}, an earlier stage",
+                            stage.name
+                        );
+                    }
+                }
+                for stage in &stages {
+                    for need in stage.needs {
+                        assert!(
+                            *need == DEPENDS_ON || schema.field(need).is_some(),
+                            "{what}: {} needs {need}, not a field",
+                            stage.name
+                        );
+                    }
+                    for attr in stage.gives {
+                        assert!(
+                            *attr == "id" || schema.attrs.contains(attr),
+                            "{what}: {} gives {attr}, not an attribute",
+                            stage.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,15 +1,21 @@
 //! `network_interface`: an elastic network interface with a fixed address.
 
-use super::kind::{Cx, Kind, tagged};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded, tagged};
+use crate::aws::errors::missing;
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::validate::check_private_ip;
+use crate::aws::{retry, tags};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
-use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
+};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, NetworkInterface as Described, ResourceType,
+};
+use indexmap::IndexMap;
 
 /// The `network_interface` kind.
 pub struct NetworkInterface;
@@ -42,15 +48,43 @@ static SCHEMA: Schema = Schema {
 };
 
 async fn set_check(cx: &Cx, id: &str, check: bool) -> Result<(), ProviderError> {
-    cx.ec2
-        .modify_network_interface_attribute()
+    let b = (cx.ec2.modify_network_interface_attribute())
         .network_interface_id(id)
-        .source_dest_check(AttributeBooleanValue::builder().value(check).build())
-        .send()
-        .await
-        .map_err(sdk("ModifyNetworkInterfaceAttribute"))?;
+        .source_dest_check(AttributeBooleanValue::builder().value(check).build());
+    retry::send(cx, "ModifyNetworkInterfaceAttribute", || b.clone().send()).await?;
     Ok(())
 }
+
+/// The interfaces `filters` select.
+async fn described(cx: &Cx, filters: Vec<Filter>) -> Result<Vec<Described>, ProviderError> {
+    let b = cx
+        .ec2
+        .describe_network_interfaces()
+        .set_filters(Some(filters));
+    let out = retry::send(cx, "DescribeNetworkInterfaces", || b.clone().send()).await?;
+    Ok(out.network_interfaces.unwrap_or_default())
+}
+
+/// The interfaces `filter` selects, each with what it serves: what keeps a
+/// subnet, group or VPC in use.
+pub(super) async fn holders(cx: &Cx, filter: Filter) -> Result<Vec<String>, ProviderError> {
+    Ok(described(cx, vec![filter])
+        .await?
+        .iter()
+        .filter_map(|n| {
+            let id = n.network_interface_id()?;
+            let what = match n.attachment().and_then(|a| a.instance_id()) {
+                Some(instance) => format!("of instance {instance}"),
+                None => n.description().unwrap_or("network interface").to_string(),
+            };
+            Some(format!("{id} ({what})"))
+        })
+        .collect())
+}
+
+/// Usable once made; a router's source/destination check goes off after.
+static PLAIN: &[Stage] = &[Stage::first("create", &["id", "private_ip"])];
+static ROUTER: &[Stage] = &[PLAIN[0], Stage::after("check", &["create"], &[])];
 
 #[async_trait]
 impl Kind for NetworkInterface {
@@ -62,43 +96,57 @@ impl Kind for NetworkInterface {
         30
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &["instance", "elastic_ip"]
+    }
+
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_private_ip(r, decl)
     }
 
+    fn stages(&self, props: &IndexMap<String, Value>) -> Vec<Stage> {
+        match props.get("source_dest_check") {
+            Some(Value::Bool(false)) => ROUTER.to_vec(),
+            _ => PLAIN.to_vec(),
+        }
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let groups = p.strs("security_groups");
-        let out = cx
-            .ec2
-            .create_network_interface()
-            .subnet_id(p.req("subnet")?)
-            .set_private_ip_address(p.str("private_ip").map(String::from))
-            .set_groups((!groups.is_empty()).then_some(groups))
-            .set_description(p.str("description").map(String::from))
-            .client_token(req.token)
-            .tag_specifications(tags::spec(
-                ResourceType::NetworkInterface,
-                req.lab,
-                req.address,
-            ))
-            .send()
-            .await
-            .map_err(sdk("CreateNetworkInterface"))?;
-        let eni = out
-            .network_interface()
-            .ok_or_else(|| missing("CreateNetworkInterface", "interface"))?;
-        let id = eni
-            .network_interface_id()
-            .ok_or_else(|| missing("CreateNetworkInterface", "interface ID"))?;
-        (req.record_id)(id);
-        if !p.bool("source_dest_check").unwrap_or(true) {
-            set_check(cx, id, false).await?;
+        match req.stage {
+            "create" => {
+                let groups = p.strs("security_groups");
+                let b = (cx.ec2.create_network_interface())
+                    .subnet_id(p.req("subnet")?)
+                    .set_private_ip_address(p.str("private_ip").map(String::from))
+                    .set_groups((!groups.is_empty()).then_some(groups))
+                    .set_description(p.str("description").map(String::from))
+                    .client_token(req.token)
+                    .tag_specifications(tags::spec(ResourceType::NetworkInterface, req));
+                let out = retry::send(cx, "CreateNetworkInterface", || b.clone().send()).await?;
+                let eni = out
+                    .network_interface()
+                    .ok_or_else(|| missing("CreateNetworkInterface", "interface"))?;
+                let id = eni
+                    .network_interface_id()
+                    .ok_or_else(|| missing("CreateNetworkInterface", "interface ID"))?;
+                (req.record_id)(id);
+                Ok(Attrs::from([(
+                    "private_ip".into(),
+                    eni.private_ip_address().unwrap_or_default().into(),
+                )]))
+            }
+            "check" => {
+                set_check(
+                    cx,
+                    recorded(req)?,
+                    p.bool("source_dest_check").unwrap_or(true),
+                )
+                .await?;
+                Ok(Attrs::new())
+            }
+            _ => Err(no_stage(req)),
         }
-        Ok(Attrs::from([(
-            "private_ip".into(),
-            eni.private_ip_address().unwrap_or_default().into(),
-        )]))
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
@@ -107,37 +155,26 @@ impl Kind for NetworkInterface {
             set_check(cx, req.id, new.bool("source_dest_check").unwrap_or(true)).await?;
         }
         if old.changed(new, "security_groups") {
-            cx.ec2
-                .modify_network_interface_attribute()
+            let b = (cx.ec2.modify_network_interface_attribute())
                 .network_interface_id(req.id)
-                .set_groups(Some(new.strs("security_groups")))
-                .send()
-                .await
-                .map_err(sdk("ModifyNetworkInterfaceAttribute"))?;
+                .set_groups(Some(new.strs("security_groups")));
+            retry::send(cx, "ModifyNetworkInterfaceAttribute", || b.clone().send()).await?;
         }
         Ok(req.attrs.clone())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.ec2
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx
+            .ec2
             .delete_network_interface()
-            .network_interface_id(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteNetworkInterface"))?;
+            .network_interface_id(req.id);
+        retry::send(cx, "DeleteNetworkInterface", || b.clone().send()).await?;
         Ok(())
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let out = cx
-            .ec2
-            .describe_network_interfaces()
-            .filters(tags::lab_filter(lab))
-            .send()
-            .await
-            .map_err(sdk("DescribeNetworkInterfaces"))?;
-        Ok(out
-            .network_interfaces()
+        Ok(described(cx, vec![tags::lab_filter(lab)])
+            .await?
             .iter()
             .filter_map(|n| tagged("network_interface", n.network_interface_id(), n.tag_set()))
             .collect())

@@ -1,18 +1,18 @@
 //! `route_table`: a route table with its routes and subnet associations.
 
-use super::kind::{Cx, Kind, tagged};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded, tagged};
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::validate::fail;
+use crate::aws::{retry, tags};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
 use crate::engine::provider::{
-    Attrs, CreateRequest, ErrorClass, ProviderError, Tagged, UpdateRequest,
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Stage, Tagged, UpdateRequest,
 };
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::ResourceType;
+use aws_sdk_ec2::types::{Filter, ResourceType, RouteTable as Described};
+use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
@@ -83,38 +83,41 @@ async fn put_route(
         "gateway" => (Some(id.clone()), None),
         _ => (None, Some(id.clone())),
     };
-    macro_rules! send {
-        ($call:ident, $op:literal) => {
-            cx.ec2
-                .$call()
-                .route_table_id(table)
-                .destination_cidr_block(cidr)
-                .set_gateway_id(gateway)
-                .set_network_interface_id(eni)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk($op))
-        };
-    }
     if replace {
-        send!(replace_route, "ReplaceRoute")
+        let b = (cx.ec2.replace_route())
+            .route_table_id(table)
+            .destination_cidr_block(cidr)
+            .set_gateway_id(gateway)
+            .set_network_interface_id(eni);
+        retry::send(cx, "ReplaceRoute", || b.clone().send()).await?;
     } else {
-        send!(create_route, "CreateRoute")
+        let b = (cx.ec2.create_route())
+            .route_table_id(table)
+            .destination_cidr_block(cidr)
+            .set_gateway_id(gateway)
+            .set_network_interface_id(eni);
+        retry::send_once(cx, "CreateRoute", &["RouteAlreadyExists"], || {
+            b.clone().send()
+        })
+        .await?;
     }
+    Ok(())
+}
+
+/// The route tables `filters` select.
+pub(super) async fn described(
+    cx: &Cx,
+    filters: Vec<Filter>,
+) -> Result<Vec<Described>, ProviderError> {
+    let b = cx.ec2.describe_route_tables().set_filters(Some(filters));
+    let out = retry::send(cx, "DescribeRouteTables", || b.clone().send()).await?;
+    Ok(out.route_tables.unwrap_or_default())
 }
 
 /// Current associations: subnet ID → association ID (the main one excluded).
 async fn associations(cx: &Cx, table: &str) -> Result<BTreeMap<String, String>, ProviderError> {
-    let out = cx
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(table)
-        .send()
-        .await
-        .map_err(sdk("DescribeRouteTables"))?;
-    Ok(out
-        .route_tables()
+    let tables = described(cx, vec![tags::filter("route-table-id", &[table])]).await?;
+    Ok(tables
         .iter()
         .flat_map(|t| t.associations())
         .filter(|a| !a.main().unwrap_or(false))
@@ -127,32 +130,71 @@ async fn associations(cx: &Cx, table: &str) -> Result<BTreeMap<String, String>, 
         .collect())
 }
 
-async fn associate(cx: &Cx, table: &str, subnet: &str) -> Result<(), ProviderError> {
-    cx.ec2
-        .associate_route_table()
+/// Associates `subnet`; the association's ID, unless an attempt whose
+/// answer was lost made it.
+async fn associate(cx: &Cx, table: &str, subnet: &str) -> Result<Option<String>, ProviderError> {
+    let b = (cx.ec2.associate_route_table())
         .route_table_id(table)
-        .subnet_id(subnet)
-        .send()
-        .await
-        .map_err(sdk("AssociateRouteTable"))?;
-    Ok(())
+        .subnet_id(subnet);
+    let out = retry::send_once(
+        cx,
+        "AssociateRouteTable",
+        &["Resource.AlreadyAssociated"],
+        || b.clone().send(),
+    )
+    .await?;
+    Ok(out.and_then(|o| o.association_id))
 }
 
 async fn disassociate(cx: &Cx, association: &str) -> Result<(), ProviderError> {
-    match cx
+    let b = cx
         .ec2
         .disassociate_route_table()
-        .association_id(association)
-        .send()
-        .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) => match sdk("DisassociateRouteTable")(e) {
-            e if e.class == ErrorClass::NotFound => Ok(()),
-            e => Err(e),
-        },
+        .association_id(association);
+    match retry::send(cx, "DisassociateRouteTable", || b.clone().send()).await {
+        Err(e) if e.class != ErrorClass::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
+
+/// The associations recorded in a table's attributes.
+fn recorded_associations(attrs: &Attrs) -> Vec<String> {
+    attrs
+        .get("associations")
+        .and_then(Json::as_object)
+        .map(|m| {
+            m.values()
+                .filter_map(Json::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Deletes a table whose associations are `known` (or looked up).
+async fn delete_table(cx: &Cx, id: &str, known: Option<Vec<String>>) -> Result<(), ProviderError> {
+    let listed = known.is_some();
+    let associations = match known {
+        Some(a) => a,
+        None => associations(cx, id).await?.into_values().collect(),
+    };
+    futures::future::try_join_all(associations.iter().map(|a| disassociate(cx, a))).await?;
+    let b = cx.ec2.delete_route_table().route_table_id(id);
+    match retry::send(cx, "DeleteRouteTable", || b.clone().send()).await {
+        // An association the state did not record: look them all up.
+        Err(e) if e.class == ErrorClass::DependencyViolation && listed => {
+            Box::pin(delete_table(cx, id, None)).await
+        }
+        r => r.map(drop),
+    }
+}
+
+/// Made in its VPC, then routes and subnet associations side by side.
+static STAGES: &[Stage] = &[
+    Stage::first("create", &["id"]),
+    Stage::after("routes", &["create"], &["routes"]),
+    Stage::after("subnets", &["create"], &["subnets"]),
+];
 
 #[async_trait]
 impl Kind for RouteTable {
@@ -186,29 +228,54 @@ impl Kind for RouteTable {
         Ok(())
     }
 
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let out = cx
-            .ec2
-            .create_route_table()
-            .vpc_id(p.req("vpc")?)
-            .client_token(req.token)
-            .tag_specifications(tags::spec(ResourceType::RouteTable, req.lab, req.address))
-            .send()
-            .await
-            .map_err(sdk("CreateRouteTable"))?;
-        let id = out
-            .route_table()
-            .and_then(|t| t.route_table_id())
-            .ok_or_else(|| missing("CreateRouteTable", "route table ID"))?;
-        (req.record_id)(id);
-        for (cidr, target) in routes(p) {
-            put_route(cx, id, &cidr, &target, false).await?;
+        match req.stage {
+            "create" => {
+                let b = (cx.ec2.create_route_table())
+                    .vpc_id(p.req("vpc")?)
+                    .client_token(req.token)
+                    .tag_specifications(tags::spec(ResourceType::RouteTable, req));
+                let out = retry::send(cx, "CreateRouteTable", || b.clone().send()).await?;
+                let id = out
+                    .route_table()
+                    .and_then(|t| t.route_table_id())
+                    .ok_or_else(|| {
+                        crate::aws::errors::missing("CreateRouteTable", "route table ID")
+                    })?;
+                (req.record_id)(id);
+                Ok(Attrs::new())
+            }
+            "routes" => {
+                let id = recorded(req)?;
+                let routes = routes(p);
+                futures::future::try_join_all(
+                    routes
+                        .iter()
+                        .map(|(cidr, target)| put_route(cx, id, cidr, target, false)),
+                )
+                .await?;
+                Ok(Attrs::new())
+            }
+            "subnets" => {
+                let id = recorded(req)?;
+                let subnets = p.strs("subnets");
+                let made =
+                    futures::future::try_join_all(subnets.iter().map(|s| associate(cx, id, s)))
+                        .await?;
+                let known: serde_json::Map<String, Json> = subnets
+                    .into_iter()
+                    .zip(made)
+                    .filter_map(|(s, a)| Some((s, Json::from(a?))))
+                    .collect();
+                Ok(Attrs::from([("associations".into(), Json::Object(known))]))
+            }
+            _ => Err(no_stage(req)),
         }
-        for subnet in p.strs("subnets") {
-            associate(cx, id, &subnet).await?;
-        }
-        Ok(Attrs::new())
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
@@ -222,14 +289,15 @@ impl Kind for RouteTable {
             }
         }
         for cidr in old_routes.keys().filter(|c| !new_routes.contains_key(*c)) {
-            cx.ec2
-                .delete_route()
+            let b = (cx.ec2.delete_route())
                 .route_table_id(req.id)
-                .destination_cidr_block(cidr)
-                .send()
-                .await
-                .map_err(sdk("DeleteRoute"))?;
+                .destination_cidr_block(cidr);
+            match retry::send(cx, "DeleteRoute", || b.clone().send()).await {
+                Err(e) if e.class != ErrorClass::NotFound => return Err(e),
+                _ => {}
+            }
         }
+        let mut attrs = req.attrs.clone();
         if old.changed(new, "subnets") {
             let current = associations(cx, req.id).await?;
             let wanted = new.strs("subnets");
@@ -241,33 +309,25 @@ impl Kind for RouteTable {
                     disassociate(cx, association).await?;
                 }
             }
+            let now = associations(cx, req.id).await?;
+            let now = now.into_iter().map(|(s, a)| (s, Json::from(a))).collect();
+            attrs.insert("associations".into(), Json::Object(now));
         }
-        Ok(req.attrs.clone())
+        Ok(attrs)
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        for association in associations(cx, id).await?.values() {
-            disassociate(cx, association).await?;
-        }
-        cx.ec2
-            .delete_route_table()
-            .route_table_id(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteRouteTable"))?;
-        Ok(())
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        // The state recorded every association when it holds one per subnet.
+        let known = req.attrs.map(recorded_associations).filter(|a| {
+            req.props
+                .is_some_and(|p| Props(p).strs("subnets").len() == a.len())
+        });
+        delete_table(cx, req.id, known).await
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let out = cx
-            .ec2
-            .describe_route_tables()
-            .filters(tags::lab_filter(lab))
-            .send()
-            .await
-            .map_err(sdk("DescribeRouteTables"))?;
-        Ok(out
-            .route_tables()
+        Ok(described(cx, vec![tags::lab_filter(lab)])
+            .await?
             .iter()
             .filter_map(|t| tagged("route_table", t.route_table_id(), t.tags()))
             .collect())

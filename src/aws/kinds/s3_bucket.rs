@@ -5,11 +5,12 @@
 //! cannot find; buckets so named are the lab's even if the crash came before
 //! their tags.
 
-use super::kind::{Cx, Kind};
-use crate::aws::errors::sdk;
-use crate::aws::tags;
+use super::kind::{Cx, Kind, no_stage};
+use crate::aws::{retry, tags};
 use crate::cost::Price;
-use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Stage, Tagged,
+};
 use crate::engine::schema::Schema;
 use crate::engine::value::Value;
 use async_trait::async_trait;
@@ -24,7 +25,8 @@ use indexmap::IndexMap;
 /// whatever a policy or ACL says, encrypted at rest (SSE-S3, no cost), and
 /// reachable only over TLS.
 async fn harden(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
-    cx.s3
+    let block = cx
+        .s3
         .put_public_access_block()
         .bucket(bucket)
         .public_access_block_configuration(
@@ -34,10 +36,7 @@ async fn harden(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
                 .block_public_policy(true)
                 .restrict_public_buckets(true)
                 .build(),
-        )
-        .send()
-        .await
-        .map_err(sdk("PutPublicAccessBlock"))?;
+        );
     let sse = ServerSideEncryptionConfiguration::builder()
         .rules(
             ServerSideEncryptionRule::builder()
@@ -51,25 +50,27 @@ async fn harden(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
         )
         .build()
         .map_err(|e| ProviderError::other(format!("PutBucketEncryption: {e}")))?;
-    cx.s3
-        .put_bucket_encryption()
+    let encrypt = (cx.s3.put_bucket_encryption())
         .bucket(bucket)
-        .server_side_encryption_configuration(sse)
-        .send()
-        .await
-        .map_err(sdk("PutBucketEncryption"))?;
-    if cx.plain_http {
-        // An emulator over plain HTTP: the policy would refuse every call.
-        tracing::info!("the endpoint is plain HTTP: bucket {bucket} gets no TLS-only policy");
-        return Ok(());
-    }
-    cx.s3
-        .put_bucket_policy()
-        .bucket(bucket)
-        .policy(tls_only_policy(bucket))
-        .send()
-        .await
-        .map_err(sdk("PutBucketPolicy"))?;
+        .server_side_encryption_configuration(sse);
+    let policy = async {
+        if cx.plain_http {
+            // An emulator over plain HTTP: the policy would refuse every call.
+            tracing::info!("the endpoint is plain HTTP: bucket {bucket} gets no TLS-only policy");
+            return Ok(());
+        }
+        let b = (cx.s3.put_bucket_policy())
+            .bucket(bucket)
+            .policy(tls_only_policy(bucket));
+        retry::send(cx, "PutBucketPolicy", || b.clone().send())
+            .await
+            .map(drop)
+    };
+    futures::try_join!(
+        retry::send(cx, "PutPublicAccessBlock", || block.clone().send()),
+        retry::send(cx, "PutBucketEncryption", || encrypt.clone().send()),
+        policy,
+    )?;
     Ok(())
 }
 
@@ -129,54 +130,51 @@ fn region(cx: &Cx) -> &str {
     cx.s3.config().region().map_or("us-east-1", |r| r.as_ref())
 }
 
+/// `lab`'s buckets in this region, known by their names.
+pub async fn named(cx: &Cx, lab: &str) -> Result<Vec<String>, ProviderError> {
+    let b = (cx.s3.list_buckets())
+        .prefix(prefix(lab))
+        .bucket_region(region(cx));
+    let out = retry::send(cx, "ListBuckets", || b.clone().send()).await?;
+    Ok(out
+        .buckets()
+        .iter()
+        .filter(|b| b.bucket_region().is_none_or(|r| r == region(cx)))
+        .filter_map(|b| b.name())
+        .filter(|n| is_named_for(lab, n))
+        .map(String::from)
+        .collect())
+}
+
 /// `lab`'s buckets in this region, each with its `labrun:resource` tag (empty
 /// when a crash came before the tags).
 pub async fn of_lab(cx: &Cx, lab: &str) -> Result<Vec<(String, String)>, ProviderError> {
-    let out = cx
-        .s3
-        .list_buckets()
-        .prefix(prefix(lab))
-        .bucket_region(region(cx))
-        .send()
-        .await
-        .map_err(sdk("ListBuckets"))?;
-    let mut found = Vec::new();
-    for bucket in out.buckets() {
-        let Some(name) = bucket.name().filter(|n| is_named_for(lab, n)) else {
-            continue;
-        };
-        if bucket.bucket_region().is_some_and(|r| r != region(cx)) {
-            continue;
-        }
-        let tags = match cx.s3.get_bucket_tagging().bucket(name).send().await {
+    let names = named(cx, lab).await?;
+    let tagged = futures::future::try_join_all(names.into_iter().map(|name| async move {
+        let b = cx.s3.get_bucket_tagging().bucket(&name);
+        let tags = match retry::send(cx, "GetBucketTagging", || b.clone().send()).await {
             Ok(out) => out.tag_set().to_vec(),
-            Err(e) => match sdk("GetBucketTagging")(e) {
-                e if e.class == ErrorClass::NotFound => Vec::new(),
-                e => return Err(e),
-            },
+            Err(e) if e.class == ErrorClass::NotFound => Vec::new(),
+            Err(e) => return Err(e),
         };
         let tag = |key: &str| {
             tags.iter()
                 .find(|t| t.key() == key)
                 .map(|t| t.value().to_string())
         };
-        if tag(tags::LAB).is_none_or(|l| l == lab) {
-            found.push((name.to_string(), tag(tags::RESOURCE).unwrap_or_default()));
-        }
-    }
-    Ok(found)
+        Ok(tag(tags::LAB)
+            .is_none_or(|l| l == lab)
+            .then(|| (name.clone(), tag(tags::RESOURCE).unwrap_or_default())))
+    }))
+    .await?;
+    Ok(tagged.into_iter().flatten().collect())
 }
 
 /// Deletes every object of `bucket`, a page at a time.
 async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
     loop {
-        let page = cx
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(sdk("ListObjectsV2"))?;
+        let list = cx.s3.list_objects_v2().bucket(bucket);
+        let page = retry::send(cx, "ListObjectsV2", || list.clone().send()).await?;
         let ids = page
             .contents()
             .iter()
@@ -195,15 +193,16 @@ async fn empty(cx: &Cx, bucket: &str) -> Result<(), ProviderError> {
             .quiet(true)
             .build()
             .map_err(|e| ProviderError::other(format!("DeleteObjects: {e}")))?;
-        cx.s3
-            .delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(sdk("DeleteObjects"))?;
+        let b = cx.s3.delete_objects().bucket(bucket).delete(delete);
+        retry::send(cx, "DeleteObjects", || b.clone().send()).await?;
     }
 }
+
+/// Named (its ID) before it is made, usable once made and hardened; tagged after.
+static STAGES: &[Stage] = &[
+    Stage::first("create", &["id"]),
+    Stage::after("tags", &["create"], &[]),
+];
 
 #[async_trait]
 impl Kind for S3Bucket {
@@ -212,7 +211,11 @@ impl Kind for S3Bucket {
     }
 
     fn sweep_rank(&self) -> u8 {
-        95
+        14
+    }
+
+    fn held_by(&self) -> &'static [&'static str] {
+        &["s3_object"]
     }
 
     fn price(&self, _props: &IndexMap<String, Value>) -> Price {
@@ -222,46 +225,57 @@ impl Kind for S3Bucket {
         }
     }
 
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let bucket = name(req.lab, req.token);
-        (req.record_id)(&bucket);
-        let mut create = cx.s3.create_bucket().bucket(&bucket);
-        if region(cx) != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(region(cx)))
-                    .build(),
-            );
+        match req.stage {
+            "create" => {
+                (req.record_id)(&bucket);
+                let mut create = cx.s3.create_bucket().bucket(&bucket);
+                if region(cx) != "us-east-1" {
+                    create = create.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(region(cx)))
+                            .build(),
+                    );
+                }
+                retry::send_once(cx, "CreateBucket", &["BucketAlreadyOwnedByYou"], || {
+                    create.clone().send()
+                })
+                .await?;
+                harden(cx, &bucket).await?;
+            }
+            "tags" => {
+                let tag_set = tags::pairs(req)
+                    .into_iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
+                let tagging = Tagging::builder()
+                    .set_tag_set(Some(tag_set))
+                    .build()
+                    .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
+                let b = cx.s3.put_bucket_tagging().bucket(&bucket).tagging(tagging);
+                retry::send(cx, "PutBucketTagging", || b.clone().send()).await?;
+            }
+            _ => return Err(no_stage(req)),
         }
-        create.send().await.map_err(sdk("CreateBucket"))?;
-        let tag_set = tags::pairs(req.lab, req.address)
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(tag_set))
-            .build()
-            .map_err(|e| ProviderError::other(format!("PutBucketTagging: {e}")))?;
-        cx.s3
-            .put_bucket_tagging()
-            .bucket(&bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .map_err(sdk("PutBucketTagging"))?;
-        harden(cx, &bucket).await?;
         Ok(Attrs::new())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        empty(cx, id).await?;
-        cx.s3
-            .delete_bucket()
-            .bucket(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteBucket"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        // Its objects usually went first; emptied only when it is not empty.
+        let b = cx.s3.delete_bucket().bucket(req.id);
+        match retry::send(cx, "DeleteBucket", || b.clone().send()).await {
+            Err(e) if e.class == ErrorClass::DependencyViolation => {
+                empty(cx, req.id).await?;
+                retry::send(cx, "DeleteBucket", || b.clone().send()).await?;
+            }
+            r => drop(r?),
+        }
         Ok(())
     }
 

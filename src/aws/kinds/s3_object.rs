@@ -3,11 +3,13 @@
 
 use super::kind::{Cx, Kind};
 use super::s3_bucket;
-use crate::aws::errors::sdk;
+use crate::aws::errors::classify;
 use crate::aws::props::Props;
-use crate::aws::tags;
+use crate::aws::{retry, tags};
 use crate::cost::Price;
-use crate::engine::provider::{Attrs, CreateRequest, ErrorClass, ProviderError, Tagged};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ErrorClass, ProviderError, Tagged,
+};
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
@@ -49,7 +51,7 @@ pub async fn presign(cx: &Cx, id: &str, expires: Duration) -> Result<String, Pro
         .key(key)
         .presigned(config)
         .await
-        .map_err(sdk("GetObject (presigned)"))?;
+        .map_err(|e| classify("GetObject (presigned)", e))?;
     Ok(request.uri().to_string())
 }
 
@@ -60,7 +62,7 @@ impl Kind for S3Object {
     }
 
     fn sweep_rank(&self) -> u8 {
-        90
+        12
     }
 
     fn price(&self, _props: &IndexMap<String, Value>) -> Price {
@@ -74,7 +76,7 @@ impl Kind for S3Object {
         let p = Props(req.props);
         let (bucket, key) = (p.req("bucket")?, p.req("key")?);
         (req.record_id)(&format!("{bucket}/{key}"));
-        let tagging = tags::pairs(req.lab, req.address)
+        let tagging = tags::pairs(req)
             .iter()
             .map(|(k, v)| {
                 format!(
@@ -85,70 +87,52 @@ impl Kind for S3Object {
             })
             .collect::<Vec<_>>()
             .join("&");
-        cx.s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from(p.req("content")?.as_bytes().to_vec()))
-            .tagging(tagging)
-            .send()
-            .await
-            .map_err(sdk("PutObject"))?;
+        let content = p.req("content")?;
+        // A fresh body per attempt: a stream is read once.
+        retry::send(cx, "PutObject", || {
+            (cx.s3.put_object())
+                .bucket(bucket)
+                .key(key)
+                .body(ByteStream::from(content.as_bytes().to_vec()))
+                .tagging(&tagging)
+                .send()
+        })
+        .await?;
         Ok(Attrs::new())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        let (bucket, key) = split(id)?;
-        cx.s3
-            .delete_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(sdk("DeleteObject"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let (bucket, key) = split(req.id)?;
+        let b = cx.s3.delete_object().bucket(bucket).key(key);
+        retry::send(cx, "DeleteObject", || b.clone().send()).await?;
         Ok(())
     }
 
+    /// The objects of the lab's buckets (its buckets hold nothing else),
+    /// by ID: looking up each one's tags would make the listing longer.
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let mut found = Vec::new();
-        for (bucket, _) in s3_bucket::of_lab(cx, lab).await? {
-            // A bucket or object deleted meanwhile (a destroy runs while
-            // this looks) holds nothing any more.
-            let list = match cx.s3.list_objects_v2().bucket(&bucket).send().await {
+        let buckets = s3_bucket::named(cx, lab).await?;
+        let lists = futures::future::try_join_all(buckets.iter().map(|bucket| async move {
+            let list = cx.s3.list_objects_v2().bucket(bucket);
+            // A bucket deleted meanwhile (a destroy runs while this looks)
+            // holds nothing any more.
+            let list = match retry::send(cx, "ListObjectsV2", || list.clone().send()).await {
                 Ok(list) => list,
-                Err(e) => match sdk("ListObjectsV2")(e) {
-                    e if e.class == ErrorClass::NotFound => continue,
-                    e => return Err(e),
-                },
+                Err(e) if e.class == ErrorClass::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(e),
             };
-            for key in list.contents().iter().filter_map(|o| o.key()) {
-                let tags = match cx
-                    .s3
-                    .get_object_tagging()
-                    .bucket(&bucket)
-                    .key(key)
-                    .send()
-                    .await
-                {
-                    Ok(tags) => tags,
-                    Err(e) => match sdk("GetObjectTagging")(e) {
-                        e if e.class == ErrorClass::NotFound => continue,
-                        e => return Err(e),
-                    },
-                };
-                let address = tags
-                    .tag_set()
-                    .iter()
-                    .find(|t| t.key() == tags::RESOURCE)
-                    .map(|t| t.value().to_string())
-                    .unwrap_or_default();
-                found.push(Tagged {
-                    kind: SCHEMA.kind.to_string(),
-                    id: format!("{bucket}/{key}"),
-                    address,
-                });
-            }
-        }
-        Ok(found)
+            Ok::<_, ProviderError>(
+                (list.contents().iter())
+                    .filter_map(|o| o.key())
+                    .map(|key| Tagged {
+                        kind: SCHEMA.kind.to_string(),
+                        id: format!("{bucket}/{key}"),
+                        address: String::new(),
+                    })
+                    .collect(),
+            )
+        }))
+        .await?;
+        Ok(lists.into_iter().flatten().collect())
     }
 }

@@ -1,16 +1,21 @@
 //! `security_group`: a security group with its ingress and egress rules.
 
-use super::kind::{Cx, Kind, tagged};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded, tagged};
+use super::network_interface;
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::validate::fail;
+use crate::aws::{retry, tags};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
-use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
+};
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, ResourceType, SecurityGroup as Described, UserIdGroupPair,
+};
+use indexmap::IndexMap;
 use serde_json::{Value as Json, json};
 
 /// The `security_group` kind.
@@ -118,7 +123,8 @@ enum Direction {
     Out,
 }
 
-/// Authorizes (`grant`) or revokes `rules` in one direction.
+/// Authorizes (`grant`) or revokes `rules` in one direction. A repeat
+/// after a lost answer meets the rules as the first attempt left them.
 async fn change(
     cx: &Cx,
     id: &str,
@@ -129,32 +135,36 @@ async fn change(
     if rules.is_empty() {
         return Ok(());
     }
-    let perms: Vec<IpPermission> = rules.iter().map(permission).collect();
+    let perms = Some(rules.iter().map(permission).collect::<Vec<IpPermission>>());
     macro_rules! send {
-        ($call:ident, $op:literal) => {
-            cx.ec2
-                .$call()
-                .group_id(id)
-                .set_ip_permissions(Some(perms))
-                .send()
+        ($call:ident, $op:literal, $done:literal) => {{
+            let b = cx.ec2.$call().group_id(id).set_ip_permissions(perms);
+            retry::send_once(cx, $op, &[$done], || b.clone().send())
                 .await
                 .map(drop)
-                .map_err(sdk($op))
-        };
+        }};
     }
     match (grant, dir) {
         (true, Direction::In) => send!(
             authorize_security_group_ingress,
-            "AuthorizeSecurityGroupIngress"
+            "AuthorizeSecurityGroupIngress",
+            "InvalidPermission.Duplicate"
         ),
         (true, Direction::Out) => send!(
             authorize_security_group_egress,
-            "AuthorizeSecurityGroupEgress"
+            "AuthorizeSecurityGroupEgress",
+            "InvalidPermission.Duplicate"
         ),
-        (false, Direction::In) => {
-            send!(revoke_security_group_ingress, "RevokeSecurityGroupIngress")
-        }
-        (false, Direction::Out) => send!(revoke_security_group_egress, "RevokeSecurityGroupEgress"),
+        (false, Direction::In) => send!(
+            revoke_security_group_ingress,
+            "RevokeSecurityGroupIngress",
+            "InvalidPermission.NotFound"
+        ),
+        (false, Direction::Out) => send!(
+            revoke_security_group_egress,
+            "RevokeSecurityGroupEgress",
+            "InvalidPermission.NotFound"
+        ),
     }
 }
 
@@ -172,6 +182,22 @@ async fn reconcile(
     change(cx, id, dir, true, &added).await
 }
 
+/// The security groups `filters` select.
+pub(super) async fn described(
+    cx: &Cx,
+    filters: Vec<Filter>,
+) -> Result<Vec<Described>, ProviderError> {
+    let b = cx.ec2.describe_security_groups().set_filters(Some(filters));
+    let out = retry::send(cx, "DescribeSecurityGroups", || b.clone().send()).await?;
+    Ok(out.security_groups.unwrap_or_default())
+}
+
+/// Usable (by interfaces, instances) once made; its rules follow.
+static STAGES: &[Stage] = &[
+    Stage::first("create", &["id"]),
+    Stage::after("rules", &["create"], &["ingress", "egress"]),
+];
+
 #[async_trait]
 impl Kind for SecurityGroup {
     fn schema(&self) -> &'static Schema {
@@ -180,6 +206,14 @@ impl Kind for SecurityGroup {
 
     fn sweep_rank(&self) -> u8 {
         60
+    }
+
+    fn held_by(&self) -> &'static [&'static str] {
+        &["network_interface", "instance", "load_balancer"]
+    }
+
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
     }
 
     fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
@@ -206,45 +240,45 @@ impl Kind for SecurityGroup {
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let name = req.address.split_once('.').map_or(req.address, |(_, n)| n);
-        let description = p
-            .str("description")
-            .map_or_else(|| format!("labrun lab {} {name}", req.lab), String::from);
-        let out = cx
-            .ec2
-            .create_security_group()
-            .group_name(format!("{}-{name}", req.lab))
-            .description(description)
-            .vpc_id(p.req("vpc")?)
-            .tag_specifications(tags::spec(
-                ResourceType::SecurityGroup,
-                req.lab,
-                req.address,
-            ))
-            .send()
-            .await
-            .map_err(sdk("CreateSecurityGroup"))?;
-        let id = out
-            .group_id()
-            .ok_or_else(|| missing("CreateSecurityGroup", "group ID"))?;
-        (req.record_id)(id);
-        change(
-            cx,
-            id,
-            Direction::In,
-            true,
-            &rules(p, "ingress").unwrap_or_default(),
-        )
-        .await?;
-        if let Some(egress) = rules(p, "egress") {
-            reconcile(
-                cx,
-                id,
-                Direction::Out,
-                &[canonical(&allow_all_out())],
-                &egress,
-            )
-            .await?;
+        match req.stage {
+            "create" => {
+                let name = req.address.split_once('.').map_or(req.address, |(_, n)| n);
+                let description = p
+                    .str("description")
+                    .map_or_else(|| format!("labrun lab {} {name}", req.lab), String::from);
+                let b = (cx.ec2.create_security_group())
+                    .group_name(format!("{}-{name}", req.lab))
+                    .description(description)
+                    .vpc_id(p.req("vpc")?)
+                    .tag_specifications(tags::spec(ResourceType::SecurityGroup, req));
+                let id = retry::create(
+                    cx,
+                    "CreateSecurityGroup",
+                    || b.clone().send(),
+                    |out| out.group_id,
+                    || async {
+                        let found = described(cx, tags::made_by(req)).await?;
+                        Ok(found.into_iter().find_map(|g| g.group_id))
+                    },
+                )
+                .await?;
+                (req.record_id)(&id);
+            }
+            "rules" => {
+                let id = recorded(req)?;
+                let ingress = rules(p, "ingress").unwrap_or_default();
+                let egress = async {
+                    match rules(p, "egress") {
+                        Some(egress) => {
+                            let all_out = [canonical(&allow_all_out())];
+                            reconcile(cx, id, Direction::Out, &all_out, &egress).await
+                        }
+                        None => Ok(()),
+                    }
+                };
+                futures::try_join!(change(cx, id, Direction::In, true, &ingress), egress)?;
+            }
+            _ => return Err(no_stage(req)),
         }
         Ok(Attrs::new())
     }
@@ -271,28 +305,21 @@ impl Kind for SecurityGroup {
         Ok(req.attrs.clone())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.ec2
-            .delete_security_group()
-            .group_id(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteSecurityGroup"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx.ec2.delete_security_group().group_id(req.id);
+        retry::send(cx, "DeleteSecurityGroup", || b.clone().send()).await?;
         Ok(())
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let out = cx
-            .ec2
-            .describe_security_groups()
-            .filters(tags::lab_filter(lab))
-            .send()
-            .await
-            .map_err(sdk("DescribeSecurityGroups"))?;
-        Ok(out
-            .security_groups()
+        Ok(described(cx, vec![tags::lab_filter(lab)])
+            .await?
             .iter()
             .filter_map(|g| tagged("security_group", g.group_id(), g.tags()))
             .collect())
+    }
+
+    async fn holders(&self, cx: &Cx, id: &str) -> Result<Vec<String>, ProviderError> {
+        network_interface::holders(cx, tags::filter("group-id", &[id])).await
     }
 }

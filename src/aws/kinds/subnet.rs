@@ -1,15 +1,19 @@
 //! `subnet`: a subnet of a VPC.
 
-use super::kind::{Cx, Kind, tagged};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded, tagged};
+use super::network_interface;
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::validate::{check_block_size, fail, literal_cidr, referenced_cidr};
+use crate::aws::{retry, tags};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
-use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
+};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Subnet as Described};
+use indexmap::IndexMap;
 
 /// Subnets of one VPC may not share addresses: the later one declared is at fault.
 fn check_no_overlap(r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
@@ -64,15 +68,29 @@ static SCHEMA: Schema = Schema {
 };
 
 async fn set_public(cx: &Cx, id: &str, public: bool) -> Result<(), ProviderError> {
-    cx.ec2
-        .modify_subnet_attribute()
-        .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(public).build())
-        .send()
-        .await
-        .map_err(sdk("ModifySubnetAttribute"))?;
+    let b = (cx.ec2.modify_subnet_attribute().subnet_id(id))
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(public).build());
+    retry::send(cx, "ModifySubnetAttribute", || b.clone().send()).await?;
     Ok(())
 }
+
+/// The subnets `filters` select.
+pub(super) async fn described(
+    cx: &Cx,
+    filters: Vec<Filter>,
+) -> Result<Vec<Described>, ProviderError> {
+    let b = cx.ec2.describe_subnets().set_filters(Some(filters));
+    let out = retry::send(cx, "DescribeSubnets", || b.clone().send()).await?;
+    Ok(out.subnets.unwrap_or_default())
+}
+
+/// A private subnet is usable once made; a public one once it gives
+/// instances public addresses.
+static PRIVATE: &[Stage] = &[Stage::first("create", &["id", "cidr", "az"])];
+static PUBLIC: &[Stage] = &[
+    Stage::first("create", &["cidr", "az"]),
+    Stage::after("public", &["create"], &[]).giving(&["id"]),
+];
 
 #[async_trait]
 impl Kind for Subnet {
@@ -82,6 +100,10 @@ impl Kind for Subnet {
 
     fn sweep_rank(&self) -> u8 {
         70
+    }
+
+    fn held_by(&self) -> &'static [&'static str] {
+        &["network_interface", "instance", "load_balancer"]
     }
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
@@ -100,35 +122,48 @@ impl Kind for Subnet {
         Ok(())
     }
 
+    fn stages(&self, props: &IndexMap<String, Value>) -> Vec<Stage> {
+        match props.get("public") {
+            Some(Value::Bool(true)) => PUBLIC.to_vec(),
+            _ => PRIVATE.to_vec(),
+        }
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let out = cx
-            .ec2
-            .create_subnet()
-            .vpc_id(p.req("vpc")?)
-            .cidr_block(p.req("cidr")?)
-            .set_availability_zone(p.str("az").map(String::from))
-            .tag_specifications(tags::spec(ResourceType::Subnet, req.lab, req.address))
-            .send()
-            .await
-            .map_err(sdk("CreateSubnet"))?;
-        let subnet = out
-            .subnet()
-            .ok_or_else(|| missing("CreateSubnet", "subnet"))?;
-        let id = subnet
-            .subnet_id()
-            .ok_or_else(|| missing("CreateSubnet", "subnet ID"))?;
-        (req.record_id)(id);
-        if p.bool("public").unwrap_or(false) {
-            set_public(cx, id, true).await?;
+        match req.stage {
+            "create" => {
+                let b = (cx.ec2.create_subnet())
+                    .vpc_id(p.req("vpc")?)
+                    .cidr_block(p.req("cidr")?)
+                    .set_availability_zone(p.str("az").map(String::from))
+                    .tag_specifications(tags::spec(ResourceType::Subnet, req));
+                let subnet = retry::create(
+                    cx,
+                    "CreateSubnet",
+                    || b.clone().send(),
+                    |out| out.subnet,
+                    || async { Ok(described(cx, tags::made_by(req)).await?.into_iter().next()) },
+                )
+                .await?;
+                let id = subnet
+                    .subnet_id()
+                    .ok_or_else(|| crate::aws::errors::missing("CreateSubnet", "subnet ID"))?;
+                (req.record_id)(id);
+                Ok(Attrs::from([
+                    ("cidr".into(), p.req("cidr")?.into()),
+                    (
+                        "az".into(),
+                        subnet.availability_zone().unwrap_or_default().into(),
+                    ),
+                ]))
+            }
+            "public" => {
+                set_public(cx, recorded(req)?, true).await?;
+                Ok(Attrs::new())
+            }
+            _ => Err(no_stage(req)),
         }
-        Ok(Attrs::from([
-            ("cidr".into(), p.req("cidr")?.into()),
-            (
-                "az".into(),
-                subnet.availability_zone().unwrap_or_default().into(),
-            ),
-        ]))
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
@@ -136,28 +171,21 @@ impl Kind for Subnet {
         Ok(req.attrs.clone())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.ec2
-            .delete_subnet()
-            .subnet_id(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteSubnet"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx.ec2.delete_subnet().subnet_id(req.id);
+        retry::send(cx, "DeleteSubnet", || b.clone().send()).await?;
         Ok(())
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let out = cx
-            .ec2
-            .describe_subnets()
-            .filters(tags::lab_filter(lab))
-            .send()
-            .await
-            .map_err(sdk("DescribeSubnets"))?;
-        Ok(out
-            .subnets()
+        Ok(described(cx, vec![tags::lab_filter(lab)])
+            .await?
             .iter()
             .filter_map(|s| tagged("subnet", s.subnet_id(), s.tags()))
             .collect())
+    }
+
+    async fn holders(&self, cx: &Cx, id: &str) -> Result<Vec<String>, ProviderError> {
+        network_interface::holders(cx, tags::filter("subnet-id", &[id])).await
     }
 }

@@ -1,17 +1,20 @@
 //! `target_group`: a TCP target group of IP targets, with its TCP health
 //! check; targets and health check change in place.
 
-use super::kind::{Cx, Kind};
-use super::load_balancer::{creation_tags, name, of_lab};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded};
+use super::load_balancer::{creation_tags, listed, made_by, name, of_lab};
 use crate::aws::props::Props;
+use crate::aws::retry;
 use crate::aws::validate::{check_range, fail, referenced_cidr};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
-use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
+};
 use crate::engine::schema::{Field, Schema, Type};
 use crate::engine::value::Value;
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{ProtocolEnum, TargetDescription, TargetTypeEnum};
+use indexmap::IndexMap;
 use serde_json::Value as Json;
 use std::net::Ipv4Addr;
 
@@ -140,24 +143,43 @@ async fn change(
         return Ok(());
     }
     let targets = Some(descriptions(targets));
-    macro_rules! send {
-        ($call:ident, $op:literal) => {
-            cx.elbv2
-                .$call()
-                .target_group_arn(arn)
-                .set_targets(targets)
-                .send()
-                .await
-                .map(drop)
-                .map_err(sdk($op))
-        };
-    }
     if add {
-        send!(register_targets, "RegisterTargets")
+        let b = (cx.elbv2.register_targets())
+            .target_group_arn(arn)
+            .set_targets(targets);
+        retry::send(cx, "RegisterTargets", || b.clone().send()).await?;
     } else {
-        send!(deregister_targets, "DeregisterTargets")
+        let b = (cx.elbv2.deregister_targets())
+            .target_group_arn(arn)
+            .set_targets(targets);
+        retry::send(cx, "DeregisterTargets", || b.clone().send()).await?;
     }
+    Ok(())
 }
+
+/// The ARNs of the target groups named `names` (none: all of them).
+async fn arns(cx: &Cx, names: &[String]) -> Result<Vec<String>, ProviderError> {
+    let list =
+        (cx.elbv2.describe_target_groups()).set_names((!names.is_empty()).then(|| names.to_vec()));
+    listed(
+        cx,
+        "DescribeTargetGroups",
+        |marker| list.clone().set_marker(marker).send(),
+        |page| page.next_marker.clone(),
+        |page| {
+            (page.target_groups.into_iter().flatten())
+                .filter_map(|g| g.target_group_arn)
+                .collect()
+        },
+    )
+    .await
+}
+
+/// Usable by listeners once made; its targets registered after.
+static STAGES: &[Stage] = &[
+    Stage::first("create", &["id"]),
+    Stage::after("targets", &["create"], &["targets"]),
+];
 
 /// Checks the health check settings and the targets against the VPC.
 fn check_targets(r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
@@ -204,6 +226,10 @@ impl Kind for TargetGroup {
         14
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &["listener"]
+    }
+
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_range(r, "port", r.props.get("port"), 1, 65535)?;
         if let Some(Value::Map(h)) = r.props.get("health_check") {
@@ -230,31 +256,40 @@ impl Kind for TargetGroup {
         check_targets(r, decl)
     }
 
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let port = p
-            .int("port")
-            .ok_or_else(|| ProviderError::other("property 'port' is missing"))?;
-        let create = cx
-            .elbv2
-            .create_target_group()
-            .name(name(req.lab, req.address))
-            .protocol(ProtocolEnum::Tcp)
-            .port(port as i32)
-            .vpc_id(p.req("vpc")?)
-            .target_type(TargetTypeEnum::Ip);
-        let out = with_health_check!(create, p)
-            .set_tags(Some(creation_tags(req.lab, req.address)))
-            .send()
-            .await
-            .map_err(sdk("CreateTargetGroup"))?;
-        let arn = out
-            .target_groups()
-            .first()
-            .and_then(|g| g.target_group_arn())
-            .ok_or_else(|| missing("CreateTargetGroup", "target group ARN"))?;
-        (req.record_id)(arn);
-        change(cx, arn, true, &targets(p)).await?;
+        match req.stage {
+            "create" => {
+                let port = p
+                    .int("port")
+                    .ok_or_else(|| ProviderError::other("property 'port' is missing"))?;
+                let group_name = name(req.lab, req.address);
+                let create = (cx.elbv2.create_target_group())
+                    .name(&group_name)
+                    .protocol(ProtocolEnum::Tcp)
+                    .port(port as i32)
+                    .vpc_id(p.req("vpc")?)
+                    .target_type(TargetTypeEnum::Ip);
+                let b = with_health_check!(create, p).set_tags(Some(creation_tags(req)));
+                let arn = retry::create(
+                    cx,
+                    "CreateTargetGroup",
+                    || b.clone().send(),
+                    |out| (out.target_groups?.into_iter()).find_map(|g| g.target_group_arn),
+                    || async {
+                        made_by(cx, &arns(cx, std::slice::from_ref(&group_name)).await?, req).await
+                    },
+                )
+                .await?;
+                (req.record_id)(&arn);
+            }
+            "targets" => change(cx, recorded(req)?, true, &targets(p)).await?,
+            _ => return Err(no_stage(req)),
+        }
         Ok(Attrs::new())
     }
 
@@ -262,10 +297,8 @@ impl Kind for TargetGroup {
         let (old, new) = (Props(req.old), Props(req.new));
         if old.changed(new, "health_check") {
             let modify = cx.elbv2.modify_target_group().target_group_arn(req.id);
-            with_health_check!(modify, new)
-                .send()
-                .await
-                .map_err(sdk("ModifyTargetGroup"))?;
+            let b = with_health_check!(modify, new);
+            retry::send(cx, "ModifyTargetGroup", || b.clone().send()).await?;
         }
         let (was, now) = (targets(old), targets(new));
         let gone: Vec<_> = was.iter().filter(|t| !now.contains(t)).cloned().collect();
@@ -276,30 +309,13 @@ impl Kind for TargetGroup {
         Ok(req.attrs.clone())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.elbv2
-            .delete_target_group()
-            .target_group_arn(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteTargetGroup"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx.elbv2.delete_target_group().target_group_arn(req.id);
+        retry::send(cx, "DeleteTargetGroup", || b.clone().send()).await?;
         Ok(())
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let all = cx
-            .elbv2
-            .describe_target_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(sdk("DescribeTargetGroups"))?;
-        let arns: Vec<String> = all
-            .iter()
-            .filter_map(|g| g.target_group_arn().map(String::from))
-            .collect();
-        of_lab(cx, SCHEMA.kind, &arns, lab).await
+        of_lab(cx, SCHEMA.kind, &arns(cx, &[]).await?, lab).await
     }
 }

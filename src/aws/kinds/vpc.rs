@@ -1,15 +1,19 @@
 //! `vpc`: a virtual private cloud.
 
-use super::kind::{Cx, Kind, tagged};
-use crate::aws::errors::{missing, sdk};
+use super::kind::{Cx, Kind, no_stage, recorded, tagged};
+use super::{internet_gateway, network_interface, route_table, security_group, subnet};
 use crate::aws::props::Props;
-use crate::aws::tags;
 use crate::aws::validate::check_block_size;
+use crate::aws::{retry, tags};
 use crate::engine::decl::{DeclError, Declaration, ResourceDecl};
-use crate::engine::provider::{Attrs, CreateRequest, ProviderError, Tagged, UpdateRequest};
+use crate::engine::provider::{
+    Attrs, CreateRequest, DeleteRequest, ProviderError, Stage, Tagged, UpdateRequest,
+};
 use crate::engine::schema::{Field, Schema, Type};
+use crate::engine::value::Value;
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Vpc as Described};
+use indexmap::IndexMap;
 
 /// The `vpc` kind.
 pub struct Vpc;
@@ -55,26 +59,34 @@ async fn set_dns(
         ),
         None => (true, false),
     };
+    let modify = cx.ec2.modify_vpc_attribute().vpc_id(id);
     if support != old_support {
-        cx.ec2
-            .modify_vpc_attribute()
-            .vpc_id(id)
-            .enable_dns_support(AttributeBooleanValue::builder().value(support).build())
-            .send()
-            .await
-            .map_err(sdk("ModifyVpcAttribute"))?;
+        let b = (modify.clone())
+            .enable_dns_support(AttributeBooleanValue::builder().value(support).build());
+        retry::send(cx, "ModifyVpcAttribute", || b.clone().send()).await?;
     }
     if hostnames != old_hostnames {
-        cx.ec2
-            .modify_vpc_attribute()
-            .vpc_id(id)
-            .enable_dns_hostnames(AttributeBooleanValue::builder().value(hostnames).build())
-            .send()
-            .await
-            .map_err(sdk("ModifyVpcAttribute"))?;
+        let b =
+            modify.enable_dns_hostnames(AttributeBooleanValue::builder().value(hostnames).build());
+        retry::send(cx, "ModifyVpcAttribute", || b.clone().send()).await?;
     }
     Ok(())
 }
+
+/// The VPCs `filters` select.
+pub(super) async fn described(
+    cx: &Cx,
+    filters: Vec<Filter>,
+) -> Result<Vec<Described>, ProviderError> {
+    let b = cx.ec2.describe_vpcs().set_filters(Some(filters));
+    let out = retry::send(cx, "DescribeVpcs", || b.clone().send()).await?;
+    Ok(out.vpcs.unwrap_or_default())
+}
+
+static STAGES: &[Stage] = &[
+    Stage::first("create", &["id", "cidr"]),
+    Stage::after("dns", &["create"], &[]),
+];
 
 #[async_trait]
 impl Kind for Vpc {
@@ -86,28 +98,55 @@ impl Kind for Vpc {
         80
     }
 
+    fn held_by(&self) -> &'static [&'static str] {
+        &[
+            "subnet",
+            "security_group",
+            "internet_gateway",
+            "route_table",
+            "network_interface",
+            "instance",
+        ]
+    }
+
+    fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
+        STAGES.to_vec()
+    }
+
     fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
         check_block_size(r)
     }
 
     async fn create(&self, cx: &Cx, req: &CreateRequest<'_>) -> Result<Attrs, ProviderError> {
         let p = Props(req.props);
-        let cidr = p.req("cidr")?;
-        let out = cx
-            .ec2
-            .create_vpc()
-            .cidr_block(cidr)
-            .tag_specifications(tags::spec(ResourceType::Vpc, req.lab, req.address))
-            .send()
-            .await
-            .map_err(sdk("CreateVpc"))?;
-        let id = out
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .ok_or_else(|| missing("CreateVpc", "VPC ID"))?;
-        (req.record_id)(id);
-        set_dns(cx, id, p, None).await?;
-        Ok(Attrs::from([("cidr".into(), cidr.into())]))
+        match req.stage {
+            "create" => {
+                let cidr = p.req("cidr")?;
+                let b = cx
+                    .ec2
+                    .create_vpc()
+                    .cidr_block(cidr)
+                    .tag_specifications(tags::spec(ResourceType::Vpc, req));
+                let id = retry::create(
+                    cx,
+                    "CreateVpc",
+                    || b.clone().send(),
+                    |out| out.vpc.and_then(|v| v.vpc_id),
+                    || async {
+                        let found = described(cx, tags::made_by(req)).await?;
+                        Ok(found.into_iter().find_map(|v| v.vpc_id))
+                    },
+                )
+                .await?;
+                (req.record_id)(&id);
+                Ok(Attrs::from([("cidr".into(), cidr.into())]))
+            }
+            "dns" => {
+                set_dns(cx, recorded(req)?, p, None).await?;
+                Ok(Attrs::new())
+            }
+            _ => Err(no_stage(req)),
+        }
     }
 
     async fn update(&self, cx: &Cx, req: &UpdateRequest<'_>) -> Result<Attrs, ProviderError> {
@@ -115,28 +154,56 @@ impl Kind for Vpc {
         Ok(req.attrs.clone())
     }
 
-    async fn delete(&self, cx: &Cx, id: &str) -> Result<(), ProviderError> {
-        cx.ec2
-            .delete_vpc()
-            .vpc_id(id)
-            .send()
-            .await
-            .map_err(sdk("DeleteVpc"))?;
+    async fn delete(&self, cx: &Cx, req: &DeleteRequest<'_>) -> Result<(), ProviderError> {
+        let b = cx.ec2.delete_vpc().vpc_id(req.id);
+        retry::send(cx, "DeleteVpc", || b.clone().send()).await?;
         Ok(())
     }
 
     async fn tagged(&self, cx: &Cx, lab: &str) -> Result<Vec<Tagged>, ProviderError> {
-        let out = cx
-            .ec2
-            .describe_vpcs()
-            .filters(tags::lab_filter(lab))
-            .send()
-            .await
-            .map_err(sdk("DescribeVpcs"))?;
-        Ok(out
-            .vpcs()
+        Ok(described(cx, vec![tags::lab_filter(lab)])
+            .await?
             .iter()
             .filter_map(|v| tagged("vpc", v.vpc_id(), v.tags()))
             .collect())
+    }
+
+    async fn holders(&self, cx: &Cx, id: &str) -> Result<Vec<String>, ProviderError> {
+        let (subnets, interfaces, groups, tables, gateways) = futures::try_join!(
+            subnet::described(cx, vec![tags::filter("vpc-id", &[id])]),
+            network_interface::holders(cx, tags::filter("vpc-id", &[id])),
+            security_group::described(cx, vec![tags::filter("vpc-id", &[id])]),
+            route_table::described(cx, vec![tags::filter("vpc-id", &[id])]),
+            internet_gateway::described(cx, vec![tags::filter("attachment.vpc-id", &[id])]),
+        )?;
+        let mut held = Vec::new();
+        held.extend(
+            subnets
+                .iter()
+                .filter_map(|s| s.subnet_id())
+                .map(|s| format!("{s} (subnet)")),
+        );
+        held.extend(interfaces);
+        held.extend(
+            groups
+                .iter()
+                .filter(|g| g.group_name() != Some("default"))
+                .filter_map(|g| g.group_id())
+                .map(|g| format!("{g} (security group)")),
+        );
+        held.extend(
+            tables
+                .iter()
+                .filter(|t| !t.associations().iter().any(|a| a.main() == Some(true)))
+                .filter_map(|t| t.route_table_id())
+                .map(|t| format!("{t} (route table)")),
+        );
+        held.extend(
+            gateways
+                .iter()
+                .filter_map(|g| g.internet_gateway_id())
+                .map(|g| format!("{g} (internet gateway)")),
+        );
+        Ok(held)
     }
 }
