@@ -22,7 +22,7 @@ use common::standin_nodes::{Standins, node_hosts};
 use common::{Labrun, Moto, text};
 use labrun::session::node_hosts::VAR;
 use std::process::{Output, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const KUBE_CHECKS: [&str; 5] = [
     "etcd",
@@ -32,25 +32,15 @@ const KUBE_CHECKS: [&str; 5] = [
     "kubeconfig",
 ];
 
-/// Lease objects as `kubectl get lease -o json` prints them: (name,
-/// holder, renewed seconds ago).
+/// The kubectl stand-in's leases (tests/fixtures/standins/kubectl): (name,
+/// holder, renewed how many seconds before kubectl is asked).
 fn leases(held: &[(&str, &str, u64)]) -> String {
-    let items: Vec<serde_json::Value> = (held.iter())
+    (held.iter())
         .map(|(name, holder, ago)| {
-            let renewed = SystemTime::now() - Duration::from_secs(*ago);
-            serde_json::json!({
-                "apiVersion": "coordination.k8s.io/v1",
-                "kind": "Lease",
-                "metadata": { "name": name, "namespace": "kube-system" },
-                "spec": {
-                    "holderIdentity": holder,
-                    "leaseDurationSeconds": 15,
-                    "renewTime": humantime::format_rfc3339_micros(renewed).to_string(),
-                },
-            })
+            let holder = if holder.is_empty() { "-" } else { holder };
+            format!("{name} {holder} {ago}\n")
         })
-        .collect();
-    serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items }).to_string()
+        .collect()
 }
 
 /// `labrun check LAB NAMES... --json`: the output and each check's result.
@@ -112,7 +102,7 @@ fn kube_lab(script: &str, manifests: &str, base: u8) -> (KubeLab, Output) {
         ("kube-scheduler", "control-02_4d1c", 2),
         ("kube-controller-manager", "control-03_9a7e", 1),
     ]);
-    std::fs::write(record.join("leases.json"), &fresh).unwrap();
+    std::fs::write(record.join("leases"), &fresh).unwrap();
     let gateway = nodes.node("gateway");
     gateway.command("iptables", &format!("printf '%s\\n' '{RULES}'"));
     gateway.command("sysctl", "echo 1");
@@ -222,7 +212,7 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
 
     // The scheduler lost its leader and the controller-manager stopped renewing.
     std::fs::write(
-        record.join("leases.json"),
+        record.join("leases"),
         leases(&[
             ("kube-scheduler", "", 300),
             ("kube-controller-manager", "control-03_9a7e", 60),
@@ -240,7 +230,7 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
             && (60..70).contains(&ago),
         "{why}"
     );
-    std::fs::write(record.join("leases.json"), &fresh).unwrap();
+    std::fs::write(record.join("leases"), &fresh).unwrap();
 
     // The user's own `labrun proxy` already serves the lab: kubectl goes through it.
     let mut proxy = labrun

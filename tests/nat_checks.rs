@@ -138,10 +138,12 @@ fn the_nat_labs_checks_pass_on_working_nodes_and_fail_with_the_nodes_own_words()
     }
 
     // instance-02 cannot resolve names: its check fails with curl's own
-    // words, the others still pass, and `labrun check` exits 1.
+    // words (not what the node's shell said first), the others still pass,
+    // and `labrun check` exits 1.
     lab.nodes[2].command(
         "curl",
-        "echo 'curl: (6) Could not resolve host: fedoraproject.org' >&2; exit 6",
+        "echo 'bash: warning: setlocale: LC_ALL: cannot change locale (en_US.UTF-8)' >&2\n\
+         echo 'curl: (6) Could not resolve host: fedoraproject.org' >&2; exit 6",
     );
     let out = check(&lab, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

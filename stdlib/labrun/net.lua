@@ -90,11 +90,22 @@ function net.nat_instance(lab, opts)
            routes = routes, cidrs = cidrs }
 end
 
---- The first line of `text`, trimmed (or what `empty` says when there is none).
-local function first_line(text, empty)
+--- The first line of `text`, trimmed (or `empty` when there is none): what a command answered.
+function net.first_line(text, empty)
   local line = (text or ""):match("^%s*([^\n]*)"):match("^(.-)%s*$")
   if line == "" then return empty end
   return line
+end
+
+--- The last line of `text` that is not blank, trimmed (or `empty` when there is none): why
+--- a command failed, in its own words, which come after whatever else it printed first.
+function net.last_line(text, empty)
+  local last = empty
+  for line in (text or ""):gmatch("[^\n]+") do
+    line = line:match("^%s*(.-)%s*$")
+    if line ~= "" then last = line end
+  end
+  return last
 end
 
 --- Checks that the NAT instance `nat` (net.nat_instance's result) works. opts:
@@ -119,8 +130,8 @@ function net.check_nat(nat, opts)
         table.concat(missing, ", "), gw, (rules:gsub("%s*\n%s*", "; "):gsub("; $", "")))
     end
     local forward = node:run("sudo sysctl -n net.ipv4.ip_forward").stdout
-    if first_line(forward) ~= "1" then
-      return ("%s does not forward IPv4 (net.ipv4.ip_forward = %s)"):format(gw, first_line(forward, "nothing"))
+    if net.first_line(forward) ~= "1" then
+      return ("%s does not forward IPv4 (net.ipv4.ip_forward = %s)"):format(gw, net.first_line(forward, "nothing"))
     end
   end)
   labrun.check(gw .. "-source-dest-check", function(live)
@@ -135,7 +146,7 @@ function net.check_nat(nat, opts)
       local r = live.nodes[name]:run(("curl -sS -o /dev/null -w '%%{http_code}' --max-time 20 %s"):format(url),
                                      { check = false, timeout = 30 })
       if not r.ok then
-        return ("%s cannot fetch %s (curl exit %d): %s"):format(name, url, r.status, first_line(r.stderr, "no message"))
+        return ("%s cannot fetch %s (curl exit %d): %s"):format(name, url, r.status, net.last_line(r.stderr, "no message"))
       end
     end, { after = { gw .. "-masquerade", gw .. "-source-dest-check" } })
   end

@@ -168,7 +168,7 @@ function wireguard.check(server, opts)
     local r = live.nodes[node]:run("sudo wg show wg0 public-key && sudo wg show wg0 listen-port"
       .. " && sudo wg show wg0 allowed-ips", { check = false })
     if not r.ok then
-      return ("wg show wg0 on %s failed (exit %d): %s"):format(node, r.status, r.stderr:match("^%s*(.-)%s*$"))
+      return ("wg show wg0 on %s failed (exit %d): %s"):format(node, r.status, net.last_line(r.stderr, "no message"))
     end
     local lines = {}
     for line in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = line end

@@ -57,16 +57,19 @@ function checks.epoch(time)
   return days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
 end
 
---- The first line of `text`, trimmed.
-local function first_line(text)
-  return ((text or ""):match("^%s*([^\n]*)")):match("^(.-)%s*$")
+local first_line, last_line = net.first_line, net.last_line
+
+--- What a command that should have printed "ok" (its result `r`) said instead.
+local function not_ok(r)
+  if not r.ok then return last_line(r.stderr, ("exit %d, no message"):format(r.status)) end
+  return first_line(r.stdout, "nothing")
 end
 
 --- Why `etcdctl endpoint health -w json` (its result `r`) is not all healthy, or nil.
 function checks.etcd_problems(r)
   local ok, health = pcall(labrun.json.decode, r.stdout)
   if not ok or type(health) ~= "table" or #health == 0 then
-    return ("etcdctl failed (exit %d): %s"):format(r.status, first_line(r.stderr ~= "" and r.stderr or r.stdout))
+    return ("etcdctl failed (exit %d): %s"):format(r.status, last_line(r.stderr ~= "" and r.stderr or r.stdout, "no message"))
   end
   local sick = {}
   for _, e in ipairs(health) do
@@ -75,7 +78,7 @@ function checks.etcd_problems(r)
     end
   end
   if #sick > 0 then return table.concat(sick, "; ") end
-  if not r.ok then return ("etcdctl failed (exit %d): %s"):format(r.status, first_line(r.stderr)) end
+  if not r.ok then return ("etcdctl failed (exit %d): %s"):format(r.status, last_line(r.stderr, "no message")) end
 end
 
 --- Why the leases (`kubectl get lease -o json` output `json`, the node's clock `now`) are
@@ -116,7 +119,7 @@ function checks.declare(opts)
       local r = live.nodes[asker]:run(("curl -sS --max-time 10 %s https://%s:6443/readyz"):format(cacert, n.ip),
                                       { check = false })
       if not r.ok or first_line(r.stdout) ~= "ok" then
-        sick[#sick + 1] = ("%s: %s"):format(n.name, first_line(r.ok and r.stdout or r.stderr))
+        sick[#sick + 1] = ("%s: %s"):format(n.name, not_ok(r))
       end
     end
     if #sick > 0 then return "not ready: " .. table.concat(sick, "; ") end
@@ -125,7 +128,7 @@ function checks.declare(opts)
   labrun.check("api-endpoint", function(live)
     local r = live.nodes[asker]:run(checks.KUBECTL .. "get --raw /readyz", { check = false, timeout = 30 })
     if not r.ok or first_line(r.stdout) ~= "ok" then
-      return ("https://%s:%d/readyz: %s"):format(api.name, api.port, first_line(r.ok and r.stdout or r.stderr))
+      return ("https://%s:%d/readyz: %s"):format(api.name, api.port, not_ok(r))
     end
   end, { after = "etcd" })
 
@@ -147,7 +150,7 @@ function checks.declare(opts)
     end
     if not r.ok or first_line(r.stdout) ~= "ok" then
       return ("kubectl get --raw /readyz through `labrun proxy %s` on this machine: %s"):format(
-        live.lab, first_line(r.ok and r.stdout or r.stderr))
+        live.lab, not_ok(r))
     end
   end, { after = "api-endpoint", timeout = 90 })
 
