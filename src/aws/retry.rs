@@ -111,6 +111,7 @@ where
         };
         if kind == Failure::Final || attempt >= attempts {
             let mut e = classify(op, err);
+            e.changed_nothing = !lost && kind != Failure::Ambiguous;
             if attempt > 1 {
                 e.message = format!("{} (after {attempt} attempts)", e.message);
             }
