@@ -5,6 +5,7 @@
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod ignition;
+pub mod kube_standins;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;
