@@ -113,6 +113,37 @@ fn aws_errors_are_one_line_without_debug_dumps_or_colour() {
     assert!(!err.contains("\x1b["), "{err}");
 }
 
+#[test]
+fn an_unreachable_endpoint_leaves_no_lab_to_list_or_take_down() {
+    let labrun = Labrun::offline();
+    let port = common::sshd::free_port("127.0.0.1");
+    let unreachable = |args: &[&str]| {
+        labrun
+            .command(args)
+            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .output()
+            .unwrap()
+    };
+    let out = unreachable(&["up", "labs/nat.lua", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("Nothing of lab nat was made"),
+        "{}",
+        text(&out)
+    );
+    // Nothing was sent, so nothing is listed as the lab's or "deleted".
+    let out = unreachable(&["ls", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed, serde_json::json!([]), "{}", text(&out));
+    let out = labrun.run(&["status", "nat"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("lab nat is not up"), "{}", text(&out));
+    // The keys made for it stay for the next try.
+    assert!(labrun.lab_dir("nat").join("secrets.json").exists());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn down_of_an_unknown_lab_says_where_it_looked() {
     let moto = common::Moto::start_without_images();

@@ -1,12 +1,14 @@
-//! SIGKILL at many moments of `up` and of `down`: `down` still leaves nothing
-//! behind, and `up` after a crash finishes the lab without duplicates.
+//! SIGKILL at many moments of `up` and of `down` (of the NAT lab, and of the
+//! Kubernetes lab with stand-in nodes): `down` still leaves nothing behind,
+//! and `up` after a crash finishes the lab without duplicates.
 
 mod common;
 
+use common::kube_standins::{Standins, render};
 use common::{FaultProxy, Labrun, Moto, tagged, text};
 use proptest::prelude::RngExt;
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -19,12 +21,19 @@ enum Moment {
     After(Duration),
 }
 
-/// Runs labrun with `args`, SIGKILLs it at `moment` (unless it ends first)
-/// and returns the progress lines it printed, each with when it came, and
-/// whether it ended by itself with success.
-fn run_and_kill(labrun: &Labrun, args: &[&str], moment: Moment) -> (Vec<(Duration, String)>, bool) {
-    let mut child = labrun
-        .command(args)
+/// How a run of [`run_and_kill`] went.
+struct Run {
+    /// The progress lines it printed, each with when it came.
+    progress: Vec<(Duration, String)>,
+    /// It ended by itself, with success.
+    succeeded: bool,
+    /// All it printed on stderr.
+    stderr: String,
+}
+
+/// Runs `command` and SIGKILLs it at `moment`, unless it ends first.
+fn run_and_kill(mut command: Command, moment: Moment) -> Run {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -33,14 +42,16 @@ fn run_and_kill(labrun: &Labrun, args: &[&str], moment: Moment) -> (Vec<(Duratio
     let started = Instant::now();
     let (tx, rx) = mpsc::channel();
     let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let t = line.trim_start();
-            if (t.starts_with("+ ") || t.starts_with("- "))
-                && tx.send((started.elapsed(), line)).is_err()
-            {
-                break;
+            if t.starts_with("+ ") || t.starts_with("- ") {
+                // the receiver is gone once the kill is decided
+                let _ = tx.send((started.elapsed(), line.clone()));
             }
+            all.push(line);
         }
+        all
     });
     let mut seen = Vec::new();
     loop {
@@ -60,37 +71,107 @@ fn run_and_kill(labrun: &Labrun, args: &[&str], moment: Moment) -> (Vec<(Duratio
     }
     let _ = child.kill(); // SIGKILL
     let status = child.wait().unwrap();
-    reader.join().unwrap();
-    (seen, status.success())
+    let stderr = reader.join().unwrap().join("\n");
+    Run {
+        progress: seen,
+        succeeded: status.success(),
+        stderr,
+    }
 }
 
-fn up_args(lab: &str) -> Vec<String> {
-    [
-        "up",
-        "labs/nat.lua",
-        "--yes",
-        "--var",
-        &format!("name={lab}"),
-    ]
-    .map(String::from)
-    .to_vec()
+/// A lab the crash tests bring up and down.
+#[derive(Debug, Clone, Copy)]
+enum ChaosLab {
+    /// labs/nat.lua: AWS only.
+    Nat,
+    /// labs/kube.lua (the hard way), its after-up steps run over SSH on
+    /// stand-in nodes on loopback from `127.A.B.base` on
+    /// (tests/common/kube_standins.rs), so that an uninterrupted `up` succeeds.
+    Kube { base: u8 },
+}
+
+/// A [`ChaosLab`] under one name, ready for `up`.
+struct ReadyLab<'a> {
+    labrun: &'a Labrun,
+    lab: ChaosLab,
+    name: String,
+    args: Vec<String>,
+    /// The Kubernetes lab's files, rendered once: the keys they hold stay
+    /// in the lab's folder from one `up` to the next.
+    rendered: Option<tempfile::TempDir>,
+}
+
+impl ChaosLab {
+    /// Readies the lab under `name` (the Kubernetes lab: its files rendered).
+    fn ready<'a>(self, labrun: &'a Labrun, name: &str) -> ReadyLab<'a> {
+        let var = format!("name={name}");
+        let script = match self {
+            ChaosLab::Nat => "labs/nat.lua",
+            ChaosLab::Kube { .. } => "labs/kube.lua",
+        };
+        let args = [script, "--var", &var].map(String::from).to_vec();
+        let rendered = match self {
+            ChaosLab::Nat => None,
+            ChaosLab::Kube { .. } => Some(render(labrun, &strs(&args))),
+        };
+        ReadyLab {
+            labrun,
+            lab: self,
+            name: name.to_string(),
+            args,
+            rendered,
+        }
+    }
 }
 
 fn strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
-/// Starts `up` of the NAT lab named `lab` and SIGKILLs it after `lines` progress lines.
-fn up_and_kill(labrun: &Labrun, lab: &str, lines: usize) -> Vec<String> {
-    let (seen, _) = run_and_kill(labrun, &strs(&up_args(lab)), Moment::Lines(lines));
-    seen.into_iter().map(|(_, line)| line).collect()
+impl ReadyLab<'_> {
+    /// `labrun up` of the lab, to run, with the Kubernetes lab's stand-in
+    /// nodes, fresh as AWS makes its instances, serving it while they live.
+    fn up(&self) -> (Command, Option<Standins>) {
+        let args = strs(&self.args);
+        match (self.lab, &self.rendered) {
+            (ChaosLab::Kube { base }, Some(rendered)) => {
+                let nodes = Standins::start(self.labrun, &self.name, rendered.path(), base, &[]);
+                (nodes.up_command(self.labrun, &args), Some(nodes))
+            }
+            _ => (
+                self.labrun.command(&[&["up", "--yes"], &args[..]].concat()),
+                None,
+            ),
+        }
+    }
+
+    /// `labrun down` of the lab, to run.
+    fn down(&self) -> Command {
+        self.labrun.command(&["down", &self.name, "--yes"])
+    }
 }
 
-/// Asserts that `down` of `lab` succeeds and leaves nothing tagged.
+/// Starts `up` of the NAT lab named `lab` and SIGKILLs it after `lines` progress lines.
+fn up_and_kill(labrun: &Labrun, lab: &str, lines: usize) -> Vec<String> {
+    let (up, _) = ChaosLab::Nat.ready(labrun, lab).up();
+    let run = run_and_kill(up, Moment::Lines(lines));
+    run.progress.into_iter().map(|(_, line)| line).collect()
+}
+
+/// Asserts that `down` of `lab` succeeds and leaves nothing tagged with it,
+/// nor a bucket of its name (a bucket is tagged only after it is made).
 async fn down_leaves_nothing(moto: &Moto, labrun: &Labrun, lab: &str, what: &str) {
     let out = labrun.run(&["down", lab, "--yes"]);
     assert!(out.status.success(), "{what}: {}", text(&out));
     assert_eq!(tagged(moto, lab).await, Vec::<String>::new(), "{what}");
+    let s3 = moto.s3().await;
+    let buckets = s3.list_buckets().send().await.unwrap();
+    let prefix = format!("labrun-{lab}-");
+    let named: Vec<&str> = (buckets.buckets().iter())
+        .filter_map(|b| b.name())
+        .filter(|n| n.starts_with(&prefix))
+        .collect();
+    assert_eq!(named, Vec::<&str>::new(), "{what}: buckets of {lab} left");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -117,8 +198,8 @@ async fn up_after_a_crash_completes_the_lab_without_duplicates() {
     for lines in [3, 9, 15] {
         let lab = format!("resume{lines}");
         up_and_kill(&labrun, &lab, lines);
-        let args = up_args(&lab);
-        let out = labrun.run(&strs(&args));
+        let ready = ChaosLab::Nat.ready(&labrun, &lab);
+        let out = ready.up().0.output().unwrap();
         assert!(out.status.success(), "{}", text(&out));
         let left = tagged(&moto, &lab).await;
         assert_eq!(
@@ -126,7 +207,7 @@ async fn up_after_a_crash_completes_the_lab_without_duplicates() {
             15,
             "exactly the lab's 18 resources (its bucket's 3 objects are found through the bucket): {left:?}"
         );
-        let again = labrun.run(&strs(&args));
+        let again = ready.up().0.output().unwrap();
         assert!(
             String::from_utf8_lossy(&again.stdout).contains("No changes"),
             "{}",
@@ -141,66 +222,79 @@ async fn up_after_a_crash_completes_the_lab_without_duplicates() {
 /// in the script's evaluation.
 const CHAOS_LATENCY_MS: u64 = 20;
 
-/// When the last progress line of an uninterrupted run with `args` comes:
-/// the span in which a kill can land among API calls.
-fn progress_span(labrun: &Labrun, args: &[&str]) -> Duration {
-    let (seen, ok) = run_and_kill(labrun, args, Moment::Lines(usize::MAX));
-    assert!(ok, "{args:?} failed");
-    seen.last().expect("progress lines").0
+/// When the last progress line of an uninterrupted `run` came (it must
+/// succeed): the span in which a kill can land among API calls. (The
+/// Kubernetes lab's after-up steps, which come next, make none.)
+fn progress_span(run: Run) -> Duration {
+    assert!(run.succeeded, "an uninterrupted run fails:\n{}", run.stderr);
+    run.progress.last().expect("progress lines").0
 }
 
-/// SIGKILLs `up`, and separately `down`, of the NAT lab at `count` moments
-/// each, drawn from `seed` uniformly between its start and the last progress
-/// line of an uninterrupted run; after each, `down` must succeed and leave
-/// nothing tagged.
-async fn sigkill_at_seeded_moments(seed: u64, count: usize) {
+/// SIGKILLs `up`, and separately `down`, of `lab` at `count` moments each,
+/// drawn from `seed` uniformly between its start and the last progress line
+/// of an uninterrupted run; after each, `down` must succeed and leave nothing.
+/// Every run is of one lab name, as a user's `up` after a `down` would be.
+async fn sigkill_at_seeded_moments(lab: ChaosLab, seed: u64, count: usize) {
+    const NAME: &str = "chaos";
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto, 0.0, CHAOS_LATENCY_MS, 0);
     let labrun = Labrun::at(proxy.url());
+    let ready = lab.ready(&labrun, NAME);
+    let uninterrupted = |(command, _nodes): (Command, Option<Standins>)| {
+        run_and_kill(command, Moment::Lines(usize::MAX))
+    };
     // Moto's first lab is slower than the next ones: warm it up first.
-    let (warm, _) = run_and_kill(
-        &labrun,
-        &strs(&up_args("chaos-warm-up")),
-        Moment::Lines(usize::MAX),
-    );
-    assert!(!warm.is_empty());
-    down_leaves_nothing(&moto, &labrun, "chaos-warm-up", "warm-up").await;
-    let up_time = progress_span(&labrun, &strs(&up_args("chaos-timing")));
-    let down_time = progress_span(&labrun, &["down", "chaos-timing", "--yes"]);
+    progress_span(uninterrupted(ready.up()));
+    down_leaves_nothing(&moto, &labrun, NAME, "warm-up").await;
+    let up_time = progress_span(uninterrupted(ready.up()));
+    let down_time = progress_span(uninterrupted((ready.down(), None)));
+    eprintln!("{lab:?}: progress of up spans {up_time:?}, of down {down_time:?}");
+    assert_eq!(tagged(&moto, NAME).await, Vec::<String>::new());
     let mut rng = common::seeded(seed);
-    for i in 0..count {
+    for _ in 0..count {
         let at = up_time.mul_f64(rng.random_range(0.0..1.0));
-        let lab = format!("chaos-up{i}");
-        let (seen, _) = run_and_kill(&labrun, &strs(&up_args(&lab)), Moment::After(at));
+        let (up, _nodes) = ready.up();
+        let run = run_and_kill(up, Moment::After(at));
         let what = format!(
-            "seed {seed}: up killed at {at:?} after {} progress lines",
-            seen.len()
+            "{lab:?}, seed {seed}: up killed at {at:?} after {} progress lines{}",
+            run.progress.len(),
+            if run.succeeded { " (it had ended)" } else { "" }
         );
         eprintln!("{what}");
-        down_leaves_nothing(&moto, &labrun, &lab, &what).await;
+        down_leaves_nothing(&moto, &labrun, NAME, &what).await;
     }
-    for i in 0..count {
+    for _ in 0..count {
         let at = down_time.mul_f64(rng.random_range(0.0..1.0));
-        let lab = format!("chaos-down{i}");
-        let out = labrun.run(&strs(&up_args(&lab)));
-        assert!(out.status.success(), "{}", text(&out));
-        let (seen, _) = run_and_kill(&labrun, &["down", &lab, "--yes"], Moment::After(at));
+        progress_span(uninterrupted(ready.up()));
+        let run = run_and_kill(ready.down(), Moment::After(at));
         let what = format!(
-            "seed {seed}: down killed at {at:?} after {} progress lines",
-            seen.len()
+            "{lab:?}, seed {seed}: down killed at {at:?} after {} progress lines{}",
+            run.progress.len(),
+            if run.succeeded { " (it had ended)" } else { "" }
         );
         eprintln!("{what}");
-        down_leaves_nothing(&moto, &labrun, &lab, &what).await;
+        down_leaves_nothing(&moto, &labrun, NAME, &what).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_at_seeded_moments_of_up_and_down_then_down_leaves_nothing() {
-    sigkill_at_seeded_moments(14, 4).await;
+    sigkill_at_seeded_moments(ChaosLab::Nat, 14, 4).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "slow (20 kills of up and 20 of down, several minutes); the CI variant kills at 4 of each"]
 async fn sigkill_at_20_seeded_moments_of_up_and_down_then_down_leaves_nothing() {
-    sigkill_at_seeded_moments(2014, 20).await;
+    sigkill_at_seeded_moments(ChaosLab::Nat, 2014, 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kube_lab_sigkill_at_seeded_moments_of_up_and_down_then_down_leaves_nothing() {
+    sigkill_at_seeded_moments(ChaosLab::Kube { base: 10 }, 15, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "slow (20 kills of up and 20 of down of the Kubernetes lab); the CI variant kills at 2 of each"]
+async fn kube_lab_sigkill_at_20_seeded_moments_of_up_and_down_then_down_leaves_nothing() {
+    sigkill_at_seeded_moments(ChaosLab::Kube { base: 40 }, 2015, 20).await;
 }

@@ -6,7 +6,8 @@
 mod common;
 
 use common::Labrun;
-use common::etcd::{Cluster, Etcd, NODES, etcdctl, members, wait_for};
+use common::etcd::{Cluster, Etcd, etcdctl, members, wait_for};
+use common::kube_standins::NODES;
 use common::openssl::{foreign_cert, signed_by};
 use std::time::{Duration, Instant};
 

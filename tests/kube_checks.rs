@@ -1,6 +1,6 @@
 //! The Kubernetes labs' checks (labrun.kube.checks), run by `labrun up`
 //! of labs/kube.lua and labs/kube-kubeadm.lua against moto and by `labrun
-//! check`, on the stand-in nodes of tests/common/standin_nodes.rs (real
+//! check`, on the stand-in nodes of tests/common/kube_standins.rs (real
 //! sshd per node with its rendered /etc, behind a stand-in gateway whose
 //! `iptables` and `sysctl` answer as the NAT unit leaves them) and the real
 //! 3-member etcd of tests/common/etcd.rs (etcd 3.4 on loopback with the
@@ -16,11 +16,10 @@
 
 mod common;
 
-use common::etcd::{Cluster, NODES};
+use common::etcd::Cluster;
+use common::kube_standins::{NODES, Standins};
 use common::openssl::foreign_cert;
-use common::standin_nodes::{Standins, node_hosts};
 use common::{Labrun, Moto, text};
-use labrun::session::node_hosts::VAR;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
@@ -106,9 +105,7 @@ fn kube_lab(script: &str, manifests: &str, base: u8) -> (KubeLab, Output) {
     let gateway = nodes.node("gateway");
     gateway.command("iptables", &format!("printf '%s\\n' '{RULES}'"));
     gateway.command("sysctl", "echo 1");
-    let out = labrun
-        .command(&[&["up", "--yes"], &lab[..]].concat())
-        .env(VAR, node_hosts(&nodes.nodes))
+    let out = (nodes.up_command(&labrun, &lab))
         .env_remove("LABRUN_NO_CHECKS")
         .output()
         .unwrap();
@@ -204,7 +201,7 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
         name,
         labrun,
         mut etcd,
-        nodes,
+        mut nodes,
         fresh,
         ..
     } = lab;
@@ -251,8 +248,7 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
     let _ = proxy.wait();
 
     // control-03's API server is down: curl's own words, the others are fine.
-    let mut servers = nodes.servers;
-    drop(servers.remove(3));
+    drop(nodes.servers.remove(3));
     let (out, results) = check(&labrun, &name, &["api-servers", "api-endpoint"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let why = reason(&results, "api-servers");
@@ -263,7 +259,7 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
     assert_eq!(find(&results, "api-endpoint")["status"], "passed");
 
     // The endpoint is down: from the nodes and from this machine, kubectl's own words.
-    drop(servers.remove(0));
+    drop(nodes.servers.remove(0));
     let (_, results) = check(&labrun, &name, &["api-endpoint", "kubeconfig"]);
     assert!(
         reason(&results, "api-endpoint").starts_with("https://api.kubelius:6443/readyz: "),
@@ -293,7 +289,7 @@ fn the_kube_labs_checks_prove_etcd_the_api_servers_the_leases_and_the_users_kube
         "kube-apiserver-etcd-client",
         "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n",
     );
-    let pki = nodes.nodes[1].etc.join("kubernetes/pki");
+    let pki = nodes.node("control-01").etc.join("kubernetes/pki");
     std::fs::copy(&cert, pki.join("apiserver-etcd-client.crt")).unwrap();
     std::fs::copy(&key, pki.join("apiserver-etcd-client.key")).unwrap();
     let (_, results) = check(&labrun, &name, &["etcd"]);

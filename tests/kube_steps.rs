@@ -1,6 +1,6 @@
 //! The Kubernetes labs' after-up steps, run by `labrun up` against moto and
 //! three real sshd hosts standing in for the nodes, reached through a fourth
-//! standing in for the gateway (tests/common/standin_nodes.rs). kubeadm,
+//! standing in for the gateway (tests/common/kube_standins.rs). kubeadm,
 //! kubectl, systemctl, crictl and curl on them are stand-ins: no kube
 //! binary can run here. What is real: the SSH route through the gateway,
 //! sudo, the files labrun rendered for each node, openssl computing the CA
@@ -9,21 +9,11 @@
 
 mod common;
 
-use common::standin_nodes::Standins;
+use common::kube_standins::{NODES, Standins, render};
 use common::x509::openssl;
 use common::{Labrun, Moto, tagged, text};
 use serde_json::Value;
 use std::path::Path;
-
-use common::etcd::NODES;
-
-/// `labrun render ARGS` into a new folder.
-fn render(labrun: &Labrun, args: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = labrun.run(&[&["render"], args, &[dir.path().to_str().unwrap()]].concat());
-    assert!(out.status.success(), "{}", text(&out));
-    dir
-}
 
 /// Marks every after-up step of `lab` as not done, as the apply that makes
 /// a reclaimed node again does (moto cannot make an instance again at the

@@ -34,7 +34,7 @@ where
         (Some(code), None) => format!("{op}: {code}"),
         _ => format!("{op}: {}", cause(&err)),
     };
-    ProviderError { class, message }
+    ProviderError::new(class, message)
 }
 
 /// What went wrong in one line: the outermost error and its innermost

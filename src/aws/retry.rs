@@ -8,7 +8,7 @@
 //! was done counts as done.
 
 use super::errors::{Failure, Sdk, classify, failure, missing, reason};
-use super::kinds::Cx;
+use super::kinds::kind::Cx;
 use crate::engine::provider::ProviderError;
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use std::future::{Future, Ready};
@@ -111,6 +111,7 @@ where
         };
         if kind == Failure::Final || attempt >= attempts {
             let mut e = classify(op, err);
+            e.changed_nothing = !lost && kind != Failure::Ambiguous;
             if attempt > 1 {
                 e.message = format!("{} (after {attempt} attempts)", e.message);
             }

@@ -191,9 +191,17 @@ pub async fn apply_session(session: &Session, how: &Apply) -> Result<ExitCode> {
                 op.error.as_deref().unwrap_or("")
             ));
         }
-        say.line(format_args!(
-            "\nLab {lab} is partly up after {secs:.1}s ({calls} API calls, {mutating} changes). Fix the cause and run `labrun up` again, or `labrun down {lab}`."
-        ));
+        if journal.read(|s| s.resources.is_empty()) {
+            // Every create failed before it made anything: no lab to list or take down.
+            crate::engine::state::remove(&lab)?;
+            say.line(format_args!(
+                "\nNothing of lab {lab} was made ({calls} API calls in {secs:.1}s). Fix the cause and run `labrun up` again."
+            ));
+        } else {
+            say.line(format_args!(
+                "\nLab {lab} is partly up after {secs:.1}s ({calls} API calls, {mutating} changes). Fix the cause and run `labrun up` again, or `labrun down {lab}`."
+            ));
+        }
         if say.json {
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }

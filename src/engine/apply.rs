@@ -288,7 +288,9 @@ async fn create_stage(
         .ok_or_else(|| format!("{address} is not in the state"))?;
     // Queued at once; on disk before the stage ends (its commit below comes
     // after it), so before anything uses the ID.
+    let recorded = std::sync::atomic::AtomicBool::new(false);
     let record_id = |id: &str| {
+        recorded.store(true, std::sync::atomic::Ordering::Relaxed);
         journal.record(|s| {
             if let Some(r) = s.resources.get_mut(address) {
                 r.id = Some(id.to_string());
@@ -309,8 +311,26 @@ async fn create_stage(
             record_id: &record_id,
             note,
         })
-        .await
-        .map_err(|e| e.message)?;
+        .await;
+    let given = match given {
+        Ok(given) => given,
+        Err(e) => {
+            // Nothing made (no ID given, the failed call changed nothing):
+            // the lab does not hold it, so ls and down need not know it.
+            if staged.first && e.changed_nothing && !recorded.into_inner() {
+                journal
+                    .commit(|s| {
+                        s.resources.shift_remove(address);
+                        if s.resources.is_empty() {
+                            s.up_since = None;
+                        }
+                    })
+                    .await
+                    .map_err(fail)?;
+            }
+            return Err(e.message);
+        }
+    };
     journal
         .commit(|s| {
             let x = s.resources.get_mut(address).expect("journaled above");

@@ -71,8 +71,8 @@ pub async fn delete_with_retry(
                 };
                 if last {
                     return Err(ProviderError {
-                        class: e.class,
                         message: format!("{}{holders}", e.message),
+                        ..e
                     });
                 }
                 note(&format!(

@@ -334,8 +334,8 @@ async fn delete_strays(
                 r.as_ref().map(|()| "swept").map_err(|e| e.message.as_str()),
             );
             r.map_err(|e| ProviderError {
-                class: e.class,
                 message: format!("{label}: {}", e.message),
+                ..e
             })
         })
         .buffer_unordered(opts.parallelism.max(1))

@@ -28,15 +28,25 @@ pub enum ErrorClass {
 pub struct ProviderError {
     pub class: ErrorClass,
     pub message: String,
+    /// The failed call certainly changed nothing: the connection was
+    /// refused, or AWS answered with an error, and no earlier attempt's
+    /// answer was lost.
+    pub changed_nothing: bool,
 }
 
 impl ProviderError {
+    /// An error of `class` that may have changed something.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        ProviderError {
+            class,
+            message: message.into(),
+            changed_nothing: false,
+        }
+    }
+
     /// An error of class `Other`.
     pub fn other(message: impl Into<String>) -> Self {
-        ProviderError {
-            class: ErrorClass::Other,
-            message: message.into(),
-        }
+        Self::new(ErrorClass::Other, message)
     }
 }
 

@@ -5,6 +5,7 @@
 //! 127.0.0.1 and a free port, an address the certificates name as they
 //! name the node's own.
 
+use super::kube_standins::NODES;
 use super::sshd::free_port;
 use super::{Labrun, text};
 use std::collections::BTreeSet;
@@ -12,12 +13,6 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-pub const NODES: [(&str, &str); 3] = [
-    ("control-01", "10.10.16.11"),
-    ("control-02", "10.10.16.12"),
-    ("control-03", "10.10.16.13"),
-];
 
 /// An etcd process, killed on drop, its output in a log file.
 pub struct Etcd {

@@ -6,6 +6,7 @@ pub mod etcd;
 pub mod fault_proxy;
 pub mod fixtures;
 pub mod ignition;
+pub mod kube_standins;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;

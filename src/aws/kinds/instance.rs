@@ -244,10 +244,10 @@ async fn wait_for(
     loop {
         let found = described(cx, vec![tags::filter("instance-id", &[id])]).await?;
         let Some(i) = found.first() else {
-            return Err(ProviderError {
-                class: ErrorClass::NotFound,
-                message: format!("instance {id} not found"),
-            });
+            return Err(ProviderError::new(
+                ErrorClass::NotFound,
+                format!("instance {id} not found"),
+            ));
         };
         let state = i.state().and_then(|s| s.name()).cloned();
         if state.as_ref().is_some_and(|s| wanted.contains(s)) {

@@ -283,16 +283,13 @@ async fn wait_interfaces_gone(cx: &Cx, arn: &str) -> Result<(), ProviderError> {
             return Ok(());
         }
         if start.elapsed() > INTERFACES_TIMEOUT {
-            return Err(ProviderError {
-                class: ErrorClass::Other,
-                message: format!(
-                    "load balancer {arn} is deleted, but AWS still keeps its network interfaces {} after {} minutes; \
+            return Err(ProviderError::other(format!(
+                "load balancer {arn} is deleted, but AWS still keeps its network interfaces {} after {} minutes; \
                      they keep its subnets and security groups from being deleted. AWS removes them by itself: \
                      run `labrun down` again in a few minutes",
-                    left.join(", "),
-                    INTERFACES_TIMEOUT.as_secs() / 60
-                ),
-            });
+                left.join(", "),
+                INTERFACES_TIMEOUT.as_secs() / 60
+            )));
         }
         cx.note(&format!(
             "waiting for AWS to remove its network interfaces {}",

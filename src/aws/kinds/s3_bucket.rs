@@ -233,7 +233,6 @@ impl Kind for S3Bucket {
         let bucket = name(req.lab, req.token);
         match req.stage {
             "create" => {
-                (req.record_id)(&bucket);
                 let mut create = cx.s3.create_bucket().bucket(&bucket);
                 if region(cx) != "us-east-1" {
                     create = create.create_bucket_configuration(
@@ -246,6 +245,9 @@ impl Kind for S3Bucket {
                     create.clone().send()
                 })
                 .await?;
+                // Made now (its name says its lab, so down finds it even if
+                // this is never recorded).
+                (req.record_id)(&bucket);
                 harden(cx, &bucket).await?;
             }
             "tags" => {
