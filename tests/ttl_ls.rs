@@ -186,16 +186,19 @@ async fn down_expired_removes_what_is_left_of_expired_labs_only() {
     );
 }
 
+/// A lab whose state folder is deleted; its name is longer than the columns.
+const ORPHAN: &str = "orphan-lab-with-a-long-name";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn ls_finds_a_lab_without_state_by_its_tag_and_prices_it() {
     let moto = Moto::start();
     let labrun = Labrun::new(&moto);
     let (_dir, script) = script();
     up(&labrun, &script, &["--var", "name=kept"]);
-    up(&labrun, &script, &["--var", "name=orphan"]);
-    let hourly = state(&labrun, "orphan")["hourly_cost"].as_f64().unwrap();
+    up(&labrun, &script, &["--var", &format!("name={ORPHAN}")]);
+    let hourly = state(&labrun, ORPHAN)["hourly_cost"].as_f64().unwrap();
     assert!(hourly > 0.0);
-    std::fs::remove_dir_all(labrun.lab_dir("orphan")).unwrap();
+    std::fs::remove_dir_all(labrun.lab_dir(ORPHAN)).unwrap();
 
     let out = labrun.run(&["ls"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -207,16 +210,22 @@ async fn ls_finds_a_lab_without_state_by_its_tag_and_prices_it() {
             .unwrap_or_else(|| panic!("no {lab} in\n{stdout}"))
             .to_string()
     };
-    assert!(line("orphan").contains("found by tag"), "{stdout}");
+    assert!(line(ORPHAN).contains("found by tag"), "{stdout}");
     assert!(!line("kept").contains("found by tag"), "{stdout}");
-    for lab in ["kept", "orphan"] {
+    for lab in ["kept", ORPHAN] {
         assert!(line(lab).contains(&format!("${hourly:.4}")), "{stdout}");
+    }
+    // A long name widens its column: every row's region starts under the header's.
+    let header = stdout.lines().next().unwrap();
+    let column = header.find("region").unwrap();
+    for lab in ["kept", ORPHAN] {
+        assert_eq!(line(lab).find("us-east-1"), Some(column), "{stdout}");
     }
 
     let ls: Json = serde_json::from_slice(&labrun.run(&["ls", "--json"]).stdout).unwrap();
     let labs = ls.as_array().unwrap();
     assert_eq!(labs.len(), 2, "{ls}");
-    let orphan = labs.iter().find(|l| l["lab"] == "orphan").unwrap();
+    let orphan = labs.iter().find(|l| l["lab"] == ORPHAN).unwrap();
     assert_eq!(orphan["found_by_tag"], true);
     assert_eq!(orphan["resource_count"], 3);
     assert_eq!(orphan["region"], "us-east-1");
@@ -234,7 +243,7 @@ async fn ls_finds_a_lab_without_state_by_its_tag_and_prices_it() {
     assert_eq!(local.as_array().unwrap().len(), 1);
 
     // down works on the lab found only by its tag.
-    let out = labrun.run(&["down", "orphan", "--yes"]);
+    let out = labrun.run(&["down", ORPHAN, "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(tagged(&moto, "orphan").await, Vec::<String>::new());
+    assert_eq!(tagged(&moto, ORPHAN).await, Vec::<String>::new());
 }
