@@ -167,3 +167,28 @@ fn version_names_the_commit() {
     let v = String::from_utf8_lossy(&out.stdout);
     assert!(v.starts_with("labrun 0.") && v.contains('('), "{v}");
 }
+
+#[test]
+fn on_a_terminal_plan_rows_fit_its_width_and_a_pipe_gets_them_whole() {
+    use expectrl::{Eof, Expect, Session};
+    let labrun = Labrun::offline();
+    let mut cmd = labrun.command(&["plan", "labs/nat.lua"]);
+    cmd.env("COLUMNS", "80");
+    let mut pty = Session::spawn(cmd).expect("labrun plan on a pty");
+    pty.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    let seen = pty.expect(Eof).expect("plan ends");
+    let shown = String::from_utf8_lossy(seen.as_bytes()).replace('\r', "");
+    assert!(shown.contains("Plan: 18 to create"), "{shown}");
+    assert!(
+        shown.contains("`labrun plan --json` has every field"),
+        "{shown}"
+    );
+    for line in shown.lines() {
+        assert!(line.chars().count() < 80, "{} chars: {line}", line.len());
+    }
+    // Into a pipe, nothing is cut: the user data's digest is on its line.
+    let piped = labrun.run(&["plan", "labs/nat.lua"]);
+    let piped = String::from_utf8_lossy(&piped.stdout);
+    assert!(piped.contains("user_data_s3={object = "), "{piped}");
+    assert!(!piped.contains("has every field"), "{piped}");
+}

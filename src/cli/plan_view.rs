@@ -101,6 +101,31 @@ fn delta(before: f64, after: f64) -> String {
     }
 }
 
+/// The terminal's width when standard output is one: `COLUMNS` if set,
+/// else what the terminal says. None when the output goes elsewhere (a
+/// file or a pipe gets whole lines).
+fn terminal_width() -> Option<usize> {
+    let term = console::Term::stdout();
+    if !term.is_term() {
+        return None;
+    }
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    columns
+        .or_else(|| term.size_checked().map(|(_, cols)| usize::from(cols)))
+        .filter(|&c| c > 0)
+}
+
+/// `text` cut to `room` characters with an ellipsis, if it is longer.
+fn fit(text: String, room: Option<usize>) -> (String, bool) {
+    match room {
+        Some(room) if text.chars().count() > room => {
+            let cut: String = text.chars().take(room.saturating_sub(1)).collect();
+            (format!("{cut}…"), true)
+        }
+        _ => (text, false),
+    }
+}
+
 /// Prints the plan as a table: what changes (every row with `all`), each
 /// changed field old → new, the price of each row and of the lab, before
 /// and after.
@@ -152,6 +177,9 @@ pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
         "    {:<width$}  {:>9}  {:>8}  action",
         "resource", "$/hour", "$/month"
     );
+    // On a terminal, each row's last column is cut to the width left.
+    let room = terminal_width().map(|w| w.saturating_sub(width + 28).max(20));
+    let mut cut = false;
     for c in shown {
         let was = before.get(&c.address).copied().unwrap_or(0.0);
         let (sym, what, h) = match &c.action {
@@ -188,6 +216,8 @@ pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
             Action::Delete => ("-", format!("delete{}", delta(was, 0.0)), was),
             Action::Keep => (" ", "unchanged".into(), price_of(&c.address)),
         };
+        let (what, was_cut) = fit(what, room);
+        cut |= was_cut;
         println!(
             "{sym:>3} {:<width$}  {:>9}  {:>8}  {what}",
             c.address,
@@ -197,7 +227,8 @@ pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
         if let Some(p) = prices.iter().find(|(a, _)| *a == c.address)
             && p.1.note.contains("not in the price table")
         {
-            println!("    {:<width$}  {}", "", p.1.note);
+            let (note, _) = fit(p.1.note.clone(), room.map(|r| r + 21));
+            println!("    {:<width$}  {note}", "");
         }
     }
     let (create, update, replace, delete) = plan.counts();
@@ -209,23 +240,32 @@ pub fn print(session: &Session, plan: &Plan, state: &State, all: bool) {
     } else {
         String::new()
     };
+    let now = if state.resources.is_empty() {
+        String::new()
+    } else {
+        format!(", now {}/hour", cost::dollars(total_before))
+    };
+    let (tail, _) = fit(
+        format!(
+            "once applied{now} (us-east-1 on-demand prices of {}{spot})",
+            cost::PRICES_AS_OF
+        ),
+        room,
+    );
     println!();
     println!(
-        "    {:<width$}  {:>9}  {:>8}  once applied{} (us-east-1 on-demand prices of {}{spot})",
+        "    {:<width$}  {:>9}  {:>8}  {tail}",
         "total",
         cost::dollars(total),
         cost::dollars(total * HOURS_PER_MONTH),
-        if state.resources.is_empty() {
-            String::new()
-        } else {
-            format!(", now {}/hour", cost::dollars(total_before))
-        },
-        cost::PRICES_AS_OF
     );
     println!();
     println!(
         "Plan: {create} to create, {update} to update, {replace} to replace, {delete} to delete."
     );
+    if cut {
+        println!("(Rows are cut to the terminal's width: `labrun plan --json` has every field.)");
+    }
 }
 
 /// A time as every `--json` gives it: RFC 3339, UTC.
