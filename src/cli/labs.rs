@@ -13,7 +13,11 @@ use std::process::ExitCode;
 /// A lab's description and its price at default variables (or why not).
 fn describe(found: &Found) -> (String, Result<f64, String>) {
     let code = found.script().map(|s| s.code).unwrap_or_default();
-    let opts = session::Options::default();
+    // Prices do not depend on who may connect: no address lookup.
+    let opts = session::Options {
+        price_only: true,
+        ..Default::default()
+    };
     let price = Session::open_found(found.clone(), &opts)
         .map(|s| s.prices().1)
         .map_err(|e| {

@@ -265,6 +265,7 @@ impl LabArgs {
             },
             renew,
             upgrade: self.upgrade,
+            price_only: false,
         }
     }
 }

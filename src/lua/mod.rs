@@ -69,6 +69,9 @@ pub struct LoadOptions<'a> {
     pub ttl: TtlRule,
     /// Ignore the lab's lock and pin what is current.
     pub upgrade: bool,
+    /// `labrun.public_address()` gives a documentation address without
+    /// asking the network (for prices, which do not depend on it).
+    pub stand_in_address: bool,
 }
 
 fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua, ScriptError> {
@@ -90,6 +93,9 @@ fn new_state(script: &Script, opts: &LoadOptions<'_>, vars: &Vars) -> Result<Lua
         lua.set_app_data(crate::secrets::LabSecrets::new(opts.renew.iter().copied()));
         lua.set_app_data(opts.ttl.clone());
         lua.set_app_data(crate::secrets::Pinned::new(opts.upgrade));
+        if opts.stand_in_address {
+            modules::public_ip::stand_in(&lua);
+        }
         Ok(())
     };
     setup().map_err(|e| ScriptError::plain(format!("cannot set up Lua: {e}")))?;
@@ -111,6 +117,7 @@ pub fn bare(kinds: Kinds) -> Result<Lua, ScriptError> {
         kinds,
         ttl: TtlRule::default(),
         upgrade: false,
+        stand_in_address: false,
     };
     new_state(&script, &opts, &Vars::default())
 }

@@ -55,6 +55,10 @@ pub struct Options {
     pub ttl: Option<std::time::Duration>,
     /// Ignore what the lab pinned (images, versions) and pin what is current.
     pub upgrade: bool,
+    /// Opened only for its price: `labrun.public_address()` gives a
+    /// documentation address instead of asking the network, and nothing is
+    /// said of the keys made.
+    pub price_only: bool,
 }
 
 /// An opened lab: its script run, its declaration prepared.
@@ -94,6 +98,7 @@ impl Session {
                 })),
             },
             upgrade: opts.upgrade,
+            stand_in_address: opts.price_only,
         };
         let loaded = lua::load_lab(&script, &load)?;
         let mut decl = loaded.decl;
@@ -103,7 +108,9 @@ impl Session {
         }
         prepare(&mut decl, &Aws::offline()).map_err(|e| ScriptError::plain(e.to_string()))?;
         tasks::validate(&loaded.lua)?;
-        if let Some(line) = pki::report(&loaded.lua) {
+        if let Some(line) = pki::report(&loaded.lua)
+            && !opts.price_only
+        {
             eprintln!("{line}");
         }
         if opts.save_secrets

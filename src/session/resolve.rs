@@ -182,6 +182,7 @@ pub fn lab_name(lab: &str) -> anyhow::Result<(String, Option<String>)> {
         kinds: super::kinds(),
         ttl: Default::default(),
         upgrade: false,
+        stand_in_address: false,
     };
     let (name, region) = lua::lab_of(&found.script()?, &opts)?;
     Ok((name, Some(region)))

@@ -7,6 +7,12 @@ use mlua::{Lua, Table};
 /// The address found during this run of the script.
 struct Found(String);
 
+/// Makes `labrun.public_address()` give a documentation address (RFC 5737)
+/// without asking the network: for prices, which do not depend on it.
+pub fn stand_in(lua: &Lua) {
+    lua.set_app_data(Found("192.0.2.1/32".to_string()));
+}
+
 /// Adds `labrun.public_address`.
 pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
     labrun.set(
