@@ -174,3 +174,29 @@ fn unknown_vars_and_missing_labs_are_input_errors() {
     let out = labrun.run(&["plan", "labs/nat.lua", "--var", "novalue"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
+
+#[test]
+fn a_helpers_error_names_the_lab_scripts_line_however_long_its_path() {
+    let labrun = Labrun::offline();
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir
+        .path()
+        .join("a-folder-with-a-long-name/and-another-long-one/labs");
+    std::fs::create_dir_all(&deep).unwrap();
+    let path = common::script(
+        &deep,
+        "lab.lua",
+        "local coreos = require 'labrun.coreos'\nlocal lab = labrun.lab { name = 'x' }\nlocal cfg = coreos.config { hostnmae = 'n' }\n",
+    );
+    let path = path.to_str().unwrap();
+    assert!(path.len() > 60, "longer than Lua's short names: {path}");
+    let out = labrun.run(&["plan", path]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "error: {path}:3: coreos.config: unknown option 'hostnmae'"
+        )),
+        "{err}"
+    );
+}

@@ -86,12 +86,7 @@ fn render_json_lists_every_file_and_which_hold_secrets() {
 #[test]
 fn aws_errors_are_one_line_without_debug_dumps_or_colour() {
     let labrun = Labrun::offline();
-    let port = common::sshd::free_port("127.0.0.1");
-    let out = labrun
-        .command(&["up", "labs/nat.lua", "--yes"])
-        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
+    let out = unreachable(&labrun, &["up", "labs/nat.lua", "--yes"], &[])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -116,17 +111,8 @@ fn aws_errors_are_one_line_without_debug_dumps_or_colour() {
 #[test]
 fn an_unreachable_endpoint_leaves_no_lab_to_list_or_take_down() {
     let labrun = Labrun::offline();
-    let port = common::sshd::free_port("127.0.0.1");
-    let unreachable = |args: &[&str]| {
-        labrun
-            .command(args)
-            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .output()
-            .unwrap()
-    };
-    let out = unreachable(&["up", "labs/nat.lua", "--yes"]);
+    let run = |args: &[&str]| unreachable(&labrun, args, &[]).output().unwrap();
+    let out = run(&["up", "labs/nat.lua", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
         text(&out).contains("Nothing of lab nat was made"),
@@ -134,7 +120,7 @@ fn an_unreachable_endpoint_leaves_no_lab_to_list_or_take_down() {
         text(&out)
     );
     // Nothing was sent, so nothing is listed as the lab's or "deleted".
-    let out = unreachable(&["ls", "--json"]);
+    let out = run(&["ls", "--json"]);
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(listed, serde_json::json!([]), "{}", text(&out));
     let out = labrun.run(&["status", "nat"]);
@@ -191,4 +177,70 @@ fn on_a_terminal_plan_rows_fit_its_width_and_a_pipe_gets_them_whole() {
     let piped = String::from_utf8_lossy(&piped.stdout);
     assert!(piped.contains("user_data_s3={object = "), "{piped}");
     assert!(!piped.contains("has every field"), "{piped}");
+}
+
+/// `labrun ARGS` against an endpoint nothing listens on, with `env`.
+fn unreachable(labrun: &Labrun, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
+    let port = common::sshd::free_port("127.0.0.1");
+    let mut c = labrun.command(args);
+    c.env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("RUST_LOG");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+#[test]
+fn verbosity_flags_and_rust_log_decide_what_stderr_shows() {
+    let labrun = Labrun::offline();
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let out = unreachable(&labrun, args, env).output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let failure = "cannot list labs by tag";
+    // By default the retries are warnings; -q leaves only the failure.
+    let default = stderr(&["ls"], &[]);
+    assert!(
+        default.contains("WARN labrun::aws") && default.contains("retrying"),
+        "{default}"
+    );
+    let quiet = stderr(&["-q", "ls"], &[]);
+    assert!(
+        quiet.contains(failure) && !quiet.contains("retrying"),
+        "{quiet}"
+    );
+    let verbose = stderr(&["-vv", "ls"], &[]);
+    assert!(verbose.contains("DEBUG"), "{verbose}");
+    // RUST_LOG overrides the flags both ways.
+    let off = stderr(&["ls"], &[("RUST_LOG", "off")]);
+    assert!(off.contains(failure) && !off.contains("WARN"), "{off}");
+    let debug = stderr(&["-q", "ls"], &[("RUST_LOG", "debug")]);
+    assert!(debug.contains("DEBUG"), "{debug}");
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    use expectrl::{Eof, Expect, Session};
+    let labrun = Labrun::offline();
+    let on_pty = |env: &[(&str, &str)]| {
+        let mut cmd = unreachable(&labrun, &["ls"], env);
+        cmd.env("TERM", "xterm");
+        let mut pty = Session::spawn(cmd).expect("labrun on a pty");
+        pty.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+        let seen = pty.expect(Eof).expect("ls ends");
+        String::from_utf8_lossy(seen.as_bytes()).into_owned()
+    };
+    let coloured = on_pty(&[]);
+    assert!(
+        coloured.contains("retrying") && coloured.contains("\x1b["),
+        "{coloured:?}"
+    );
+    let plain = on_pty(&[("NO_COLOR", "1")]);
+    assert!(
+        plain.contains("retrying") && !plain.contains("\x1b["),
+        "{plain:?}"
+    );
 }

@@ -18,7 +18,12 @@ pub fn caller(lua: &Lua) -> Location {
         let Some(frame) = lua.inspect_stack(level, |d| {
             let src = d.source();
             let what = src.what;
-            let file = src.short_src.map(|s| s.to_string()).unwrap_or_default();
+            // The whole name (`@path`): Lua's short_src cuts long paths to
+            // "...", which would hide the lab script among the helpers.
+            let file = match src.source.as_deref().and_then(|s| s.strip_prefix('@')) {
+                Some(name) => name.to_string(),
+                None => src.short_src.map(|s| s.to_string()).unwrap_or_default(),
+            };
             let line = d.current_line().unwrap_or(0);
             (what, file, line)
         }) else {
