@@ -972,3 +972,20 @@ fn arb_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+#[test]
+fn a_source_with_a_character_across_its_fifth_byte_is_refused_not_a_panic() {
+    // Found by mutated_fixtures_never_panic: the data: check cut inside 'é'.
+    let doc = json!({
+        "ignition": { "version": "3.4.0" },
+        "storage": { "files": [{
+            "path": "/etc/app.conf",
+            "contents": { "source": "a\u{feff}é€rn:aws:s3:::lab-bucket/config/app.conf" }
+        }] }
+    });
+    let err = validate(&doc.to_string()).unwrap_err();
+    assert!(
+        err.to_string().contains("storage.files.0.contents.source"),
+        "{err}"
+    );
+}

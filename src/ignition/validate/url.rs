@@ -151,7 +151,7 @@ fn check_arn(url: &Url) -> Result<(), String> {
 
 /// Ignition's `validateURL` at `level`.
 pub(crate) fn check(s: &str, level: Level) -> Result<(), String> {
-    if s.len() > 5 && s[..5].eq_ignore_ascii_case("data:") {
+    if s.len() > 5 && s.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:")) {
         // All `parse` could find wrong in a data URL is a control byte.
         if has_control(s) {
             return Err(INVALID_URL.into());
