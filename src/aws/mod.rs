@@ -216,7 +216,7 @@ impl Provider for Aws {
     }
 
     fn held_by(&self, kind: &str) -> Vec<&'static str> {
-        kinds::find(kind).map_or_else(Vec::new, |k| k.held_by().to_vec())
+        kinds::held_by(kind)
     }
 
     fn bound_calls(&self, n: usize) {

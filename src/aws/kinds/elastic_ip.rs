@@ -114,6 +114,10 @@ impl Kind for ElasticIp {
         20
     }
 
+    fn holds(&self) -> &'static [&'static str] {
+        &["network_interface", "internet_gateway"]
+    }
+
     fn price(&self, _props: &IndexMap<String, Value>) -> Price {
         Price {
             hourly: cost::PUBLIC_IPV4_HOUR,

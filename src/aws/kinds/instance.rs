@@ -415,6 +415,10 @@ impl Kind for Instance {
         10
     }
 
+    fn holds(&self) -> &'static [&'static str] {
+        &["network_interface", "subnet", "security_group", "vpc"]
+    }
+
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_private_ip(r, decl)?;
         check_placement(r)?;

@@ -66,8 +66,8 @@ impl Kind for InternetGateway {
         50
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &["elastic_ip"]
+    fn holds(&self) -> &'static [&'static str] {
+        &["vpc"]
     }
 
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {

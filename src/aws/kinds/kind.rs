@@ -48,10 +48,10 @@ pub trait Kind: Send + Sync {
     fn schema(&self) -> &'static Schema;
     /// When a sweep deletes it: lower first (whatever uses others goes first).
     fn sweep_rank(&self) -> u8;
-    /// The kinds whose resources keep one of this kind from being deleted
-    /// while they exist (a subnet's instances and interfaces); each ranks
-    /// lower in a sweep.
-    fn held_by(&self) -> &'static [&'static str] {
+    /// The kinds one of this kind keeps from being deleted while it exists
+    /// (an instance its subnet and security groups); each ranks higher in a
+    /// sweep. What holds a kind is derived from these: [`super::held_by`].
+    fn holds(&self) -> &'static [&'static str] {
         &[]
     }
     /// What one costs per hour, from its declared properties.

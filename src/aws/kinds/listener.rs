@@ -79,6 +79,10 @@ impl Kind for Listener {
         12
     }
 
+    fn holds(&self) -> &'static [&'static str] {
+        &["target_group"]
+    }
+
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_range(r, "port", r.props.get("port"), 1, 65535)?;
         fn key(x: &ResourceDecl) -> (Option<&Value>, Option<&Value>) {

@@ -320,6 +320,10 @@ impl Kind for LoadBalancer {
         16
     }
 
+    fn holds(&self) -> &'static [&'static str] {
+        &["subnet", "security_group"]
+    }
+
     fn price(&self, props: &IndexMap<String, Value>) -> Price {
         if !is_internet_facing(props) {
             return Price {

@@ -44,6 +44,16 @@ pub fn sweep_order() -> Vec<&'static str> {
     kinds.iter().map(|k| k.schema().kind).collect()
 }
 
+/// The kinds whose resources keep one of kind `name` from being deleted
+/// while they exist: those that say they hold it.
+pub fn held_by(name: &str) -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .filter(|k| k.holds().contains(&name))
+        .map(|k| k.schema().kind)
+        .collect()
+}
+
 /// The kind called `name`.
 pub fn find(name: &str) -> Option<&'static dyn Kind> {
     KINDS.iter().copied().find(|k| k.schema().kind == name)
@@ -73,16 +83,49 @@ mod tests {
     #[test]
     fn what_holds_a_kind_is_swept_before_it() {
         for kind in KINDS {
-            for holder in kind.held_by() {
-                let holder = find(holder).expect("a kind");
+            for held in kind.holds() {
+                let held = find(held).expect("a kind");
                 assert!(
-                    holder.sweep_rank() <= kind.sweep_rank(),
+                    kind.sweep_rank() <= held.sweep_rank(),
                     "{} holds {} but is swept after it",
-                    holder.schema().kind,
-                    kind.schema().kind
+                    kind.schema().kind,
+                    held.schema().kind
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_kind_is_held_by_the_kinds_that_say_they_hold_it() {
+        let held_by = |name| {
+            let mut kinds = held_by(name);
+            kinds.sort_unstable();
+            kinds
+        };
+        assert_eq!(
+            held_by("subnet"),
+            ["instance", "load_balancer", "network_interface"]
+        );
+        assert_eq!(
+            held_by("security_group"),
+            ["instance", "load_balancer", "network_interface"]
+        );
+        assert_eq!(
+            held_by("vpc"),
+            [
+                "instance",
+                "internet_gateway",
+                "network_interface",
+                "route_table",
+                "security_group",
+                "subnet"
+            ]
+        );
+        assert_eq!(held_by("network_interface"), ["elastic_ip", "instance"]);
+        assert_eq!(held_by("target_group"), ["listener"]);
+        assert_eq!(held_by("s3_bucket"), ["s3_object"]);
+        assert!(held_by("instance").is_empty());
+        assert!(held_by("no_such_kind").is_empty());
     }
 
     #[test]

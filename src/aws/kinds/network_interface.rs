@@ -96,8 +96,8 @@ impl Kind for NetworkInterface {
         30
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &["instance", "elastic_ip"]
+    fn holds(&self) -> &'static [&'static str] {
+        &["subnet", "security_group", "vpc"]
     }
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {

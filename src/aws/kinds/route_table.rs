@@ -206,6 +206,10 @@ impl Kind for RouteTable {
         40
     }
 
+    fn holds(&self) -> &'static [&'static str] {
+        &["vpc"]
+    }
+
     fn check(&self, r: &ResourceDecl, _decl: &Declaration) -> Result<(), DeclError> {
         if let Some(Value::List(routes)) = r.props.get("routes") {
             for (i, route) in routes.iter().enumerate() {

@@ -214,10 +214,6 @@ impl Kind for S3Bucket {
         14
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &["s3_object"]
-    }
-
     fn price(&self, _props: &IndexMap<String, Value>) -> Price {
         Price {
             hourly: 0.0,

@@ -65,6 +65,10 @@ impl Kind for S3Object {
         12
     }
 
+    fn holds(&self) -> &'static [&'static str] {
+        &["s3_bucket"]
+    }
+
     fn price(&self, _props: &IndexMap<String, Value>) -> Price {
         Price {
             hourly: 0.0,

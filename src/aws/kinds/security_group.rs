@@ -208,8 +208,8 @@ impl Kind for SecurityGroup {
         60
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &["network_interface", "instance", "load_balancer"]
+    fn holds(&self) -> &'static [&'static str] {
+        &["vpc"]
     }
 
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {

@@ -102,8 +102,8 @@ impl Kind for Subnet {
         70
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &["network_interface", "instance", "load_balancer"]
+    fn holds(&self) -> &'static [&'static str] {
+        &["vpc"]
     }
 
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {

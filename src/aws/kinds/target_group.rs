@@ -226,10 +226,6 @@ impl Kind for TargetGroup {
         14
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &["listener"]
-    }
-
     fn check(&self, r: &ResourceDecl, decl: &Declaration) -> Result<(), DeclError> {
         check_range(r, "port", r.props.get("port"), 1, 65535)?;
         if let Some(Value::Map(h)) = r.props.get("health_check") {

@@ -98,17 +98,6 @@ impl Kind for Vpc {
         80
     }
 
-    fn held_by(&self) -> &'static [&'static str] {
-        &[
-            "subnet",
-            "security_group",
-            "internet_gateway",
-            "route_table",
-            "network_interface",
-            "instance",
-        ]
-    }
-
     fn stages(&self, _props: &IndexMap<String, Value>) -> Vec<Stage> {
         STAGES.to_vec()
     }
