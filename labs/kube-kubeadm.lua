@@ -5,6 +5,10 @@
 -- and the API answers at api.kubelius:6443 (HAProxy on the gateway; --var lb=nlb
 -- puts the write-up's network load balancer there instead).
 -- --var install=rpm-ostree layers kubelet/kubeadm/cri-o as the write-up did.
+-- From your machine: `labrun proxy kube-kubeadm -- kubectl get nodes` (an SSH
+-- tunnel), or through the gateway's WireGuard VPN (as labs/vpn.lua: --var
+-- clients, vpn_port, vpn_from): `labrun wg kube-kubeadm laptop` is the tunnel's
+-- config, `KUBECONFIG=$(labrun kubeconfig kube-kubeadm --vpn) kubectl get nodes`.
 local kube_lab, kubeadm = require "labrun.kube.lab", require "labrun.kube.kubeadm"
 local kube_pki = require "labrun.kube.pki"
 

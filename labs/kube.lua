@@ -6,6 +6,10 @@
 -- reached at api.kubelius:6443, HAProxy on the gateway (which is also the
 -- NAT instance; --var lb=nlb: a network load balancer). `labrun render
 -- labs/kube.lua DIR` writes every file.
+-- From your machine: `labrun proxy kube -- kubectl get nodes` (an SSH
+-- tunnel), or through the gateway's WireGuard VPN (as labs/vpn.lua: --var
+-- clients, vpn_port, vpn_from): `labrun wg kube laptop` is the tunnel's
+-- config, `KUBECONFIG=$(labrun kubeconfig kube --vpn) kubectl get nodes`.
 local kube_lab, hard_way = require "labrun.kube.lab", require "labrun.kube.hard_way"
 local kube_pki = require "labrun.kube.pki"
 

@@ -244,17 +244,52 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_a_failed_join_reruns_al
     assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
 }
 
+/// An EC2 filter of `name` by `value`.
+fn f(name: &str, value: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(name)
+        .values(value)
+        .build()
+}
+
+/// Whom the security group `name` of `lab` lets in on `protocol` `port`
+/// (a rule of that port alone), sorted.
+async fn open_to(
+    ec2: &aws_sdk_ec2::Client,
+    lab: &str,
+    name: &str,
+    protocol: &str,
+    port: i32,
+) -> Vec<String> {
+    let groups = ec2
+        .describe_security_groups()
+        .filters(f("tag:labrun:resource", &format!("security_group.{name}")))
+        .filters(f("tag:labrun:lab", lab))
+        .send()
+        .await
+        .unwrap();
+    let [group] = groups.security_groups() else {
+        panic!("one group {name}: {groups:?}")
+    };
+    let rule = (group.ip_permissions().iter())
+        .find(|p| {
+            p.ip_protocol() == Some(protocol)
+                && p.from_port() == Some(port)
+                && p.to_port() == Some(port)
+        })
+        .unwrap_or_else(|| panic!("{name} lets nobody in on {protocol} {port}"));
+    let mut from: Vec<String> = (rule.ip_ranges().iter())
+        .filter_map(|r| r.cidr_ip().map(str::to_string))
+        .collect();
+    from.sort();
+    from
+}
+
 /// The default API endpoint as declared: the control nodes at their fixed
 /// addresses, spot, letting in 6443 from the VPC and the VPN net, where the gateway
 /// (10.10.31.10) runs HAProxy; no load balancer of AWS's.
 async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
     let ec2 = moto.ec2().await;
-    let f = |k: &str, v: &str| {
-        aws_sdk_ec2::types::Filter::builder()
-            .name(k)
-            .values(v)
-            .build()
-    };
     let out = ec2
         .describe_instances()
         .filters(f("tag:labrun:lab", lab))
@@ -284,22 +319,8 @@ async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
         )])
         .collect();
     assert_eq!(found, expected);
-    let groups = ec2
-        .describe_security_groups()
-        .filters(f("tag:labrun:resource", "security_group.control"))
-        .filters(f("tag:labrun:lab", lab))
-        .send()
-        .await
-        .unwrap();
-    let api = groups.security_groups()[0]
-        .ip_permissions()
-        .iter()
-        .find(|p| p.from_port() == Some(6443))
-        .expect("6443 open");
-    let mut from: Vec<&str> = api.ip_ranges().iter().filter_map(|r| r.cidr_ip()).collect();
-    from.sort();
     assert_eq!(
-        from,
+        open_to(&ec2, lab, "control", "tcp", 6443).await,
         ["10.10.16.0/20", "10.200.0.0/24"],
         "the API from the VPC and the VPN net"
     );
@@ -315,30 +336,9 @@ async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
 /// endpoint at 10.10.31.10), and `labrun kubeconfig LAB --vpn` names a
 /// kubeconfig reaching that address without the SSH tunnel's proxy.
 async fn assert_api_through_the_vpn(moto: &Moto, labrun: &Labrun, lab: &str) {
-    let ec2 = moto.ec2().await;
-    let groups = ec2
-        .describe_security_groups()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("tag:labrun:resource")
-                .values("security_group.gateway")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let wireguard = groups.security_groups()[0]
-        .ip_permissions()
-        .iter()
-        .find(|p| p.ip_protocol() == Some("udp"))
-        .expect("a UDP rule on the gateway");
     assert_eq!(
-        (wireguard.from_port(), wireguard.to_port()),
-        (Some(51820), Some(51820))
-    );
-    assert_eq!(
-        wireguard.ip_ranges()[0].cidr_ip(),
-        Some(format!("{MY_PUBLIC_IP}/32").as_str()),
+        open_to(&moto.ec2().await, lab, "gateway", "udp", 51820).await,
+        [format!("{MY_PUBLIC_IP}/32")],
         "WireGuard open to this machine alone"
     );
 

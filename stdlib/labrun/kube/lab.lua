@@ -111,8 +111,9 @@ function kube_lab.network(lab, opts)
     ingress = {
       { protocol = "tcp", port = 22, cidr = kube_lab.PUBLIC, description = "ssh from the gateway" },
       { protocol = "tcp", port = 6443, cidr = kube_lab.VPC, description = "API from the VPC (the load balancer)" },
-      -- VPN clients reach the API through the gateway, masqueraded as it; this
-      -- lets them in even should they arrive with their tunnel addresses
+      -- VPN clients reach the endpoint on the gateway (HAProxy), or the NLB
+      -- masqueraded as the gateway; by their tunnel addresses too, should the
+      -- gateway forward them unmasqueraded
       { protocol = "tcp", port = 6443, cidr = vpn.net, description = "API from the VPN net" },
       { protocol = "tcp", from_port = 2379, to_port = 2380, cidr = kube_lab.CONTROL, description = "etcd between control nodes" },
       { protocol = "tcp", port = 10250, cidr = kube_lab.CONTROL, description = "kubelet from control nodes" },
