@@ -5,6 +5,10 @@
 -- and the API answers at api.kubelius:6443 (HAProxy on the gateway; --var lb=nlb
 -- puts the write-up's network load balancer there instead).
 -- --var install=rpm-ostree layers kubelet/kubeadm/cri-o as the write-up did.
+-- From your machine: `labrun proxy kube-kubeadm -- kubectl get nodes` (an SSH
+-- tunnel), or through the gateway's WireGuard VPN (as labs/vpn.lua: --var
+-- clients, vpn_port, vpn_from): `labrun wg kube-kubeadm laptop` is the tunnel's
+-- config, `KUBECONFIG=$(labrun kubeconfig kube-kubeadm --vpn) kubectl get nodes`.
 local kube_lab, kubeadm = require "labrun.kube.lab", require "labrun.kube.kubeadm"
 local kube_pki = require "labrun.kube.pki"
 
@@ -26,7 +30,7 @@ local token = kubeadm.token()
 local init_config = kubeadm.init_config { nodes = nodes, endpoint = network.api, token = token, install = install }
 -- control-01 gets its init config by Ignition, like every other file
 kube.files[nodes[1].name][kubeadm.INIT_CONFIG] = { contents = init_config, mode = "0600" }
-kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url() })
+kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url(), vpn_server = network.api.url_by_ip })
 
 settings.files = function(n) return kube.files[n.name] end
 kube_lab.control_nodes(lab, network, settings)
@@ -127,3 +131,7 @@ lab:output("api", ("https://%s:%d (%s, %s)"):format(network.api.name, network.ap
 lab:output("gateway_ip", network.gateway.eip.public_ip)
 -- the API from this machine: kubectl through an SSH tunnel to the gateway
 lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))
+-- or inside the lab's WireGuard VPN: the tunnel's config, and kubectl without the SSH tunnel
+lab:output("vpn", ("labrun wg %s %s > %s.conf && sudo wg-quick up ./%s.conf"):format(
+  lab.name, network.vpn.clients[1].name, lab.name, lab.name))
+lab:output("kubectl_vpn", ("KUBECONFIG=$(labrun kubeconfig %s --vpn) kubectl get nodes"):format(lab.name))

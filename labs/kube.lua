@@ -6,6 +6,10 @@
 -- reached at api.kubelius:6443, HAProxy on the gateway (which is also the
 -- NAT instance; --var lb=nlb: a network load balancer). `labrun render
 -- labs/kube.lua DIR` writes every file.
+-- From your machine: `labrun proxy kube -- kubectl get nodes` (an SSH
+-- tunnel), or through the gateway's WireGuard VPN (as labs/vpn.lua: --var
+-- clients, vpn_port, vpn_from): `labrun wg kube laptop` is the tunnel's
+-- config, `KUBECONFIG=$(labrun kubeconfig kube --vpn) kubectl get nodes`.
 local kube_lab, hard_way = require "labrun.kube.lab", require "labrun.kube.hard_way"
 local kube_pki = require "labrun.kube.pki"
 
@@ -20,7 +24,7 @@ local network = kube_lab.network(lab, settings)
 
 -- Every node's files: the PKI, the static pods, the kubelet's configuration.
 local kube = hard_way.make { nodes = nodes, endpoint = network.api, root_cn = "kubelius-root-ca" }
-kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url() })
+kube_pki.declare_files(lab, kube, { proxy_url = labrun.ssh.proxy_url(), vpn_server = network.api.url_by_ip })
 
 settings.files = function(n) return kube.files[n.name] end
 kube_lab.control_nodes(lab, network, settings)
@@ -107,3 +111,7 @@ lab:output("api", ("https://%s:%d (%s, %s)"):format(network.api.name, network.ap
 lab:output("gateway_ip", network.gateway.eip.public_ip)
 -- the API from this machine: kubectl through an SSH tunnel to the gateway
 lab:output("kubectl", ("labrun proxy %s -- kubectl get nodes"):format(lab.name))
+-- or inside the lab's WireGuard VPN: the tunnel's config, and kubectl without the SSH tunnel
+lab:output("vpn", ("labrun wg %s %s > %s.conf && sudo wg-quick up ./%s.conf"):format(
+  lab.name, network.vpn.clients[1].name, lab.name, lab.name))
+lab:output("kubectl_vpn", ("KUBECONFIG=$(labrun kubeconfig %s --vpn) kubectl get nodes"):format(lab.name))

@@ -10,8 +10,9 @@
 mod common;
 
 use common::kube_standins::{NODES, Standins, render};
+use common::wireguard::{assert_pair_up, value, vpn_lab};
 use common::x509::openssl;
-use common::{Labrun, Moto, tagged, text};
+use common::{Labrun, MY_PUBLIC_IP, Moto, tagged, text};
 use serde_json::Value;
 use std::path::Path;
 
@@ -234,6 +235,7 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_a_failed_join_reruns_al
     assert_eq!(members, ["control-01", "control-02", "control-03"]);
 
     assert_api_endpoint_on_the_gateway(&moto, "kube-kubeadm").await;
+    assert_api_through_the_vpn(&moto, &labrun, "kube-kubeadm").await;
 
     // Down finds everything by its tag even when the lab's folder is gone.
     std::fs::remove_dir_all(labrun.lab_dir("kube-kubeadm")).unwrap();
@@ -242,17 +244,52 @@ async fn kubeadm_inits_once_then_both_nodes_join_at_once_a_failed_join_reruns_al
     assert_eq!(tagged(&moto, "kube-kubeadm").await, Vec::<String>::new());
 }
 
+/// An EC2 filter of `name` by `value`.
+fn f(name: &str, value: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name(name)
+        .values(value)
+        .build()
+}
+
+/// Whom the security group `name` of `lab` lets in on `protocol` `port`
+/// (a rule of that port alone), sorted.
+async fn open_to(
+    ec2: &aws_sdk_ec2::Client,
+    lab: &str,
+    name: &str,
+    protocol: &str,
+    port: i32,
+) -> Vec<String> {
+    let groups = ec2
+        .describe_security_groups()
+        .filters(f("tag:labrun:resource", &format!("security_group.{name}")))
+        .filters(f("tag:labrun:lab", lab))
+        .send()
+        .await
+        .unwrap();
+    let [group] = groups.security_groups() else {
+        panic!("one group {name}: {groups:?}")
+    };
+    let rule = (group.ip_permissions().iter())
+        .find(|p| {
+            p.ip_protocol() == Some(protocol)
+                && p.from_port() == Some(port)
+                && p.to_port() == Some(port)
+        })
+        .unwrap_or_else(|| panic!("{name} lets nobody in on {protocol} {port}"));
+    let mut from: Vec<String> = (rule.ip_ranges().iter())
+        .filter_map(|r| r.cidr_ip().map(str::to_string))
+        .collect();
+    from.sort();
+    from
+}
+
 /// The default API endpoint as declared: the control nodes at their fixed
-/// addresses, spot, letting in 6443 from the VPC, where the gateway
+/// addresses, spot, letting in 6443 from the VPC and the VPN net, where the gateway
 /// (10.10.31.10) runs HAProxy; no load balancer of AWS's.
 async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
     let ec2 = moto.ec2().await;
-    let f = |k: &str, v: &str| {
-        aws_sdk_ec2::types::Filter::builder()
-            .name(k)
-            .values(v)
-            .build()
-    };
     let out = ec2
         .describe_instances()
         .filters(f("tag:labrun:lab", lab))
@@ -282,22 +319,64 @@ async fn assert_api_endpoint_on_the_gateway(moto: &Moto, lab: &str) {
         )])
         .collect();
     assert_eq!(found, expected);
-    let groups = ec2
-        .describe_security_groups()
-        .filters(f("tag:labrun:resource", "security_group.control"))
-        .filters(f("tag:labrun:lab", lab))
-        .send()
-        .await
-        .unwrap();
-    let api = groups.security_groups()[0]
-        .ip_permissions()
-        .iter()
-        .find(|p| p.from_port() == Some(6443))
-        .expect("6443 open");
-    assert_eq!(api.ip_ranges()[0].cidr_ip(), Some("10.10.16.0/20"));
+    assert_eq!(
+        open_to(&ec2, lab, "control", "tcp", 6443).await,
+        ["10.10.16.0/20", "10.200.0.0/24"],
+        "the API from the VPC and the VPN net"
+    );
     assert!(
         gateway_config(moto, lab).await.contains("api-lb.service"),
         "HAProxy on the gateway"
+    );
+}
+
+/// The gateway is the lab's WireGuard server too: its group lets this
+/// machine in on UDP 51820, `labrun wg LAB laptop` prints a config whose
+/// peer is the gateway's Elastic IP and whose tunnel carries the VPC (so the
+/// endpoint at 10.10.31.10), and `labrun kubeconfig LAB --vpn` names a
+/// kubeconfig reaching that address without the SSH tunnel's proxy.
+async fn assert_api_through_the_vpn(moto: &Moto, labrun: &Labrun, lab: &str) {
+    assert_eq!(
+        open_to(&moto.ec2().await, lab, "gateway", "udp", 51820).await,
+        [format!("{MY_PUBLIC_IP}/32")],
+        "WireGuard open to this machine alone"
+    );
+
+    let vpn = vpn_lab(moto, labrun, lab).await;
+    assert!(
+        common::ignition::enables(&vpn.ignition, "wg-quick@wg0.service"),
+        "the gateway runs the tunnel"
+    );
+    let out = labrun.run(&["wg", lab, "laptop"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let config = String::from_utf8(out.stdout).unwrap();
+    assert_pair_up(&vpn.server.1, &vpn.clients);
+    assert_eq!(
+        value(&config, "Peer", "Endpoint"),
+        format!("{}:51820", vpn.public_ip)
+    );
+    assert_eq!(
+        value(&config, "Peer", "AllowedIPs"),
+        "10.10.16.0/20, 10.200.0.0/24",
+        "the lab's VPC, the API endpoint's address in it, and the tunnel"
+    );
+
+    let out = labrun.run(&["kubeconfig", lab, "--vpn"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let path = String::from_utf8(out.stdout).unwrap();
+    let vpn_conf = yaml(Path::new(path.trim()));
+    let admin = yaml(&labrun.lab_dir(lab).join("files/admin.conf"));
+    let cluster = &vpn_conf["clusters"][0]["cluster"];
+    assert_eq!(cluster["server"], "https://10.10.31.10:6443");
+    assert_eq!(
+        cluster["proxy-url"],
+        Value::Null,
+        "no SSH tunnel inside the VPN"
+    );
+    assert!(admin["clusters"][0]["cluster"]["proxy-url"].is_string());
+    assert_eq!(
+        vpn_conf["users"], admin["users"],
+        "the same admin credentials"
     );
 }
 

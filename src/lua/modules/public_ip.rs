@@ -25,7 +25,7 @@ pub fn register(lua: &Lua, labrun: &Table) -> mlua::Result<()> {
                 location::error(
                     lua,
                     format!(
-                        "cannot find your public address to open the lab's ports to you alone ({}: {e}); give it as a CIDR (your address/32, or 0.0.0.0/0 to allow anyone): the shipped labs take --var ssh_from=CIDR, and the VPN lab --var vpn_from=CIDR too",
+                        "cannot find your public address to open the lab's ports to you alone ({}: {e}); give it as a CIDR (your address/32, or 0.0.0.0/0 to allow anyone): the shipped labs take --var ssh_from=CIDR, and the VPN and Kubernetes labs --var vpn_from=CIDR too",
                         crate::public_ip::service()
                     ),
                 )

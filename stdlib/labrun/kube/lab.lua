@@ -1,10 +1,11 @@
 --- What both Kubernetes labs declare in AWS: a VPC; a private subnet for the
---- control nodes with fixed IPs; the gateway (NAT instance) in its public
---- subnet, also serving the API endpoint (labrun.kube.api_lb); the control
+--- control nodes with fixed IPs; the gateway (NAT instance and WireGuard
+--- server, labrun.wireguard.gateway) in its public subnet, also serving the
+--- API endpoint (labrun.kube.api_lb); the control
 --- nodes' security group; the nodes themselves, reachable over SSH through
 --- the gateway. The labs differ only in what the nodes' Ignition holds and
 --- in their after-up steps.
-local net, coreos = require "labrun.net", require "labrun.coreos"
+local coreos, wireguard = require "labrun.coreos", require "labrun.wireguard"
 local api_lb, node = require "labrun.kube.api_lb", require "labrun.kube.node"
 local kube_lab = {}
 
@@ -41,6 +42,8 @@ end
 ---   api_name        "api.kubelius"; ssh_from "auto" (this machine's address)
 ---   gateway_type, gateway_spot   "t4g.nano", false
 ---   lb              the API endpoint: "gateway" (HAProxy on the gateway, free) or "nlb"
+---   clients, vpn_port, vpn_from   the gateway's WireGuard clients ("laptop"), its UDP
+---                   port (51820) and who may reach it ("auto"), as in labs/vpn.lua
 --- Returns them as the options of kube_lab.network and kube_lab.control_nodes.
 function kube_lab.settings()
   return {
@@ -53,6 +56,11 @@ function kube_lab.settings()
     gateway_type = labrun.var("gateway_type", "t4g.nano"),
     gateway_spot = labrun.var("gateway_spot", false),
     lb = labrun.var("lb", "gateway"),
+    wireguard = {
+      clients = labrun.var("clients", "laptop"),
+      port = labrun.var("vpn_port", wireguard.PORT),
+      from = labrun.var("vpn_from", "auto"),
+    },
   }
 end
 
@@ -64,9 +72,12 @@ end
 ---   gateway_type, gateway_spot   the gateway's instance type ("t4g.nano"), spot or not
 ---   lb         the API endpoint: "gateway" (default: HAProxy on the gateway, labrun.kube.api_lb)
 ---              or "nlb" (an internal network load balancer at kube_lab.NLB_IP, api_lb.nlb)
+---   wireguard  the gateway's WireGuard server (labrun.wireguard.server's options): its
+---              clients reach the VPC, the API endpoint included, through the tunnel
 ---   user_key   labrun.ssh.user_key(); key_pair its key pair's name
---- Returns { vpc, subnet, gateway (net.nat_instance's handles), security_group,
---- api = { name, ip, port, via (what serves it) } }.
+--- Returns { vpc, subnet, gateway (net.nat_instance's handles), vpn (the WireGuard
+--- server), security_group, api = { name, ip, port, via (what serves it),
+--- url_by_ip (the endpoint by its address, what a VPN client connects to) } }.
 function kube_lab.network(lab, opts)
   local lb = opts.lb or "gateway"
   if lb ~= "gateway" and lb ~= "nlb" then
@@ -79,6 +90,7 @@ function kube_lab.network(lab, opts)
     ip = lb == "nlb" and kube_lab.NLB_IP or kube_lab.GATEWAY_IP,
     via = lb == "nlb" and "network load balancer" or "HAProxy on the gateway",
   }
+  api.url_by_ip = ("https://%s:%d"):format(api.ip, api.port)
   local gw_key = labrun.ssh.host_key("gateway")
   -- the gateway resolves the API name too: `labrun proxy` connects to it from there
   local butane = coreos.fragment { hosts = { [api.name] = api.ip } }
@@ -87,10 +99,11 @@ function kube_lab.network(lab, opts)
   else
     api_lb.nlb(lab, { vpc = vpc, subnet = subnet, ip = api.ip, nodes = opts.nodes, port = api.port, from = kube_lab.VPC })
   end
-  local gateway = net.nat_instance(lab, {
+  local gateway, vpn = wireguard.gateway(lab, {
     vpc = vpc, cidr = kube_lab.PUBLIC, ip = kube_lab.GATEWAY_IP, serves = { subnet },
     type = opts.gateway_type or "t4g.nano", spot = opts.gateway_spot, ssh_from = opts.ssh_from,
     key_pair = opts.key_pair, ssh_keys = { opts.user_key.public }, host_key = gw_key, butane = butane,
+    wireguard = opts.wireguard or {},
   })
   labrun.ssh.node("gateway", { host = gateway.eip.public_ip, host_key = gw_key.public })
   local sg = lab:security_group("control", {
@@ -98,11 +111,15 @@ function kube_lab.network(lab, opts)
     ingress = {
       { protocol = "tcp", port = 22, cidr = kube_lab.PUBLIC, description = "ssh from the gateway" },
       { protocol = "tcp", port = 6443, cidr = kube_lab.VPC, description = "API from the VPC (the load balancer)" },
+      -- VPN clients reach the endpoint on the gateway (HAProxy), or the NLB
+      -- masqueraded as the gateway; by their tunnel addresses too, should the
+      -- gateway forward them unmasqueraded
+      { protocol = "tcp", port = 6443, cidr = vpn.net, description = "API from the VPN net" },
       { protocol = "tcp", from_port = 2379, to_port = 2380, cidr = kube_lab.CONTROL, description = "etcd between control nodes" },
       { protocol = "tcp", port = 10250, cidr = kube_lab.CONTROL, description = "kubelet from control nodes" },
     },
   })
-  return { vpc = vpc, subnet = subnet, gateway = gateway, security_group = sg, api = api }
+  return { vpc = vpc, subnet = subnet, gateway = gateway, vpn = vpn, security_group = sg, api = api }
 end
 
 --- Declares the control nodes on the network `net` (kube_lab.network's result). opts:

@@ -172,7 +172,10 @@ end
 --- (0600). Theirs are named after the lab so kubeconfigs of several labs merge without
 --- clashing: cluster and context LAB, user admin@LAB (super-admin.conf: context and user
 --- super-admin@LAB). opts.proxy_url: the proxy they reach the API through
---- (labrun.ssh.proxy_url(), the SOCKS5 proxy of `labrun proxy LAB`).
+--- (labrun.ssh.proxy_url(), the SOCKS5 proxy of `labrun proxy LAB`). With
+--- opts.vpn_server (the endpoint's URL by its address, which the API servers'
+--- certificates name), also "admin-vpn.conf": admin.conf without the proxy, for
+--- a machine inside the lab's WireGuard VPN (`labrun kubeconfig LAB --vpn`).
 function kube_pki.declare_files(lab, made, opts)
   opts = opts or {}
   local nodes = {}
@@ -187,12 +190,19 @@ function kube_pki.declare_files(lab, made, opts)
       lab:file(name .. path, file.contents, { mode = file.mode })
     end
   end
-  for _, who in ipairs { "admin", "super-admin" } do
-    local user = who .. "@" .. lab.name
-    lab:file(who .. ".conf", labrun.pki.kubeconfig {
-      cluster = lab.name, server = made.server, proxy_url = opts.proxy_url, ca = made.pki.ca.cert,
-      user = user, context = who == "admin" and lab.name or user,
-      cert = made.pki[who .. ".conf"].cert, key = made.pki[who .. ".conf"].key,
+  local kubeconfigs = {
+    { file = "admin.conf", who = "admin", server = made.server, proxy_url = opts.proxy_url },
+    { file = "super-admin.conf", who = "super-admin", server = made.server, proxy_url = opts.proxy_url },
+  }
+  if opts.vpn_server then
+    kubeconfigs[#kubeconfigs + 1] = { file = "admin-vpn.conf", who = "admin", server = opts.vpn_server }
+  end
+  for _, k in ipairs(kubeconfigs) do
+    local user = k.who .. "@" .. lab.name
+    lab:file(k.file, labrun.pki.kubeconfig {
+      cluster = lab.name, server = k.server, proxy_url = k.proxy_url, ca = made.pki.ca.cert,
+      user = user, context = k.who == "admin" and lab.name or user,
+      cert = made.pki[k.who .. ".conf"].cert, key = made.pki[k.who .. ".conf"].key,
     }, { mode = "0600" })
   end
 end
