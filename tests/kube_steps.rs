@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::leaks::{assert_no_secret, assert_nodes_keep_no_secret, secret_values};
+
 use common::kube_standins::{NODES, Standins, render};
 use common::wireguard::{assert_pair_up, value, vpn_lab};
 use common::x509::openssl;
@@ -417,6 +419,10 @@ async fn hard_way_steps_check_each_api_server_and_kubectl_here_reaches_the_api_t
 
     let out = nodes.up(&labrun, &lab);
     assert!(out.status.success(), "{}", text(&out));
+    // Nothing secret in what up printed or in any node's user data.
+    let secrets = secret_values(&labrun, &name);
+    assert_no_secret("labrun up's output", &text(&out), &secrets);
+    assert_nodes_keep_no_secret(&moto.ec2().await, &name, &secrets).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!(
@@ -613,6 +619,9 @@ async fn kubeadm_lab_with_lb_nlb_serves_the_api_from_a_network_load_balancer_tha
     moto.reset_recording();
     let out = nodes.up(&labrun, &lab);
     assert!(out.status.success(), "{}", text(&out));
+    let secrets = secret_values(&labrun, "kube-kubeadm");
+    assert_no_secret("labrun up's output", &text(&out), &secrets);
+    assert_nodes_keep_no_secret(&moto.ec2().await, "kube-kubeadm", &secrets).await;
     assert!(
         String::from_utf8_lossy(&out.stdout)
             .contains("api = https://api.kubelius:6443 (network load balancer, 10.10.16.10)"),

@@ -7,6 +7,7 @@ pub mod fault_proxy;
 pub mod fixtures;
 pub mod ignition;
 pub mod kube_standins;
+pub mod leaks;
 pub mod netns;
 pub mod openssl;
 pub mod sshd;
