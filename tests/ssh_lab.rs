@@ -275,3 +275,44 @@ fn keys_are_kept_with_the_lab_across_loads() {
     );
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn labrun_ssh_without_a_command_honours_timeout_too() {
+    let s = setup();
+    assert!(up(&s).status.success());
+    // The gateway now answers TCP but never speaks SSH: the system ssh of
+    // the shell mode must give up at --timeout, not wait for ever.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = s.labrun.lab_dir("sshlab").join("ssh_config");
+    let text_of = std::fs::read_to_string(&config).unwrap();
+    let gw_port = s.vars[0].trim_start_matches("gw_port=");
+    let moved = text_of.replace(
+        &format!("Port {gw_port}\n"),
+        &format!("Port {}\n", silent.local_addr().unwrap().port()),
+    );
+    assert_ne!(moved, text_of, "the gateway's port is in {config:?}");
+    std::fs::write(&config, moved).unwrap();
+    let mut child = s
+        .labrun
+        .command(&["ssh", "sshlab", "gw", "--timeout", "2"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Generous: only to fail rather than hang if the timeout is ignored.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("labrun ssh (shell) ignored --timeout 2");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(!status.success(), "{err}");
+    assert!(err.to_lowercase().contains("timed out"), "{err}");
+}
