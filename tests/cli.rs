@@ -244,3 +244,22 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         "{plain:?}"
     );
 }
+
+#[test]
+fn a_free_one_resource_lab_says_so_in_plain_words() {
+    let moto = common::Moto::start_without_images();
+    let labrun = Labrun::new(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let script = common::script(
+        dir.path(),
+        "one.lua",
+        "local lab = labrun.lab { name = 'one' }\nlab:vpc('v', { cidr = '10.0.0.0/16' })\n",
+    );
+    let out = labrun.run(&["up", script.to_str().unwrap(), "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    // Not "1 operations", not "It costs -/hour".
+    assert!(said.contains(": 1 operation, "), "{said}");
+    assert!(said.contains("It costs nothing while up"), "{said}");
+    assert!(labrun.run(&["down", "one", "--yes"]).status.success());
+}
