@@ -10,6 +10,18 @@ use indexmap::IndexMap;
 use serde_json::{Value as Json, json};
 use sha2::Digest;
 
+/// The longest value a plan line shows whole.
+const SHOWN: usize = 60;
+
+/// A long or multi-line text as its size and digest, never its contents
+/// (user data may hold keys); None for a short one-line text.
+fn digest_of(s: &str) -> Option<String> {
+    (s.len() > 48 || s.contains('\n')).then(|| {
+        let digest = hex::encode(&sha2::Sha256::digest(s.as_bytes())[..4]);
+        format!("<{} bytes, sha256 {digest}…>", s.len())
+    })
+}
+
 /// Short description of a resource's properties; long strings (user data)
 /// show as a size and digest, never their contents.
 pub fn describe_props(props: &indexmap::IndexMap<String, Value>) -> String {
@@ -17,19 +29,10 @@ pub fn describe_props(props: &indexmap::IndexMap<String, Value>) -> String {
         .iter()
         .map(|(k, v)| {
             let shown = match v {
-                Value::Str(s) if s.len() > 48 || s.contains('\n') => {
-                    let digest = hex::encode(&sha2::Sha256::digest(s.as_bytes())[..4]);
-                    format!("<{} bytes, sha256 {digest}…>", s.len())
-                }
-                other => {
-                    let d = other.describe();
-                    if d.chars().count() > 60 {
-                        format!("{}…", d.chars().take(59).collect::<String>())
-                    } else {
-                        d
-                    }
-                }
+                Value::Str(s) => digest_of(s),
+                _ => None,
             };
+            let shown = shown.unwrap_or_else(|| fit(v.describe(), Some(SHOWN)).0);
             format!("{k}={shown}")
         })
         .collect::<Vec<_>>()
@@ -41,18 +44,8 @@ pub fn describe_props(props: &indexmap::IndexMap<String, Value>) -> String {
 fn short(v: Option<&Json>) -> String {
     match v {
         None => "(known after apply)".into(),
-        Some(Json::String(s)) if s.len() > 48 || s.contains('\n') => {
-            let digest = hex::encode(&sha2::Sha256::digest(s.as_bytes())[..4]);
-            format!("<{} bytes, sha256 {digest}…>", s.len())
-        }
-        Some(other) => {
-            let d = other.to_string();
-            if d.chars().count() > 60 {
-                format!("{}…", d.chars().take(59).collect::<String>())
-            } else {
-                d
-            }
-        }
+        Some(Json::String(s)) if let Some(d) = digest_of(s) => d,
+        Some(other) => fit(other.to_string(), Some(SHOWN)).0,
     }
 }
 
