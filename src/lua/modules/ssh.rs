@@ -103,13 +103,24 @@ pub fn run_result(
     Ok(t)
 }
 
+/// Where a node's connection stands.
+#[derive(Default)]
+enum Slot {
+    #[default]
+    Unopened,
+    Open(Connection),
+    /// The last attempt failed (when, why): callers that were waiting for
+    /// it get its failure rather than waiting a whole deadline again.
+    Failed(std::time::Instant, String),
+}
+
 /// A connection to a node, opened on first use and kept.
 #[derive(Clone)]
 pub struct Node {
     pub route: Vec<Target>,
     pub key: KeyPair,
     pub deadline: Duration,
-    conn: Arc<Mutex<Option<Connection>>>,
+    conn: Arc<Mutex<Slot>>,
     /// The lab's ssh_config and the node's name in it, for `:shell()`.
     shell: Option<(std::path::PathBuf, String)>,
 }
@@ -121,7 +132,7 @@ impl Node {
             route,
             key,
             deadline,
-            conn: Arc::new(Mutex::new(None)),
+            conn: Arc::new(Mutex::new(Slot::Unopened)),
             shell: None,
         }
     }
@@ -133,9 +144,12 @@ impl Node {
     }
 
     async fn connection(&self) -> mlua::Result<Connection> {
+        let asked = std::time::Instant::now();
         let mut slot = self.conn.lock().await;
-        if let Some(c) = slot.as_ref() {
-            return Ok(c.clone());
+        match &*slot {
+            Slot::Open(c) => return Ok(c.clone()),
+            Slot::Failed(at, why) if *at >= asked => return Err(mlua::Error::runtime(why)),
+            _ => {}
         }
         let (node, jumps) = self
             .route
@@ -145,11 +159,16 @@ impl Node {
             deadline: self.deadline,
             ..ConnectOptions::default()
         };
-        let c = Connection::connect(node, jumps, &Auth::key(self.key.clone()), &opts)
-            .await
-            .map_err(mlua::Error::external)?;
-        *slot = Some(c.clone());
-        Ok(c)
+        match Connection::connect(node, jumps, &Auth::key(self.key.clone()), &opts).await {
+            Ok(c) => {
+                *slot = Slot::Open(c.clone());
+                Ok(c)
+            }
+            Err(e) => {
+                *slot = Slot::Failed(std::time::Instant::now(), e.to_string());
+                Err(mlua::Error::external(e))
+            }
+        }
     }
 
     fn name(&self) -> String {
